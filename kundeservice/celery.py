@@ -1,0 +1,19 @@
+"""The Celery application: JSON only, three queues, time limits, the database beat scheduler."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
+
+app = Celery("kundeservice")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in ("default", "mail", "aggregation")]
+app.conf.task_routes = {
+    "surveys.tasks.send_*": {"queue": "mail"},
+    "surveys.tasks.mail_*": {"queue": "mail"},
+    "awards.tasks.mail_*": {"queue": "mail"},
+    "surveys.tasks.aggregate_*": {"queue": "aggregation"},
+}
+app.autodiscover_tasks()

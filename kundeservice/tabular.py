@@ -1,0 +1,154 @@
+"""Read an uploaded CSV or XLSX file into rows of text, for the importers.
+
+Every importer gets the same guarantees: a clear message for a file it cannot read, header
+names matched case-insensitively through aliases, and row numbers as a spreadsheet shows them
+(the header is row 1).
+"""
+
+import csv
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+
+from kundeservice.errors import DomainError, ImportRejected, RowError
+
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    values: dict[str, str]
+
+
+def read_rows(
+    *,
+    file: IO[bytes],
+    filename: str,
+    columns: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+) -> list[Row]:
+    """Parse ``file`` and map its headers to our column names through ``columns`` (name →
+    accepted headers). Raises ``DomainError`` when the file or its header cannot be used."""
+    raw_rows = _raw_rows(file=file, filename=filename)
+    try:
+        header = next(raw_rows)
+    except StopIteration:
+        raise DomainError(_("The file is empty."), code="empty_file") from None
+    header_map = _map_header(header, columns=columns, required=required)
+    rows: list[Row] = []
+    for number, cells in enumerate(raw_rows, start=2):
+        values = {
+            name: (cells[index] if index < len(cells) else "").strip()
+            for name, index in header_map.items()
+        }
+        if not any(values.values()):
+            continue
+        rows.append(Row(number=number, values=values))
+        if len(rows) > MAX_ROWS:
+            raise DomainError(
+                _("The file has more than %(max)d rows; split it into smaller files.")
+                % {"max": MAX_ROWS},
+                code="too_many_rows",
+            )
+    if not rows:
+        raise DomainError(_("The file has a header but no data rows."), code="no_rows")
+    return rows
+
+
+def reject_if_errors(errors: list[RowError]) -> None:
+    """Raise ``ImportRejected`` naming how many rows were bad; nothing has been written yet."""
+    if errors:
+        bad_rows = len({e.row for e in errors})
+        raise ImportRejected(
+            _(
+                "Nothing was imported: %(count)d row(s) have errors. Correct them and upload "
+                "the file again."
+            )
+            % {"count": bad_rows},
+            errors=sorted(errors, key=lambda e: (e.row, e.column)),
+        )
+
+
+def _raw_rows(*, file: IO[bytes], filename: str) -> Iterator[list[str]]:
+    lower = filename.lower()
+    if lower.endswith(".csv") or lower.endswith(".txt"):
+        return _csv_rows(file)
+    if lower.endswith(".xlsx"):
+        return _xlsx_rows(file)
+    raise DomainError(
+        _("Unsupported file type %(name)s: upload a .csv or .xlsx file.") % {"name": filename},
+        code="file_type",
+    )
+
+
+def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    data = file.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DomainError(
+                _("The file is not readable text; save it as CSV (UTF-8)."), code="encoding"
+            ) from None
+    if "\x00" in text:
+        raise DomainError(_("The file is not a CSV file."), code="not_csv")
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise DomainError(
+            _("The CSV file could not be read: %(error)s") % {"error": exc}, code="csv"
+        ) from None
+
+
+def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for a corrupt or foreign file
+        raise DomainError(
+            _("The file is not a readable Excel workbook (.xlsx)."), code="not_xlsx"
+        ) from None
+    sheet = workbook.worksheets[0]
+    for cells in sheet.iter_rows(values_only=True):
+        yield [_cell_text(value) for value in cells]
+    workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _map_header(
+    header: list[str], *, columns: Mapping[str, Sequence[str]], required: Sequence[str]
+) -> dict[str, int]:
+    normalised = [h.strip().lower().replace(" ", "_") for h in header]
+    mapping: dict[str, int] = {}
+    for name, aliases in columns.items():
+        for alias in (name, *aliases):
+            if alias in normalised:
+                mapping[name] = normalised.index(alias)
+                break
+    missing = [name for name in required if name not in mapping]
+    if missing:
+        raise DomainError(
+            _("The header row lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)},
+            code="missing_columns",
+        )
+    return mapping

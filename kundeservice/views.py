@@ -1,0 +1,30 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from kundeservice.health import run_checks
+from kundeservice.roles import STAFF_ROLES, role_required
+from surveys import selectors
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    industries = selectors.industries_with_company_counts()
+    return render(request, "home.html", {"industries": industries})
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, cache and broker status as JSON; 503 when any is down."""
+    ok, checks = run_checks()
+    return JsonResponse(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+    )
+
+
+@require_GET
+@role_required(*STAFF_ROLES)
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/dashboard.html")

@@ -1,0 +1,3 @@
+from surveys.models.catalog import Channel, Company, Industry
+
+__all__ = ["Channel", "Company", "Industry"]

@@ -1,0 +1,82 @@
+"""Staff console pages for the catalog: the company list and the company import."""
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from kundeservice.errors import DomainError, ImportRejected
+from kundeservice.roles import CATALOG_ROLES, role_required
+from surveys import selectors
+from surveys.models import Channel, Industry
+from surveys.services import catalog as catalog_services
+
+
+class CompanyImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or Excel file"),
+        help_text=gettext_lazy(
+            "Columns: organisasjonsnummer, navn, bransje, kanaler (comma-separated), nettside."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+@require_http_methods(["GET"])
+@role_required(*CATALOG_ROLES)
+def company_list(request: HttpRequest) -> HttpResponse:
+    industry = request.GET.get("industry") or None
+    channel = request.GET.get("channel") or None
+    search = (request.GET.get("q") or "").strip() or None
+    companies = selectors.companies_list(
+        industry=industry, channel=channel, search=search, include_inactive=True
+    )
+    page = Paginator(companies, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "surveys/staff/company_list.html",
+        {
+            "page": page,
+            "industries": Industry.objects.all(),
+            "channels": Channel.choices,
+            "filters": {"industry": industry or "", "channel": channel or "", "q": search or ""},
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*CATALOG_ROLES)
+def company_import(request: HttpRequest) -> HttpResponse:
+    form = CompanyImportForm(request.POST or None, request.FILES or None)
+    row_errors = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            summary = catalog_services.companies_import(file=upload, filename=upload.name)
+        except ImportRejected as exc:
+            form.add_error(None, exc.messages[0])
+            row_errors = exc.row_errors
+            status = 400
+        except DomainError as exc:
+            form.add_error("file", exc.messages[0])
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("Imported %(total)d companies: %(created)d new, %(updated)d updated.")
+                % {"total": summary.total, "created": summary.created, "updated": summary.updated},
+            )
+            return redirect("staff-company-list")
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "surveys/staff/company_import.html",
+        {"form": form, "row_errors": row_errors},
+        status=status,
+    )

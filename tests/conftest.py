@@ -1,0 +1,90 @@
+"""Test harness shared by every suite.
+
+Tests run on whatever ``scripts/with-services`` found: PostgreSQL and Redis when they answer,
+else SQLite with eager Celery. With ``REQUIRE_SERVICES=1`` (CI) a missing service, or a missing
+Chromium, fails the run instead of letting any test skip.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from kundeservice.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def redis_available() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1).close()
+    except OSError:
+        return False
+    return True
+
+
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def chromium_available() -> bool:
+    return shutil.which(CHROMIUM) is not None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db = settings.DATABASES["default"]
+    where = f"{db.get('HOST') or 'local'}:{db.get('PORT') or ''}" if on_postgres() else db["NAME"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})",
+        f"redis: {os.environ.get('REDIS_URL') or 'none (eager Celery, local-memory cache)'}",
+        f"chromium: {CHROMIUM if chromium_available() else 'not found'}",
+        f"REQUIRE_SERVICES={'1' if REQUIRE_SERVICES else '0'}",
+    ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not REQUIRE_SERVICES:
+        return
+    missing = []
+    if not on_postgres():
+        missing.append("PostgreSQL (DATABASE_URL)")
+    if not redis_available():
+        missing.append("Redis (REDIS_URL)")
+    if not chromium_available():
+        missing.append(f"Chromium ({CHROMIUM})")
+    if missing:
+        pytest.exit(f"REQUIRE_SERVICES=1 but missing: {', '.join(missing)}", returncode=2)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without REQUIRE_SERVICES, tests whose service is absent are skipped with the reason."""
+    if REQUIRE_SERVICES:
+        return
+    reasons = {
+        "postgres": (on_postgres(), "needs PostgreSQL: set DATABASE_URL or start it on 5432"),
+        "integration": (redis_available(), "needs Redis: set REDIS_URL or start it on 6379"),
+        "e2e": (chromium_available(), f"needs Chromium at {CHROMIUM} (apt install chromium)"),
+    }
+    for item in items:
+        for marker, (available, reason) in reasons.items():
+            if item.get_closest_marker(marker) and not available:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings: pytest.FixtureRequest) -> None:
+    """Fast password hashing, eager tasks, an empty cache and outbox for every test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    cache.clear()
