@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +18,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=exc.status_code,
         )
     if isinstance(exc, DomainError):
+        if hasattr(exc, "error_dict"):
+            body: dict[str, Any] = {
+                ("detail" if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+            return Response(body, status=exc.status_code)
         return Response(
             {"detail": " ".join(exc.messages), "code": exc.code or "invalid"},
             status=exc.status_code,

@@ -8,10 +8,13 @@ from django.core.exceptions import ValidationError
 
 
 class DomainError(ValidationError):
+    """A message (or a dict of field → messages) and a code; ``status_code`` for the API."""
+
     status_code = 400
 
     def __init__(self, message: Any, code: str | None = None, params: Any = None) -> None:
         super().__init__(message, code=code, params=params)
+        self.code = code
 
 
 class ConflictError(DomainError):

@@ -73,7 +73,11 @@ class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     org_number = models.CharField(
-        _("organisation number"), max_length=9, unique=True, validators=[validate_org_number]
+        _("organisation number"),
+        max_length=9,
+        unique=True,
+        validators=[validate_org_number],
+        error_messages={"unique": _("A company with this organisation number already exists.")},
     )
     industry = models.ForeignKey(
         Industry, on_delete=models.PROTECT, related_name="companies", verbose_name=_("industry")

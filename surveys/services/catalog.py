@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils.text import capfirst, slugify
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from kundeservice.errors import DomainError, RowError
+from kundeservice.errors import ConflictError, DomainError, RowError
 from kundeservice.tabular import read_rows, reject_if_errors
 from surveys.models import Channel, Company, Industry
 from surveys.models.catalog import validate_org_number
@@ -52,7 +52,7 @@ def company_create(
     )
     company.slug = _unique_slug(company.name)
     _full_clean(company)
-    company.save()
+    _save(company)
     return company
 
 
@@ -65,7 +65,7 @@ def company_update(*, company: Company, **fields: Any) -> Company:
     for key, value in fields.items():
         setattr(company, key, value)
     _full_clean(company)
-    company.save()
+    _save(company)
     return company
 
 
@@ -220,12 +220,17 @@ def _full_clean(company: Company) -> None:
     try:
         company.full_clean()
     except ValidationError as exc:
-        messages = [
-            f"{_field_label(field)}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        ]
-        raise DomainError(" ".join(messages), code="invalid_company") from None
+        # Keep the field names so the API can point at the field; forms show the messages.
+        raise DomainError(exc.message_dict, code="invalid_company") from None
 
 
-def _field_label(field: str) -> str:
-    return capfirst(str(getattr(Company._meta.get_field(field), "verbose_name", field)))
+def _save(company: Company) -> None:
+    # full_clean checked uniqueness, but a concurrent writer may have won since.
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:
+        raise ConflictError(
+            _("A company with organisation number %(n)s already exists.") % {"n": company.org_number},
+            code="org_number_taken",
+        ) from None
