@@ -1,13 +1,20 @@
 """API plumbing shared by every app: the exception handler that speaks our domain errors."""
 
+import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kundeservice.errors import DomainError, ImportRejected
+
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -32,3 +39,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response({"detail": detail}, status=400)
     return drf_exception_handler(exc, context)
+
+
+class StrictPageNumberPagination(PageNumberPagination):
+    """Page numbers as the schema says: a positive integer; anything else is a 400."""
+
+    page_size = 50
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: [_("A page is a whole number from 1.")]})
+        return super().paginate_queryset(queryset, request, view)
+
+
+class SlugLookupField(serializers.SlugRelatedField):
+    """A slug reference that rejects non-slug input before it reaches the database (a NUL byte
+    would otherwise be a server error on PostgreSQL)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not SLUG_RE.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:50])
+        return super().to_internal_value(data)

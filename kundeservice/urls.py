@@ -61,3 +61,6 @@ urlpatterns += i18n_patterns(
 
 admin.site.site_header = _("Kundeservice administration")
 admin.site.site_title = settings.SITE_NAME
+
+handler404 = "kundeservice.views.page_not_found"
+handler500 = "kundeservice.views.server_error"

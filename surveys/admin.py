@@ -15,6 +15,7 @@ class CompanyAdminForm(forms.ModelForm[Company]):
     channels = forms.MultipleChoiceField(
         choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
+    website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Company

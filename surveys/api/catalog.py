@@ -4,14 +4,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kundeservice.api import SlugLookupField
 from kundeservice.roles import CATALOG_ROLES, PUBLIC, RolePermission
 from surveys import selectors
 from surveys.models import Channel, Company, Industry
@@ -25,7 +25,7 @@ class IndustrySerializer(serializers.ModelSerializer[Industry]):
 
 
 class CompanySerializer(serializers.ModelSerializer[Company]):
-    industry = serializers.SlugRelatedField(slug_field="slug", queryset=Industry.objects.all())
+    industry = SlugLookupField(slug_field="slug", queryset=Industry.objects.all())
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=Channel.choices), allow_empty=True, required=False
     )
@@ -66,15 +66,24 @@ class IndustryViewSet(viewsets.ModelViewSet[Industry]):
     read_roles = PUBLIC
     write_roles = CATALOG_ROLES
     lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("industry", OpenApiTypes.STR, description="industry slug"),
-        OpenApiParameter("channel", OpenApiTypes.STR, enum=Channel.values),
-        OpenApiParameter("search", OpenApiTypes.STR, description="name or organisation number"),
-    ]
-)
+class CompanyFilterSerializer(serializers.Serializer[Any]):
+    """Query parameters of the company list; an unknown channel is a 400, not an empty list."""
+
+    # An empty value means "no filter", as an HTML form sends it.
+    industry = serializers.SlugField(required=False, allow_blank=True, help_text="industry slug")
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="name, or the start of an organisation number",
+    )
+
+
+@extend_schema_view(list=extend_schema(parameters=[CompanyFilterSerializer]))
 class CompanyViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -89,14 +98,17 @@ class CompanyViewSet(
     read_roles = PUBLIC
     write_roles = CATALOG_ROLES
     lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
     def get_queryset(self) -> QuerySet[Company]:
-        params = self.request.query_params
+        if self.action != "list":
+            return selectors.companies_list(include_inactive=True)
+        params = CompanyFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
         return selectors.companies_list(
-            industry=params.get("industry") or None,
-            channel=params.get("channel") or None,
-            search=params.get("search") or None,
-            include_inactive=self.action != "list",
+            industry=params.validated_data.get("industry") or None,
+            channel=params.validated_data.get("channel") or None,
+            search=params.validated_data.get("search") or None,
         )
 
     def perform_create(self, serializer: Any) -> None:

@@ -231,6 +231,7 @@ def _save(company: Company) -> None:
             company.save()
     except IntegrityError:
         raise ConflictError(
-            _("A company with organisation number %(n)s already exists.") % {"n": company.org_number},
+            _("A company with organisation number %(n)s already exists.")
+            % {"n": company.org_number},
             code="org_number_taken",
         ) from None

@@ -29,9 +29,10 @@ class CompanyImportForm(forms.Form):
 @require_http_methods(["GET"])
 @role_required(*CATALOG_ROLES)
 def company_list(request: HttpRequest) -> HttpResponse:
-    industry = request.GET.get("industry") or None
-    channel = request.GET.get("channel") or None
-    search = (request.GET.get("q") or "").strip() or None
+    # NUL bytes cannot reach PostgreSQL; nothing legitimate contains them.
+    industry = request.GET.get("industry", "").replace("\x00", "") or None
+    channel = request.GET.get("channel", "").replace("\x00", "") or None
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100] or None
     companies = selectors.companies_list(
         industry=industry, channel=channel, search=search, include_inactive=True
     )

@@ -64,9 +64,7 @@ def page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
 def assert_accessible(page: Any) -> None:
     """No serious or critical axe-core violations on the page as it is now."""
     results = _axe.run(page)
-    bad = [
-        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
-    ]
+    bad = [v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(n["target"]) for n in v["nodes"][:3])

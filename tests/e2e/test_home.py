@@ -24,7 +24,9 @@ def catalog() -> None:
         ("/en/", "en", "Customer service in Norway, measured", "Banking"),
     ],
 )
-def test_home_page_in_each_language(live_server: Any, page: Any, catalog: None, path: str, lang: str, heading: str, industry: str) -> None:
+def test_home_page_in_each_language(
+    live_server: Any, page: Any, catalog: None, path: str, lang: str, heading: str, industry: str
+) -> None:
     page.goto(live_server.url + path)
     assert page.locator("html").get_attribute("lang") == lang
     assert page.get_by_role("heading", level=1).inner_text() == heading
@@ -33,7 +35,9 @@ def test_home_page_in_each_language(live_server: Any, page: Any, catalog: None, 
     assert_accessible(page)
 
 
-def test_language_switcher_and_skip_link_work_by_keyboard(live_server: Any, page: Any, catalog: None) -> None:
+def test_language_switcher_and_skip_link_work_by_keyboard(
+    live_server: Any, page: Any, catalog: None
+) -> None:
     page.goto(live_server.url + "/")
     page.keyboard.press("Tab")
     skip = page.locator(".skip-link")

@@ -18,7 +18,9 @@ def test_healthz_reports_every_dependency(client: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_down(client: Any, settings: Any, monkeypatch: Any) -> None:
+def test_healthz_is_503_when_the_broker_is_down(
+    client: Any, settings: Any, monkeypatch: Any
+) -> None:
     from kundeservice.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False

@@ -26,7 +26,9 @@ def manager_api(db: None) -> APIClient:
 
 
 @pytest.mark.django_db
-def test_public_list_filters_by_industry_channel_and_search(api: APIClient, django_assert_max_num_queries: Any) -> None:
+def test_public_list_filters_by_industry_channel_and_search(
+    api: APIClient, django_assert_max_num_queries: Any
+) -> None:
     bank = IndustryFactory(slug="bank")
     CompanyFactory(name="Chatbanken", industry=bank, channels=["chat"])
     CompanyFactory(name="Telefonbanken", industry=bank, channels=["phone"])
@@ -34,13 +36,18 @@ def test_public_list_filters_by_industry_channel_and_search(api: APIClient, djan
     CompanyFactory(name="Nedlagt", industry=bank, channels=["chat"], is_active=False)
 
     with django_assert_max_num_queries(4):
-        names = [c["name"] for c in api.get("/api/v1/companies/?industry=bank&channel=chat").json()["results"]]
+        names = [
+            c["name"]
+            for c in api.get("/api/v1/companies/?industry=bank&channel=chat").json()["results"]
+        ]
     assert names == ["Chatbanken"]
     assert api.get("/api/v1/companies/?search=telefon").json()["count"] == 1
 
 
 @pytest.mark.django_db
-def test_list_stays_within_its_query_budget_as_companies_grow(api: APIClient, django_assert_max_num_queries: Any) -> None:
+def test_list_stays_within_its_query_budget_as_companies_grow(
+    api: APIClient, django_assert_max_num_queries: Any
+) -> None:
     CompanyFactory.create_batch(30)
     with django_assert_max_num_queries(3):
         assert api.get("/api/v1/companies/").status_code == 200
@@ -71,7 +78,9 @@ def test_staff_creates_a_company_with_token_auth(manager_api: APIClient) -> None
         ({"industry": "finnes-ikke"}, "industry"),
     ],
 )
-def test_bad_company_is_refused_with_a_message(manager_api: APIClient, payload: dict[str, Any], field: str) -> None:
+def test_bad_company_is_refused_with_a_message(
+    manager_api: APIClient, payload: dict[str, Any], field: str
+) -> None:
     IndustryFactory(slug="bank")
     body = {"name": "X", "org_number": valid_org_number(6), "industry": "bank", **payload}
     response = manager_api.post("/api/v1/companies/", body, format="json")
@@ -99,7 +108,9 @@ def test_duplicate_org_number_is_a_clear_400(manager_api: APIClient) -> None:
         format="json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert response.json()["org_number"] == ["A company with this organisation number already exists."]
+    assert response.json()["org_number"] == [
+        "A company with this organisation number already exists."
+    ]
     assert Company.objects.count() == 1
 
 
@@ -122,3 +133,38 @@ def test_import_endpoint_reports_rows_and_imports_nothing(manager_api: APIClient
     response = manager_api.post("/api/v1/companies/import/", {"file": upload}, format="multipart")
     assert response.status_code == 201
     assert response.json() == {"created": 1, "updated": 0}
+
+
+# Found by the schema fuzzer; each failed before its fix.
+@pytest.mark.django_db
+def test_nul_byte_in_industry_reference_is_a_400_not_a_server_error(manager_api: APIClient) -> None:
+    response = manager_api.post(
+        "/api/v1/companies/",
+        {"name": "X", "org_number": valid_org_number(8), "industry": "ba\x00nk"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "industry" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["channel=AAA", "page=", "page=0", "page=abc", "search=" + "9" * 101]
+)
+def test_bad_list_parameters_are_refused(api: APIClient, query: str) -> None:
+    response = api.get(f"/api/v1/companies/?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_empty_filters_mean_no_filter(api: APIClient) -> None:
+    CompanyFactory()
+    assert api.get("/api/v1/companies/?channel=&industry=&search=").json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_api_404_is_json_even_for_a_malformed_slug(api: APIClient) -> None:
+    response = api.get("/api/v1/companies/.%07%26/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
