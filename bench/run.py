@@ -21,6 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BIN = Path(PY).parent
+BASELINE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_ping (id bigserial PRIMARY KEY, at timestamptz NOT NULL)"
+)
+COLUMNS = [("scenario", 24), ("requests", 10), ("failures", 10), ("req/s", 10)]
+COLUMNS += [("p50 ms", 9), ("p95 ms", 9), ("p99 ms", 9), ("vs baseline", 13)]
 
 
 @dataclass
@@ -35,7 +40,9 @@ class Figure:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("scenarios", nargs="*", default=["baseline"], help="scenarios to run")
     parser.add_argument("-u", "--users", type=int, default=50)
     parser.add_argument("-t", "--seconds", type=int, default=30)
@@ -43,16 +50,25 @@ def main() -> int:
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        print("bench needs PostgreSQL: set DATABASE_URL (make bench finds a local one).", file=sys.stderr)
+        print(
+            "bench needs PostgreSQL: set DATABASE_URL (make bench finds a local one).",
+            file=sys.stderr,
+        )
         return 2
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT)}
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], check=True, env=env, cwd=ROOT)
     subprocess.run(
-        [*manage, "shell", "-c",
-         "from django.db import connection; c = connection.cursor(); "
-         "c.execute('CREATE TABLE IF NOT EXISTS bench_ping (id bigserial PRIMARY KEY, at timestamptz NOT NULL)')"],
-        check=True, env=env, cwd=ROOT,
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from django.db import connection; c = connection.cursor(); "
+            f"c.execute('{BASELINE_TABLE}')",
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
     )
 
     figures = [run_scenario(name, args, env) for name in args.scenarios]
@@ -63,19 +79,48 @@ def main() -> int:
 def run_scenario(name: str, args: argparse.Namespace, env: dict[str, str]) -> Figure:
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "bench.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            str(BIN / "gunicorn"),
+            "bench.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         subprocess.run(
-            [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-             "--host", f"http://127.0.0.1:{port}", "--users", str(args.users),
-             "--spawn-rate", str(args.users), "--run-time", f"{args.seconds}s", "--tags", name,
-             "--csv", str(out / "stats"), "--only-summary", "--loglevel", "WARNING"],
-            check=False, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--users",
+                str(args.users),
+                "--spawn-rate",
+                str(args.users),
+                "--run-time",
+                f"{args.seconds}s",
+                "--tags",
+                name,
+                "--csv",
+                str(out / "stats"),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            check=False,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
         )
         return read_figure(name, out / "stats_stats.csv")
     finally:
@@ -101,11 +146,16 @@ def read_figure(name: str, path: Path) -> Figure:
 
 def print_table(figures: list[Figure], args: argparse.Namespace) -> None:
     baseline = next((f for f in figures if f.scenario == "baseline"), None)
-    print(f"\nlocust: {args.users} users, {args.seconds} s each; gunicorn {args.workers} workers; PostgreSQL")
-    print(f"{'scenario':<24}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'vs baseline':>13}")
+    print(f"\nlocust: {args.users} users, {args.seconds} s each; ", end="")
+    print(f"gunicorn {args.workers} workers; PostgreSQL")
+    print(
+        "".join(f"{name:<{w}}" if i == 0 else f"{name:>{w}}" for i, (name, w) in enumerate(COLUMNS))
+    )
     for f in figures:
         ratio = f"{f.rps / baseline.rps:.0%}" if baseline and baseline.rps else "-"
-        print(f"{f.scenario:<24}{f.requests:>10}{f.failures:>10}{f.rps:>10.1f}{f.p50:>9.0f}{f.p95:>9.0f}{f.p99:>9.0f}{ratio:>13}")
+        print(
+            f"{f.scenario:<24}{f.requests:>10}{f.failures:>10}{f.rps:>10.1f}{f.p50:>9.0f}{f.p95:>9.0f}{f.p99:>9.0f}{ratio:>13}"
+        )
 
 
 def free_port() -> int:

@@ -3,10 +3,11 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
-
-from kundeservice.urls import handler404, handler500, urlpatterns as site_urlpatterns
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from kundeservice.urls import handler404, handler500
+from kundeservice.urls import urlpatterns as site_urlpatterns
 
 
 @csrf_exempt

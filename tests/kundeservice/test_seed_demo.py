@@ -1,0 +1,49 @@
+"""seed_demo: deterministic, valid and safe to run twice."""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from kundeservice.roles import Role, user_has_role
+from surveys.models import Company, Industry
+from surveys.models.catalog import validate_channels, validate_org_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_builds_the_catalog_and_one_login_per_role() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Industry.objects.count() >= 8
+    assert Company.objects.count() >= 60
+    for company in Company.objects.all():
+        validate_org_number(company.org_number)
+        validate_channels(company.channels)
+        assert company.channels
+    User = get_user_model()
+    for role in Role:
+        user = User.objects.get(username=role.value)
+        assert user_has_role(user, role)
+        assert f"{role.value} / demo-passord" in out.getvalue()
+
+
+def test_seed_demo_is_deterministic_and_idempotent() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    first = list(
+        Company.objects.order_by("org_number").values_list("org_number", "name", "channels")
+    )
+    call_command("seed_demo", stdout=io.StringIO())
+    second = list(
+        Company.objects.order_by("org_number").values_list("org_number", "name", "channels")
+    )
+    assert first == second
+
+
+def test_seed_demo_refuses_production(settings) -> None:
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not Company.objects.exists()
