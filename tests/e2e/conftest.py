@@ -3,6 +3,7 @@
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -85,3 +86,8 @@ def assert_fits_width(page: Any) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"page is {overflow}px wider than the viewport at {page.url}"
+
+
+def wait_for_path(page: Any, path: str) -> None:
+    """Wait until the page's path (not its query string) is ``path``."""
+    page.wait_for_url(lambda url: urlparse(url).path == path)
