@@ -1,9 +1,26 @@
 """Reads shared by views, the API and the award app."""
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
-from surveys.models import Company, Industry
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import get_language
+
+from surveys.answers import OptionInfo, QuestionInfo
+from surveys.branching import is_shown
+from surveys.models import (
+    Channel,
+    Company,
+    Industry,
+    Option,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Section,
+)
 
 
 def industries_with_company_counts() -> QuerySet[Industry]:
@@ -40,3 +57,125 @@ def _offering(qs: QuerySet[Company], channel: str) -> QuerySet[Company]:
     # SQLite (the embedded default) cannot query inside JSON lists; the catalog is small.
     ids = [pk for pk, channels in qs.values_list("pk", "channels") if channel in channels]
     return qs.filter(pk__in=ids)
+
+
+@dataclass
+class QuestionView:
+    question: Question
+    info: QuestionInfo
+
+    @property
+    def key(self) -> str:
+        return self.question.key
+
+
+@dataclass
+class SectionView:
+    section: Section
+    questions: list[QuestionView]
+
+
+@dataclass
+class Structure:
+    """A questionnaire as the respondent flow needs it, labels in the active language."""
+
+    questionnaire: Questionnaire
+    sections: list[SectionView]
+    questions: dict[str, QuestionView] = field(default_factory=dict)
+    company_ids: dict[str, int] = field(default_factory=dict)
+
+    def visible_sections(self, answers: dict[str, Any]) -> list[SectionView]:
+        return [s for s in self.sections if is_shown(s.section.relevant, answers)]
+
+    def visible_questions(
+        self, section: SectionView, answers: dict[str, Any]
+    ) -> list[QuestionView]:
+        return [q for q in section.questions if is_shown(q.question.relevant, answers)]
+
+
+STRUCTURE_TTL = 300
+
+
+def questionnaire_structure(*, questionnaire: Questionnaire) -> Structure:
+    """The questionnaire's structure in the active language, from the cache when it can be.
+
+    Built in three queries (four with a company picker). Cached for a few minutes per version and
+    language: a version in use never changes, and catalog writes bump ``catalog_version``.
+    """
+    key = (
+        f"structure:{questionnaire.pk}:{questionnaire.updated_at.timestamp()}:"
+        f"{get_language() or 'nb'}:{catalog_version()}"
+    )
+    structure = cache.get(key)
+    if structure is None:
+        structure = _build_structure(questionnaire)
+        cache.set(key, structure, STRUCTURE_TTL)
+    return structure
+
+
+def catalog_version() -> str:
+    version = cache.get("catalog-version")
+    if version is None:
+        version = catalog_changed()
+    return str(version)
+
+
+def catalog_changed() -> str:
+    """Call after the catalog changes, so cached company lists are rebuilt."""
+    version = uuid.uuid4().hex[:12]
+    cache.set("catalog-version", version, None)
+    return version
+
+
+def _build_structure(questionnaire: Questionnaire) -> Structure:
+    sections = list(questionnaire.sections.order_by("position", "id"))
+    questions = list(
+        Question.objects.filter(questionnaire=questionnaire)
+        .order_by("section__position", "position", "id")
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("position", "id")))
+    )
+    companies: list[tuple[str, str]] | None = None
+    if any(q.type == QuestionType.COMPANY for q in questions):
+        rows = (
+            Company.objects.filter(is_active=True)
+            .order_by("name")
+            .values_list("pk", "slug", "name")
+        )
+        structure_company_ids = {slug: pk for pk, slug, _name in rows}
+        companies = [(slug, name) for _pk, slug, name in rows]
+    by_section: dict[int, list[QuestionView]] = {s.pk: [] for s in sections}
+    structure = Structure(questionnaire=questionnaire, sections=[])
+    if companies is not None:
+        structure.company_ids = structure_company_ids
+    for question in questions:
+        view = QuestionView(question=question, info=_question_info(question, companies or []))
+        by_section[question.section_id].append(view)
+        structure.questions[question.key] = view
+    structure.sections = [SectionView(section=s, questions=by_section[s.pk]) for s in sections]
+    return structure
+
+
+def _question_info(question: Question, companies: list[tuple[str, str]]) -> QuestionInfo:
+    if question.type == QuestionType.COMPANY:
+        options = tuple(OptionInfo(value=slug, label=name) for slug, name in companies)
+    elif question.type == QuestionType.CHANNEL:
+        options = tuple(OptionInfo(value=c.value, label=str(c.label)) for c in Channel)
+    else:
+        options = tuple(
+            OptionInfo(
+                value=o.value,
+                label=o.display_label,
+                points=None if o.points is None else float(o.points),
+            )
+            for o in question.options.all()
+        )
+    return QuestionInfo(
+        key=question.key,
+        type=question.type,
+        required=question.required,
+        allow_na=question.allow_na,
+        scale_min=question.scale_min,
+        scale_max=question.scale_max,
+        options=options,
+        scored=question.scored,
+    )

@@ -1,5 +1,7 @@
 """factory_boy factories for every app's models."""
 
+import copy
+import datetime
 from typing import Any
 
 import factory
@@ -7,7 +9,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from stdnum.no import orgnr
 
-from surveys.models import Channel, Company, Industry
+from surveys.models import (
+    Channel,
+    Company,
+    Gender,
+    Industry,
+    Panelist,
+    Questionnaire,
+    Region,
+    Study,
+    StudyKind,
+    Wave,
+    WaveStatus,
+)
+from surveys.services.invitations import invitations_create
+from surveys.services.questionnaires import questionnaire_create
+from surveys.services.responding import token_for
+from surveys.specs import KSINDEKS
 
 TEST_PASSWORD = "test-passord-123"
 
@@ -61,3 +79,47 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     channels = factory.LazyFunction(
         lambda: [Channel.PHONE.value, Channel.CHAT.value, Channel.EMAIL.value]
     )
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"studie-{n}")
+    name = factory.Sequence(lambda n: f"Studie {n}")
+    kind = StudyKind.PANEL
+
+
+def ksindeks_questionnaire() -> Questionnaire:
+    return questionnaire_create(spec=copy.deepcopy(KSINDEKS))
+
+
+class WaveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Wave
+
+    study = factory.SubFactory(StudyFactory)
+    slug = factory.Sequence(lambda n: f"bolge-{n}")
+    name = factory.Sequence(lambda n: f"Bølge {n}")
+    questionnaire = factory.LazyFunction(ksindeks_questionnaire)
+    starts_on = factory.LazyFunction(lambda: datetime.date(2026, 1, 1))
+    ends_on = factory.LazyFunction(lambda: datetime.date(2026, 12, 31))
+    status = WaveStatus.OPEN
+
+
+class PanelistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Panelist
+
+    email = factory.Sequence(lambda n: f"panelist{n}@example.no")
+    gender = Gender.FEMALE
+    birth_year = 1980
+    region = Region.OSLO
+
+
+def invite(wave: Wave, panelist: Panelist | None = None) -> str:
+    """Invite one panelist to ``wave`` and return the link's token."""
+    panelist = panelist or PanelistFactory()
+    invitations_create(wave=wave, panelists=[panelist])
+    return token_for(wave_id=wave.pk, panelist_id=panelist.pk)

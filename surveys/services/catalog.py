@@ -13,6 +13,7 @@ from kundeservice.errors import ConflictError, DomainError, RowError
 from kundeservice.tabular import read_rows, reject_if_errors
 from surveys.models import Channel, Company, Industry
 from surveys.models.catalog import validate_org_number
+from surveys.selectors import catalog_changed
 
 IMPORT_COLUMNS = {
     "org_number": ("organisasjonsnummer", "orgnr", "org.nr.", "organization_number"),
@@ -229,6 +230,7 @@ def _save(company: Company) -> None:
     try:
         with transaction.atomic():
             company.save()
+            transaction.on_commit(catalog_changed)
     except IntegrityError:
         raise ConflictError(
             _("A company with organisation number %(n)s already exists.")

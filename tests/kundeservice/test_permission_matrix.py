@@ -12,7 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
-from tests.factories import CompanyFactory, IndustryFactory, UserFactory
+from tests.factories import CompanyFactory, IndustryFactory, UserFactory, WaveFactory, invite
 
 ANON = "anonymous"
 ROLES = [ANON, *(r.value for r in Role)]
@@ -62,6 +62,8 @@ MATRIX: dict[str, Entry] = {
     "password_reset_confirm": Entry(everyone(200), kwargs=lambda: {"uidb64": "MQ", "token": "x-y"}),
     "password_reset_complete": Entry(everyone(200)),
     "admin:index": Entry(everyone(302)),
+    # Respondents: the token is the credential; no login needed or used
+    "respond": Entry(everyone(200), kwargs=lambda: {"token": invite(WaveFactory())}),
     # Staff console
     "staff-dashboard": Entry(html_for(STAFF_ROLES)),
     "staff-company-list": Entry(html_for(CATALOG_ROLES)),

@@ -1,0 +1,124 @@
+"""Answer values: clean what a respondent typed into a typed value, and put it on 0–100.
+
+Pure functions over a ``QuestionInfo`` snapshot, so the respondent flow, the API and the scoring
+share one set of rules and need no database.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from surveys.branching import NA
+
+CHOICE_TYPES = {"single_choice", "yes_no", "company", "channel"}
+NUMBER_TYPES = {"rating", "nps", "number", "duration"}
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    value: str
+    label: str
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    key: str
+    type: str
+    required: bool = True
+    allow_na: bool = False
+    scale_min: int | None = None
+    scale_max: int | None = None
+    options: tuple[OptionInfo, ...] = field(default_factory=tuple)
+    scored: bool = False
+
+    @property
+    def option_values(self) -> set[str]:
+        return {o.value for o in self.options}
+
+
+class AnswerError(ValueError):
+    """A value the question does not accept; the message is for the respondent."""
+
+
+def clean(question: QuestionInfo, raw: list[str]) -> Any:
+    """Turn submitted strings into the stored value, or ``None`` when unanswered.
+
+    Raises ``AnswerError`` with a message in the active language.
+    """
+    values = [v.strip() for v in raw if v is not None and v.strip() != ""]
+    if question.allow_na and NA in values:
+        return NA
+    if not values:
+        return None
+    if question.type == "multiple_choice":
+        unknown = [v for v in values if v not in question.option_values]
+        if unknown:
+            raise AnswerError(_("Choose among the options shown."))
+        return sorted(set(values), key=[o.value for o in question.options].index)
+    if len(values) > 1:
+        raise AnswerError(_("Give one answer."))
+    value = values[0]
+    if question.type in CHOICE_TYPES:
+        if value not in question.option_values:
+            raise AnswerError(_("Choose one of the options shown."))
+        return value
+    if question.type in NUMBER_TYPES:
+        return _clean_number(question, value)
+    if question.type == "datetime":
+        try:
+            return datetime.fromisoformat(value).isoformat(timespec="minutes")
+        except ValueError:
+            raise AnswerError(_("Enter a date and time, e.g. 2026-03-14 10:30.")) from None
+    if len(value) > MAX_TEXT:
+        raise AnswerError(_("Keep the answer under %(n)d characters.") % {"n": MAX_TEXT})
+    return value
+
+
+def check_required(question: QuestionInfo, value: Any) -> None:
+    if question.required and value is None:
+        raise AnswerError(_("This question needs an answer."))
+
+
+def score_0_100(question: QuestionInfo, value: Any) -> float | None:
+    """The value on the 0–100 scale: scales linearly, NPS ×10, options by their points."""
+    if value is None or value == NA:
+        return None
+    if question.type in {"rating", "nps"} and isinstance(value, int | float):
+        low, high = (0, 10) if question.type == "nps" else (question.scale_min, question.scale_max)
+        if low is None or high is None or high <= low:
+            return None
+        return (float(value) - low) / (high - low) * 100.0
+    if question.type in CHOICE_TYPES and question.options:
+        points = {o.value: o.points for o in question.options}
+        possible = [p for p in points.values() if p is not None]
+        earned = points.get(value)
+        if earned is None or not possible or max(possible) <= 0:
+            return None
+        return float(earned) / max(possible) * 100.0
+    return None
+
+
+def _clean_number(question: QuestionInfo, value: str) -> int | float:
+    try:
+        number = float(value.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+    except ValueError:
+        raise AnswerError(_("Enter a number.")) from None
+    if not math.isfinite(number):
+        raise AnswerError(_("Enter a number."))
+    if question.type in {"rating", "nps"}:
+        low, high = (0, 10) if question.type == "nps" else (question.scale_min, question.scale_max)
+        if not number.is_integer() or low is None or high is None or not low <= number <= high:
+            raise AnswerError(
+                _("Choose a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            )
+        return int(number)
+    if number < 0:
+        raise AnswerError(_("Enter zero or more."))
+    if number > 1_000_000:
+        raise AnswerError(_("That number is too large."))
+    return int(number) if number.is_integer() else number

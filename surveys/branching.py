@@ -1,0 +1,76 @@
+"""Branching conditions: when a question or section is shown, given earlier answers.
+
+A condition is JSON, so it can be stored on the question and evaluated in the browser too:
+
+    {"q": "contacted", "in": ["yes"]}          the answer to ``contacted`` is one of the values
+    {"q": "channels", "has": "chat"}           a multiple-choice answer includes the value
+    {"all": [cond, ...]}, {"any": [cond, ...]}, {"not": cond}
+
+No condition (``None``) means always shown. A condition on an unanswered or N/A question is false.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+NA = "__na__"
+
+
+class ConditionError(ValueError):
+    """The condition is not in the grammar above."""
+
+
+def is_shown(condition: Any, answers: Mapping[str, Any]) -> bool:
+    if condition is None:
+        return True
+    if not isinstance(condition, dict) or len(condition) == 0:
+        raise ConditionError(f"not a condition: {condition!r}")
+    if "all" in condition:
+        return all(is_shown(c, answers) for c in _list(condition["all"]))
+    if "any" in condition:
+        return any(is_shown(c, answers) for c in _list(condition["any"]))
+    if "not" in condition:
+        return not is_shown(condition["not"], answers)
+    key = condition.get("q")
+    if not isinstance(key, str):
+        raise ConditionError(f"condition without a question: {condition!r}")
+    value = answers.get(key)
+    if value is None or value == NA:
+        return False
+    if "in" in condition:
+        allowed = {str(v) for v in _list(condition["in"])}
+        if isinstance(value, list):
+            return any(str(v) in allowed for v in value)
+        return _text(value) in allowed
+    if "has" in condition:
+        return isinstance(value, list) and str(condition["has"]) in {str(v) for v in value}
+    raise ConditionError(f"condition without 'in' or 'has': {condition!r}")
+
+
+def referenced_questions(condition: Any) -> set[str]:
+    """Every question key a condition reads (to check they come earlier in the form)."""
+    if condition is None:
+        return set()
+    if not isinstance(condition, dict):
+        raise ConditionError(f"not a condition: {condition!r}")
+    for combinator in ("all", "any"):
+        if combinator in condition:
+            return set().union(*(referenced_questions(c) for c in _list(condition[combinator])))
+    if "not" in condition:
+        return referenced_questions(condition["not"])
+    if not isinstance(condition.get("q"), str):
+        raise ConditionError(f"condition without a question: {condition!r}")
+    if "in" not in condition and "has" not in condition:
+        raise ConditionError(f"condition without 'in' or 'has': {condition!r}")
+    return {condition["q"]}
+
+
+def _list(value: Any) -> Iterable[Any]:
+    if not isinstance(value, list):
+        raise ConditionError(f"expected a list, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

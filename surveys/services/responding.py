@@ -1,0 +1,333 @@
+"""The respondent's path through a questionnaire: open a link, save pages, submit once.
+
+Drafts live in ``Response.draft`` (one UPDATE per autosave). Answers to questions that branching
+hides are dropped on every save, so they are never stored. Submitting locks the response row:
+double clicks, retries and parallel tabs all end with one set of answers.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from kundeservice.errors import DomainError
+from surveys.answers import AnswerError, check_required, clean, score_0_100
+from surveys.branching import NA
+from surveys.models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    QuestionRole,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+    WaveStatus,
+)
+from surveys.selectors import QuestionView, SectionView, Structure
+
+SCREENED_OUT_VALUES = {"no"}
+
+
+class LinkProblem(DomainError):
+    """An invitation link that cannot be answered; ``reason`` picks the page the respondent sees."""
+
+    def __init__(self, message: str, *, reason: str, response: Response | None = None) -> None:
+        super().__init__(message, code=reason)
+        self.reason = reason
+        self.response = response
+
+
+class IncompleteResponse(DomainError):
+    """Submit refused: questions still need answers. ``page`` is the first page with an error."""
+
+    def __init__(self, errors: dict[str, str], page: int) -> None:
+        super().__init__(_("Some questions still need an answer."), code="incomplete")
+        self.errors = errors
+        self.page = page
+
+
+@dataclass
+class PageState:
+    response: Response
+    sections: list[SectionView]
+    index: int
+    errors: dict[str, str] = field(default_factory=dict)
+    questions: list[QuestionView] = field(default_factory=list)
+
+    @property
+    def section(self) -> SectionView | None:
+        return self.sections[self.index] if self.index < len(self.sections) else None
+
+    @property
+    def is_review(self) -> bool:
+        return self.section is None
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.index / max(len(self.sections), 1))
+
+    @property
+    def page_number(self) -> int:
+        return min(self.index + 1, len(self.sections))
+
+
+def token_for(*, wave_id: int, panelist_id: int) -> str:
+    """The invitation token: derived with the site's secret, so the database holds only its hash
+    and a reminder can carry the same link."""
+    return salted_hmac("kundeservice.invitation", f"{wave_id}:{panelist_id}").hexdigest()[:40]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def response_for_token(*, token: str) -> Response:
+    """The draft (or finished) response behind an invitation link, created on first open."""
+    invitation = (
+        Invitation.objects.select_related("wave__questionnaire", "panelist", "response")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise LinkProblem(_("This link is not valid."), reason="unknown")
+    existing: Response | None = getattr(invitation, "response", None)
+    if existing is not None and existing.is_final:
+        raise LinkProblem(
+            _("This survey has already been answered."), reason="used", response=existing
+        )
+    now = timezone.now()
+    if invitation.expires_at < now or invitation.wave.status != WaveStatus.OPEN:
+        raise LinkProblem(_("This survey is closed."), reason="expired")
+    if existing is not None:
+        existing.wave = invitation.wave
+        existing.invitation = invitation
+        return existing
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                wave=invitation.wave,
+                source=ResponseSource.PANEL,
+                invitation=invitation,
+                language=invitation.panelist.language or "nb",
+            )
+    except IntegrityError:  # another tab created it a moment ago
+        response = Response.objects.get(invitation=invitation)
+    Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+        opened_at=now, status=InvitationStatus.OPENED
+    )
+    response.invitation = invitation
+    return response
+
+
+def page_state(
+    *, response: Response, structure: Structure, errors: dict[str, str] | None = None
+) -> PageState:
+    sections = structure.visible_sections(response.draft)
+    index = min(response.page, len(sections))
+    state = PageState(response=response, sections=sections, index=index, errors=errors or {})
+    if state.section is not None:
+        state.questions = structure.visible_questions(state.section, response.draft)
+    return state
+
+
+def page_save(
+    *, response: Response, structure: Structure, data: dict[str, list[str]], direction: str
+) -> PageState:
+    """Store the answers on the current page. ``direction`` is ``next`` (validate, then move on),
+    ``back`` or ``stay`` (autosave: keep what is valid, move nowhere)."""
+    if response.is_final:
+        return page_state(response=response, structure=structure)
+    state = page_state(response=response, structure=structure)
+    answers = dict(response.draft)
+    errors: dict[str, str] = {}
+    if state.section is not None:
+        for view in state.section.questions:
+            try:
+                value = clean(view.info, data.get(view.key, []))
+            except AnswerError as exc:
+                errors[view.key] = str(exc)
+                answers.pop(view.key, None)
+                continue
+            if value is None:
+                answers.pop(view.key, None)
+            else:
+                answers[view.key] = value
+    answers = _without_hidden(structure, answers)
+    if direction == "next" and state.section is not None:
+        for view in structure.visible_questions(state.section, answers):
+            if view.key not in errors:
+                try:
+                    check_required(view.info, answers.get(view.key))
+                except AnswerError as exc:
+                    errors[view.key] = str(exc)
+    response.draft = answers
+    fields = ["draft", "page", "updated_at"]
+    if direction == "next" and not errors:
+        if _screened_out(structure, answers):
+            _finish_screened_out(response, structure)
+            return page_state(response=response, structure=structure)
+        response.page = state.index + 1
+    elif direction == "back":
+        response.page = max(state.index - 1, 0)
+    if response.invitation_id and response.invitation and not response.invitation.started_at:
+        Invitation.objects.filter(pk=response.invitation_id, started_at__isnull=True).update(
+            started_at=timezone.now(), status=InvitationStatus.STARTED
+        )
+    response.save(update_fields=fields)
+    return page_state(response=response, structure=structure, errors=errors)
+
+
+def response_submit(*, response_id: int, structure: Structure) -> Response:
+    """Validate the whole draft and store it as answers, once. Safe to call again: a response
+    that is already final is returned as it is."""
+    with transaction.atomic():
+        response = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("invitation__panelist")
+            .get(pk=response_id)
+        )
+        if response.is_final:
+            return response
+        answers = _without_hidden(structure, dict(response.draft))
+        errors, first_page = _missing_answers(structure, answers)
+        if errors:
+            raise IncompleteResponse(errors, first_page)
+        if _screened_out(structure, answers):
+            return _finish_screened_out(response, structure)
+        company, channel = _company_and_channel(structure, answers)
+        rows = [
+            _answer_row(response, view, answers[view.key], company, channel)
+            for section in structure.visible_sections(answers)
+            for view in structure.visible_questions(section, answers)
+            if view.key in answers
+        ]
+        Answer.objects.bulk_create(rows, batch_size=500)
+        now = timezone.now()
+        response.status = ResponseStatus.SUBMITTED
+        response.submitted_at = now
+        response.company_id = company
+        response.channel = channel
+        response.draft = answers
+        _copy_weighting_cell(response)
+        response.save()
+        if response.invitation_id:
+            Invitation.objects.filter(pk=response.invitation_id).update(
+                status=InvitationStatus.COMPLETED, completed_at=now
+            )
+    return response
+
+
+def age_group(birth_year: int | None, *, on: date | None = None) -> str:
+    """The age bands weighting uses: 18–29, 30–44, 45–59, 60+."""
+    if not birth_year:
+        return ""
+    age = (on or timezone.localdate()).year - birth_year
+    if age < 30:
+        return "18-29"
+    if age < 45:
+        return "30-44"
+    if age < 60:
+        return "45-59"
+    return "60+"
+
+
+def _without_hidden(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
+    """Drop answers to questions branching hides, repeating until nothing changes (hiding one
+    question can hide another that depends on it)."""
+    while True:
+        shown = {
+            view.key
+            for section in structure.visible_sections(answers)
+            for view in structure.visible_questions(section, answers)
+        }
+        kept = {k: v for k, v in answers.items() if k in shown}
+        if kept == answers:
+            return kept
+        answers = kept
+
+
+def _missing_answers(structure: Structure, answers: dict[str, Any]) -> tuple[dict[str, str], int]:
+    errors: dict[str, str] = {}
+    first_page = -1
+    for index, section in enumerate(structure.visible_sections(answers)):
+        for view in structure.visible_questions(section, answers):
+            try:
+                check_required(view.info, answers.get(view.key))
+            except AnswerError as exc:
+                errors[view.key] = str(exc)
+                if first_page < 0:
+                    first_page = index
+    return errors, max(first_page, 0)
+
+
+def _screened_out(structure: Structure, answers: dict[str, Any]) -> bool:
+    return any(
+        view.question.role == QuestionRole.SCREENING
+        and answers.get(view.key) in SCREENED_OUT_VALUES
+        for view in structure.questions.values()
+    )
+
+
+def _finish_screened_out(response: Response, structure: Structure) -> Response:
+    now = timezone.now()
+    response.status = ResponseStatus.SCREENED_OUT
+    response.submitted_at = now
+    response.draft = _without_hidden(structure, response.draft)
+    response.save(update_fields=["status", "submitted_at", "draft", "updated_at"])
+    if response.invitation_id:
+        Invitation.objects.filter(pk=response.invitation_id).update(
+            status=InvitationStatus.SCREENED_OUT, completed_at=now
+        )
+    return response
+
+
+def _company_and_channel(structure: Structure, answers: dict[str, Any]) -> tuple[int | None, str]:
+    company: int | None = None
+    channel = ""
+    for view in structure.questions.values():
+        value = answers.get(view.key)
+        if value is None or value == NA:
+            continue
+        if view.question.role == QuestionRole.COMPANY:
+            company = structure.company_ids.get(str(value))
+        elif view.question.role == QuestionRole.CHANNEL:
+            channel = str(value)
+    return company, channel
+
+
+def _answer_row(
+    response: Response, view: QuestionView, value: Any, company: int | None, channel: str
+) -> Answer:
+    row = Answer(
+        response=response,
+        question=view.question,
+        wave_id=response.wave_id,
+        section_id=view.question.section_id,
+        company_id=company,
+        channel=channel,
+        is_na=value == NA,
+    )
+    if value != NA:
+        if isinstance(value, list):
+            row.value_choices = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            row.value_number = float(value)
+        else:
+            row.value_text = str(value)
+        row.score = score_0_100(view.info, value)
+    return row
+
+
+def _copy_weighting_cell(response: Response) -> None:
+    invitation = response.invitation
+    if invitation is None:
+        return
+    panelist = invitation.panelist
+    response.gender = panelist.gender
+    response.region = panelist.region
+    response.age_group = age_group(panelist.birth_year)

@@ -1,0 +1,172 @@
+"""The respondent's flow through /s/<token>/ with the Django test client."""
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from surveys.models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    Response,
+    ResponseStatus,
+    WaveStatus,
+)
+from tests.factories import CompanyFactory, PanelistFactory, WaveFactory, invite
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wave() -> Any:
+    CompanyFactory(slug="fjordbanken", name="Fjordbanken")
+    return WaveFactory()
+
+
+def answer_pages(client: Any, url: str, *pages: dict[str, Any]) -> None:
+    for page in pages:
+        response = client.post(url, {**page, "action": "next"})
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+
+FULL = [
+    {"contacted_cs": "yes"},
+    {"company": "fjordbanken", "channel": "chat", "contacted_before": "no"},
+    {
+        "satisfaction": "5",
+        "resolved": "partly",
+        "must_contact_again": "yes",
+        "wait_minutes": "4,5",
+        "nps": "9",
+    },
+    {"preferred_channel": "chat", "comment": "Rask og hyggelig."},
+]
+
+
+def test_respondent_answers_every_page_and_submits_once(client: Any, wave: Any) -> None:
+    token = invite(wave)
+    url = f"/s/{token}/"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert "Side 1 av 4" in first.content.decode()
+    answer_pages(client, url, *FULL)
+    review = client.get(url)
+    assert "Klar til å sende" in review.content.decode()
+    assert client.post(url, {"action": "submit"}).status_code == 302
+    assert client.post(url, {"action": "submit"}).status_code == 200  # thank-you page, no error
+
+    response = Response.objects.get()
+    assert response.status == ResponseStatus.SUBMITTED
+    assert response.company.slug == "fjordbanken"
+    assert response.channel == "chat"
+    assert (response.gender, response.age_group, response.region) == ("female", "45-59", "oslo")
+    answers = {a.question.key: a for a in Answer.objects.select_related("question")}
+    assert answers["satisfaction"].value_number == 5
+    assert answers["satisfaction"].score == pytest.approx(80.0)  # (5 - 1) / 5 * 100
+    assert answers["nps"].score == pytest.approx(90.0)
+    assert answers["wait_minutes"].value_number == 4.5
+    assert answers["resolved"].value_text == "partly"
+    assert {a.wave_id for a in answers.values()} == {wave.pk}
+    assert {a.channel for a in answers.values()} == {"chat"}
+    assert Invitation.objects.get().status == InvitationStatus.COMPLETED
+    assert "Takk!" in client.get(url).content.decode()
+
+
+def test_hidden_questions_are_not_stored(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    pages = [dict(p) for p in FULL]
+    pages[2] = {"satisfaction": "6", "resolved": "yes", "must_contact_again": "yes", "nps": "10"}
+    answer_pages(client, url, *pages)
+    client.post(url, {"action": "submit"})
+    keys = set(Answer.objects.values_list("question__key", flat=True))
+    assert "must_contact_again" not in keys
+    assert "resolved" in keys
+
+
+def test_changing_an_earlier_answer_drops_what_it_hid(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:3])
+    assert Response.objects.get().draft["must_contact_again"] == "yes"
+    client.post(url, {"action": "back"})
+    client.post(url, {**FULL[2], "resolved": "yes", "action": "stay"})
+    assert "must_contact_again" not in Response.objects.get().draft
+
+
+def test_screening_no_ends_politely(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    response = client.post(url, {"contacted_cs": "no", "action": "next"}, follow=True)
+    assert "ingen flere spørsmål" in response.content.decode()
+    assert Response.objects.get().status == ResponseStatus.SCREENED_OUT
+    assert Invitation.objects.get().status == InvitationStatus.SCREENED_OUT
+    assert not Answer.objects.exists()
+
+
+def test_missing_and_malformed_answers_get_messages_in_the_respondents_language(
+    client: Any, wave: Any
+) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    response = client.post(url, {"satisfaction": "9", "wait_minutes": "lenge", "action": "next"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Velg et helt tall fra 1 til 6." in html
+    assert "Skriv inn et tall." in html
+    assert "Dette spørsmålet må besvares." in html
+    assert 'aria-invalid="true"' in html
+    english = client.post(url + "?lang=en", {"satisfaction": "9", "action": "next"})
+    assert "Choose a whole number from 1 to 6." in english.content.decode()
+
+
+def test_resume_where_the_respondent_left_on_another_device(
+    client: Any, wave: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.test import Client
+
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    other_device = Client()
+    with django_assert_max_num_queries(10):
+        page = other_device.get(url)
+    html = page.content.decode()
+    assert "Side 3 av 4" in html
+    other_device.post(url, {"action": "back"})
+    assert 'value="chat" checked' in other_device.get(url).content.decode()
+
+
+def test_every_respondent_page_stays_within_ten_queries(
+    client: Any, wave: Any, django_assert_max_num_queries: Any
+) -> None:
+    url = f"/s/{invite(wave)}/"
+    for page in FULL:
+        with django_assert_max_num_queries(10):
+            assert client.get(url).status_code == 200
+        with django_assert_max_num_queries(10):
+            client.post(url, {**page, "action": "next"})
+    with django_assert_max_num_queries(10):
+        client.post(url, {"action": "submit"})
+
+
+def test_unknown_expired_and_closed_links_get_clear_pages(client: Any, wave: Any) -> None:
+    unknown = client.get("/s/finnes-ikke/")
+    assert unknown.status_code == 404
+    assert "Fant ikke undersøkelsen" in unknown.content.decode()
+
+    token = invite(wave)
+    Invitation.objects.update(expires_at=timezone.now())
+    expired = client.get(f"/s/{token}/")
+    assert expired.status_code == 410
+    assert "Undersøkelsen er avsluttet" in expired.content.decode()
+
+    other = WaveFactory(status=WaveStatus.CLOSED)
+    assert client.get(f"/s/{invite(other, PanelistFactory())}/").status_code == 410
+
+
+def test_submit_with_unanswered_pages_sends_the_respondent_back(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL)
+    Response.objects.update(draft={"contacted_cs": "yes"}, page=4)
+    response = client.post(url, {"action": "submit"})
+    assert response.status_code == 400
+    assert "Side 2 av 4" in response.content.decode()
+    assert not Answer.objects.exists()
