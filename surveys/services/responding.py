@@ -186,11 +186,7 @@ def response_submit(*, response_id: int, structure: Structure) -> Response:
     """Validate the whole draft and store it as answers, once. Safe to call again: a response
     that is already final is returned as it is."""
     with transaction.atomic():
-        response = (
-            Response.objects.select_for_update(of=("self",))
-            .select_related("invitation__panelist")
-            .get(pk=response_id)
-        )
+        response = _locked_response(response_id)
         if response.is_final:
             return response
         answers = _without_hidden(structure, dict(response.draft))
@@ -220,6 +216,16 @@ def response_submit(*, response_id: int, structure: Structure) -> Response:
                 status=InvitationStatus.COMPLETED, completed_at=now
             )
     return response
+
+
+def _locked_response(response_id: int) -> Response:
+    """The response row, locked until the transaction ends: parallel submits queue here and all
+    but the first find it final."""
+    return (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("invitation__panelist")
+        .get(pk=response_id)
+    )
 
 
 def age_group(birth_year: int | None, *, on: date | None = None) -> str:
