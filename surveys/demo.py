@@ -4,6 +4,8 @@ Every name is invented so that demo scores never describe a real company. Organi
 are valid (mod-11) and derived deterministically from the company's position.
 """
 
+import random
+
 from django.utils.text import slugify
 from stdnum.no import orgnr
 
@@ -187,3 +189,202 @@ def seed(*, stdout_lines: list[str]) -> None:
             )
             index += 1
     stdout_lines.append(f"  catalog: {len(INDUSTRIES)} industries, {index} companies")
+    seed_ksindeks_wave(stdout_lines=stdout_lines)
+
+
+def seed_ksindeks_wave(*, stdout_lines: list[str], completed: int = 5000, seed: int = 2026) -> None:
+    """A KSIndeks-like panel wave: invitations, ~``completed`` submitted responses, some screened
+    out and some never opened. Written in bulk; skipped when the wave already exists."""
+    import copy
+    from datetime import date, timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from surveys.answers import score_0_100
+    from surveys.models import (
+        Answer,
+        Gender,
+        Invitation,
+        InvitationStatus,
+        Panelist,
+        Region,
+        Response,
+        ResponseSource,
+        ResponseStatus,
+        Study,
+        StudyKind,
+        Wave,
+        WaveStatus,
+    )
+    from surveys.selectors import questionnaire_structure
+    from surveys.services.questionnaires import questionnaire_create
+    from surveys.services.responding import age_group, token_for, token_hash
+    from surveys.specs import KSINDEKS
+
+    study, _created = Study.objects.get_or_create(
+        slug="ksindeks",
+        defaults={"name": "KSIndeks", "name_en": "Customer Service Index", "kind": StudyKind.PANEL},
+    )
+    if Wave.objects.filter(study=study, slug="2026").exists():
+        stdout_lines.append("  KSIndeks 2026: already there")
+        return
+    rng = random.Random(seed)
+    with transaction.atomic():
+        questionnaire = questionnaire_create(spec=copy.deepcopy(KSINDEKS))
+        wave = Wave.objects.create(
+            study=study,
+            slug="2026",
+            name="KSIndeks 2026",
+            name_en="Customer Service Index 2026",
+            questionnaire=questionnaire,
+            starts_on=date(2026, 9, 1),
+            ends_on=date(2026, 12, 15),
+            status=WaveStatus.OPEN,
+            minimum_n=50,
+        )
+        invited = round(completed * 1.2)
+        screened = round(completed * 0.08)
+        regions = list(Region.values)
+        panelists = Panelist.objects.bulk_create(
+            [
+                Panelist(
+                    email=f"panelist{i:05d}@demo.kundeservice.no",
+                    gender=rng.choice([Gender.FEMALE, Gender.MALE]),
+                    birth_year=rng.randint(1945, 2006),
+                    region=rng.choice(regions),
+                )
+                for i in range(invited)
+            ],
+            batch_size=2000,
+        )
+        if panelists[0].pk is None:  # a backend that does not return keys from bulk inserts
+            panelists = list(
+                Panelist.objects.filter(email__endswith="@demo.kundeservice.no").order_by("id")
+            )
+        now = timezone.now()
+        statuses = (
+            [InvitationStatus.COMPLETED] * completed
+            + [InvitationStatus.SCREENED_OUT] * screened
+            + [InvitationStatus.SENT] * (invited - completed - screened)
+        )
+        invitations = Invitation.objects.bulk_create(
+            [
+                Invitation(
+                    wave=wave,
+                    panelist=p,
+                    status=status,
+                    token_hash=token_hash(token_for(wave_id=wave.pk, panelist_id=p.pk)),
+                    sent_at=now - timedelta(days=20),
+                    expires_at=now + timedelta(days=10),
+                    completed_at=None
+                    if status == InvitationStatus.SENT
+                    else now - timedelta(days=rng.randint(0, 19)),
+                )
+                for p, status in zip(panelists, statuses, strict=True)
+            ],
+            batch_size=2000,
+        )
+        if invitations[0].pk is None:
+            invitations = list(Invitation.objects.filter(wave=wave).order_by("panelist_id"))
+        structure = questionnaire_structure(questionnaire=questionnaire)
+        companies = list(Company.objects.select_related("industry").order_by("org_number"))
+        responses: list[Response] = []
+        drafts: list[dict[str, object]] = []
+        for invitation, panelist in zip(invitations, panelists, strict=True):
+            if invitation.status == InvitationStatus.SENT:
+                continue
+            if invitation.status == InvitationStatus.SCREENED_OUT:
+                responses.append(
+                    Response(
+                        wave=wave,
+                        source=ResponseSource.PANEL,
+                        invitation=invitation,
+                        status=ResponseStatus.SCREENED_OUT,
+                        submitted_at=invitation.completed_at,
+                        draft={"contacted_cs": "no"},
+                    )
+                )
+                drafts.append({})
+                continue
+            company = rng.choice(companies)
+            draft = _demo_answers(rng, company)
+            drafts.append(draft)
+            responses.append(
+                Response(
+                    wave=wave,
+                    source=ResponseSource.PANEL,
+                    invitation=invitation,
+                    status=ResponseStatus.SUBMITTED,
+                    submitted_at=invitation.completed_at,
+                    company=company,
+                    channel=str(draft["channel"]),
+                    draft=draft,
+                    gender=panelist.gender,
+                    region=panelist.region,
+                    age_group=age_group(panelist.birth_year),
+                )
+            )
+        responses = Response.objects.bulk_create(responses, batch_size=2000)
+        if responses[0].pk is None:
+            responses = list(Response.objects.filter(wave=wave).order_by("invitation_id"))
+        answers: list[Answer] = []
+        for response, draft in zip(responses, drafts, strict=True):
+            for key, value in draft.items():
+                view = structure.questions[key]
+                row = Answer(
+                    response=response,
+                    question=view.question,
+                    wave=wave,
+                    section_id=view.question.section_id,
+                    company_id=response.company_id,
+                    channel=response.channel,
+                )
+                if isinstance(value, int | float):
+                    row.value_number = float(value)
+                else:
+                    row.value_text = str(value)
+                row.score = score_0_100(view.info, value)
+                answers.append(row)
+        Answer.objects.bulk_create(answers, batch_size=5000)
+    stdout_lines.append(
+        f"  KSIndeks 2026: {invited} invited, {completed} completed, {screened} screened out, "
+        f"{len(answers)} answers"
+    )
+
+
+# Shares of last-contact channel (DOMAIN.md: phone 50–70 %), and a channel effect on satisfaction.
+CHANNEL_MIX = [
+    ("phone", 0.61),
+    ("chat", 0.17),
+    ("email", 0.12),
+    ("social", 0.05),
+    ("chatbot", 0.05),
+]
+CHANNEL_EFFECT = {"phone": 0.4, "chat": 0.1, "email": -0.5, "social": -0.2, "chatbot": -0.6}
+
+
+def _demo_answers(rng: random.Random, company: Company) -> dict[str, object]:
+    offered = [c for c, _share in CHANNEL_MIX if c in company.channels] or ["phone"]
+    weights = [dict(CHANNEL_MIX)[c] for c in offered]
+    channel = rng.choices(offered, weights=weights)[0]
+    quality = (company.pk % 7) / 7 - 0.4  # each company has its own level
+    satisfaction = max(1, min(6, round(rng.gauss(4.3 + quality + CHANNEL_EFFECT[channel], 1.2))))
+    resolved = rng.choices(
+        ["yes", "partly", "no"], weights=[satisfaction + 2, 2, 7 - satisfaction]
+    )[0]
+    answers: dict[str, object] = {
+        "contacted_cs": "yes",
+        "company": company.slug,
+        "channel": channel,
+        "contacted_before": rng.choice(["yes", "no", "no"]),
+        "satisfaction": satisfaction,
+        "resolved": resolved,
+        "nps": max(0, min(10, round(rng.gauss(satisfaction * 1.6, 1.8)))),
+        "preferred_channel": rng.choices(["chat", "phone", "email", "social"], [48, 46, 5, 1])[0],
+    }
+    if resolved != "yes":
+        answers["must_contact_again"] = rng.choice(["yes", "yes", "no"])
+    if rng.random() < 0.7:
+        answers["wait_minutes"] = round(rng.expovariate(1 / 6), 1)
+    return answers

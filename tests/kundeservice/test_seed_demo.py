@@ -47,3 +47,19 @@ def test_seed_demo_refuses_production(settings) -> None:
     with pytest.raises(CommandError):
         call_command("seed_demo", stdout=io.StringIO())
     assert not Company.objects.exists()
+
+
+def test_seed_demo_has_a_ksindeks_wave_with_about_5000_responses() -> None:
+    from surveys.models import Answer, Response, ResponseStatus, Wave
+
+    call_command("seed_demo", stdout=io.StringIO())
+    wave = Wave.objects.get(study__slug="ksindeks", slug="2026")
+    submitted = Response.objects.filter(wave=wave, status=ResponseStatus.SUBMITTED)
+    assert submitted.count() == 5000
+    assert submitted.values("company").distinct().count() >= 60
+    channels = set(submitted.values_list("channel", flat=True))
+    assert {"phone", "chat", "email", "social"} <= channels
+    # Branching held: the follow-up exists only where the matter was not resolved.
+    follow_ups = Answer.objects.filter(wave=wave, question__key="must_contact_again")
+    assert not follow_ups.filter(response__draft__resolved="yes").exists()
+    assert Answer.objects.filter(wave=wave, question__key="satisfaction").count() == 5000
