@@ -16,4 +16,7 @@ app.conf.task_routes = {
     "awards.tasks.mail_*": {"queue": "mail"},
     "surveys.tasks.aggregate_*": {"queue": "aggregation"},
 }
+app.conf.beat_schedule = {
+    "send-due-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 60 * 60},
+}
 app.autodiscover_tasks()

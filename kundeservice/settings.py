@@ -262,3 +262,6 @@ LOGGING = {
 
 # --- Domain configuration -------------------------------------------------------------------
 SITE_NAME = os.environ.get("SITE_NAME", "Kundeservice")
+# Where links in e-mails point (invitations, reminders, unsubscribe).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "200"))

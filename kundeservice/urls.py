@@ -9,7 +9,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from kundeservice import views
 from surveys.api.urls import router as surveys_router
-from surveys.views import respondent, staff_catalog
+from surveys.views import respondent, staff_catalog, unsubscribe
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -19,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("s/<str:token>/", respondent.respond, name="respond"),
+    path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

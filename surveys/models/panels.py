@@ -55,6 +55,7 @@ class Panelist(models.Model):
 
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", _("Not sent")
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     OPENED = "opened", _("Opened")
     STARTED = "started", _("Started")

@@ -64,6 +64,7 @@ MATRIX: dict[str, Entry] = {
     "admin:index": Entry(everyone(302)),
     # Respondents: the token is the credential; no login needed or used
     "respond": Entry(everyone(200), kwargs=lambda: {"token": invite(WaveFactory())}),
+    "unsubscribe": Entry(everyone(200), kwargs=lambda: {"token": invite(WaveFactory())}),
     # Staff console
     "staff-dashboard": Entry(html_for(STAFF_ROLES)),
     "staff-company-list": Entry(html_for(CATALOG_ROLES)),

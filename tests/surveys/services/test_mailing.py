@@ -1,0 +1,140 @@
+"""Invitations and reminders: batches, progress, an SMTP outage mid-way, nobody mailed twice."""
+
+import re
+import smtplib
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.utils import timezone
+
+from kundeservice.models import Job, JobStatus
+from surveys.models import Invitation, InvitationStatus, Panelist
+from surveys.services.invitations import invitations_create, invitations_send_start
+from surveys.services.mailing import invitations_send_batch
+from surveys.tasks import send_due_reminders
+from tests.factories import PanelistFactory, WaveFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wave_with_invitations(settings: Any) -> Any:
+    settings.INVITATION_BATCH_SIZE = 7
+    settings.SITE_URL = "https://ks.example.no"
+    wave = WaveFactory()
+    panelists = PanelistFactory.create_batch(20)
+    PanelistFactory(unsubscribed_at=timezone.now())  # never invited
+    assert invitations_create(wave=wave, panelists=Panelist.objects.all()) == 20
+    assert all(p.invitations.exists() for p in panelists)
+    return wave
+
+
+def recipients() -> Counter[str]:
+    return Counter(m.to[0] for m in mail.outbox)
+
+
+def test_sending_mails_everyone_once_with_a_personal_link(
+    wave_with_invitations: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        job = invitations_send_start(wave=wave_with_invitations)
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done, job.percent) == (JobStatus.DONE, 20, 20, 100)
+    assert len(mail.outbox) == 20 and max(recipients().values()) == 1
+    message = mail.outbox[0]
+    link = re.search(r"https://ks\.example\.no/s/(\w+)/", message.body)
+    assert link
+    assert message.extra_headers["List-Unsubscribe"].startswith("<https://ks.example.no/u/")
+    assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 20
+    assert "Din siste kontakt med kundeservice" in message.subject
+
+
+def test_smtp_outage_mid_way_is_retried_and_nobody_is_mailed_twice(
+    wave_with_invitations: Any,
+) -> None:
+    real_send = EmailBackend.send_messages
+    calls = {"n": 0}
+
+    def flaky(self: EmailBackend, messages: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] in {5, 6, 12}:  # the server drops out, three times
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(self, messages)
+
+    attempts = 0
+    with mock.patch.object(EmailBackend, "send_messages", flaky):
+        while Invitation.objects.filter(status=InvitationStatus.PENDING).exists():
+            attempts += 1
+            try:
+                invitations_send_batch(wave_id=wave_with_invitations.pk)
+            except smtplib.SMTPException:
+                continue  # what the task's retry does
+    assert attempts > 3
+    assert len(mail.outbox) == 20
+    assert max(recipients().values()) == 1
+    assert not Invitation.objects.exclude(status=InvitationStatus.SENT).exists()
+    assert Invitation.objects.filter(send_attempts__gt=1).exists()
+
+
+def test_the_task_reports_a_failing_mail_server_on_its_job(
+    wave_with_invitations: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with mock.patch.object(
+        EmailBackend, "send_messages", side_effect=smtplib.SMTPConnectError(421, "busy")
+    ):
+        with pytest.raises(Exception), django_capture_on_commit_callbacks(execute=True):  # noqa: B017, PT011
+            invitations_send_start(wave=wave_with_invitations)
+    job = Job.objects.get()
+    assert job.status in {JobStatus.RUNNING, JobStatus.FAILED}
+    assert job.message
+    assert not mail.outbox
+    assert Invitation.objects.filter(status=InvitationStatus.PENDING).count() == 20
+
+
+def test_reminders_go_to_unfinished_after_the_delay_at_most_max_times(
+    wave_with_invitations: Any,
+) -> None:
+    wave = wave_with_invitations
+    invitations_send_batch(wave_id=wave.pk, batch_size=100)
+    mail.outbox.clear()
+    long_ago = timezone.now() - timedelta(days=wave.reminder_after_days + 1)
+    Invitation.objects.update(sent_at=long_ago)
+    done = Invitation.objects.all()[:5]
+    Invitation.objects.filter(pk__in=[i.pk for i in done]).update(status=InvitationStatus.COMPLETED)
+
+    assert send_due_reminders() == {wave.slug: 15}
+    assert len(mail.outbox) == 15 and "Påminnelse" in mail.outbox[0].subject
+    assert send_due_reminders() == {wave.slug: 0}  # not due again until the delay has passed
+    for _ in range(5):
+        Invitation.objects.update(reminded_at=long_ago)
+        send_due_reminders()
+    assert len(mail.outbox) == 15 * wave.max_reminders
+    assert set(
+        Invitation.objects.filter(status=InvitationStatus.SENT).values_list(
+            "reminder_count", flat=True
+        )
+    ) == {wave.max_reminders}
+
+
+def test_unsubscribe_link_works_and_stops_mail(client: Any, wave_with_invitations: Any) -> None:
+    invitations_send_batch(wave_id=wave_with_invitations.pk, batch_size=100)
+    first = mail.outbox[0]
+    path = re.search(r"https://ks\.example\.no(/u/\w+/)", first.body).group(1)
+    page = client.get(path)
+    assert "Vil du slutte å få" in page.content.decode()
+    assert (
+        Panelist.objects.filter(unsubscribed_at__isnull=False).count() == 1
+    )  # GET changes nothing
+    done = client.post(path)  # also what a mail client's one-click unsubscribe does
+    assert "Du er meldt av" in done.content.decode()
+    panelist = Panelist.objects.get(email=first.to[0])
+    assert panelist.unsubscribed_at is not None
+    mail.outbox.clear()
+    Invitation.objects.update(sent_at=timezone.now() - timedelta(days=30))
+    send_due_reminders()
+    assert panelist.email not in recipients()
