@@ -9,7 +9,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from kundeservice import views
 from surveys.api.urls import router as surveys_router
-from surveys.views import respondent, staff_catalog, unsubscribe
+from surveys.views import respondent, staff_catalog, staff_panels, unsubscribe
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -52,6 +52,12 @@ staff_patterns = [
     path("", views.staff_dashboard, name="staff-dashboard"),
     path("companies/", staff_catalog.company_list, name="staff-company-list"),
     path("companies/import/", staff_catalog.company_import, name="staff-company-import"),
+    path("jobs/<int:pk>/", views.job_progress, name="staff-job-progress"),
+    path("panel/import/", staff_panels.panel_import, name="staff-panel-import"),
+    path("waves/", staff_panels.wave_list, name="staff-wave-list"),
+    path("waves/<int:pk>/", staff_panels.wave_detail, name="staff-wave-detail"),
+    path("waves/<int:pk>/invite/", staff_panels.wave_invite, name="staff-wave-invite"),
+    path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),
 ]
 
 urlpatterns += i18n_patterns(

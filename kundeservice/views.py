@@ -1,10 +1,11 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kundeservice.health import run_checks
+from kundeservice.models import Job
 from kundeservice.roles import STAFF_ROLES, role_required
 from surveys import selectors
 
@@ -43,3 +44,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return render(request, "500.html", status=500)
+
+
+@require_GET
+@role_required(*STAFF_ROLES)
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's progress bar; htmx polls it while the job runs."""
+    job = get_object_or_404(Job, pk=pk)
+    return render(request, "partials/job_progress.html", {"job": job})

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils.translation import get_language
 
 from surveys.answers import OptionInfo, QuestionInfo
@@ -15,11 +16,14 @@ from surveys.models import (
     Channel,
     Company,
     Industry,
+    Invitation,
+    InvitationStatus,
     Option,
     Question,
     Questionnaire,
     QuestionType,
     Section,
+    Wave,
 )
 
 
@@ -179,3 +183,84 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
         options=options,
         scored=question.scored,
     )
+
+
+@dataclass
+class WaveProgress:
+    invited: int
+    sent: int
+    opened: int
+    started: int
+    screened_out: int
+    completed: int
+    unsent: int
+    in_flight: int
+
+    @property
+    def response_rate(self) -> float | None:
+        """Completed (including screened out, who answered) over invitations mailed."""
+        return (self.completed + self.screened_out) / self.sent if self.sent else None
+
+    @property
+    def response_rate_percent(self) -> float | None:
+        rate = self.response_rate
+        return None if rate is None else 100 * rate
+
+
+def wave_progress(*, wave: Wave) -> WaveProgress:
+    """Invitation funnel of a wave in one query."""
+    s = InvitationStatus
+    counts = Invitation.objects.filter(wave=wave).aggregate(
+        invited=Count("id"),
+        unsent=Count("id", filter=Q(status=s.PENDING)),
+        in_flight=Count("id", filter=Q(status=s.SENDING)),
+        sent=Count("id", filter=Q(sent_at__isnull=False)),
+        opened=Count(
+            "id", filter=Q(opened_at__isnull=False) | Q(status__in=[s.SCREENED_OUT, s.COMPLETED])
+        ),
+        started=Count("id", filter=Q(status__in=[s.STARTED, s.SCREENED_OUT, s.COMPLETED])),
+        screened_out=Count("id", filter=Q(status=s.SCREENED_OUT)),
+        completed=Count("id", filter=Q(status=s.COMPLETED)),
+    )
+    return WaveProgress(**counts)
+
+
+def wave_completions_by_day(*, wave: Wave) -> list[dict[str, Any]]:
+    """Completed and screened-out invitations per day."""
+    return list(
+        Invitation.objects.filter(wave=wave, completed_at__isnull=False)
+        .annotate(day=TruncDate("completed_at"))
+        .values("day")
+        .annotate(
+            completed=Count("id", filter=Q(status=InvitationStatus.COMPLETED)),
+            screened_out=Count("id", filter=Q(status=InvitationStatus.SCREENED_OUT)),
+        )
+        .order_by("day")
+    )
+
+
+def wave_rates_by_stratum(*, wave: Wave) -> list[dict[str, Any]]:
+    """Invited and completed per county (or per the stratum used when sampling)."""
+    field_name = (
+        "stratum"
+        if Invitation.objects.filter(wave=wave).exclude(stratum="").exists()
+        else "panelist__region"
+    )
+    rows = (
+        Invitation.objects.filter(wave=wave)
+        .values(field_name)
+        .annotate(
+            invited=Count("id"),
+            completed=Count("id", filter=Q(status=InvitationStatus.COMPLETED)),
+        )
+        .order_by(field_name)
+    )
+    return [
+        {
+            "stratum": row[field_name] or "?",
+            "invited": row["invited"],
+            "completed": row["completed"],
+            "rate_percent": 100 * row["completed"] / row["invited"] if row["invited"] else None,
+        }
+        for row in rows
+    ]

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
+from surveys.views.staff_panels import PANEL_ROLES
 from tests.factories import CompanyFactory, IndustryFactory, UserFactory, WaveFactory, invite
 
 ANON = "anonymous"
@@ -69,6 +71,21 @@ MATRIX: dict[str, Entry] = {
     "staff-dashboard": Entry(html_for(STAFF_ROLES)),
     "staff-company-list": Entry(html_for(CATALOG_ROLES)),
     "staff-company-import": Entry(html_for(CATALOG_ROLES)),
+    "staff-job-progress": Entry(
+        html_for(STAFF_ROLES), kwargs=lambda: {"pk": Job.objects.create(kind="x").pk}
+    ),
+    "staff-panel-import": Entry(html_for(PANEL_ROLES)),
+    "staff-wave-list": Entry(html_for(PANEL_ROLES)),
+    "staff-wave-detail": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
+    "staff-wave-invite": Entry(
+        html_for(PANEL_ROLES, ok=302),
+        method="post",
+        kwargs=lambda: {"pk": WaveFactory().pk},
+        data={"seed": 1},
+    ),
+    "staff-wave-send": Entry(
+        html_for(PANEL_ROLES, ok=302), method="post", kwargs=lambda: {"pk": WaveFactory().pk}
+    ),
     # API documentation
     "api-schema": Entry(everyone(200)),
     "api-docs": Entry(everyone(200)),

@@ -1,0 +1,152 @@
+"""Staff console: panels, waves, invitations and the response-rate dashboard."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kundeservice.errors import DomainError, ImportRejected
+from kundeservice.models import Job
+from kundeservice.roles import Role, role_required
+from surveys import selectors
+from surveys.models import Panelist, Wave
+from surveys.services import invitations as invitation_services
+from surveys.services.panels import panelists_import
+
+PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
+
+
+class PanelImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or Excel file"),
+        help_text=gettext_lazy("Columns: e-post, kjønn, fødselsår, fylke, ekstern_id, språk."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+class InviteForm(forms.Form):
+    sample_size = forms.IntegerField(
+        label=gettext_lazy("How many to invite"),
+        required=False,
+        min_value=1,
+        help_text=gettext_lazy("Leave empty to invite everyone in the panel not yet invited."),
+    )
+    stratify_by = forms.MultipleChoiceField(
+        label=gettext_lazy("Draw in proportion to"),
+        required=False,
+        choices=[
+            ("region", gettext_lazy("County")),
+            ("age_group", gettext_lazy("Age group")),
+            ("gender", gettext_lazy("Gender")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    seed = forms.IntegerField(label=gettext_lazy("Random seed"), initial=1, min_value=0)
+
+
+@require_GET
+@role_required(*PANEL_ROLES)
+def wave_list(request: HttpRequest) -> HttpResponse:
+    waves = Wave.objects.select_related("study", "questionnaire").order_by("-starts_on")
+    return render(request, "surveys/staff/wave_list.html", {"waves": waves})
+
+
+@require_GET
+@role_required(*PANEL_ROLES)
+def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = get_object_or_404(Wave.objects.select_related("study", "questionnaire"), pk=pk)
+    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, InviteForm()))
+
+
+@require_POST
+@role_required(*PANEL_ROLES)
+def wave_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = get_object_or_404(Wave, pk=pk)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            count = invitation_services.invitations_create(
+                wave=wave,
+                panelists=Panelist.objects.all().iterator(chunk_size=5000),
+                sample_size=form.cleaned_data["sample_size"],
+                stratify_by=form.cleaned_data["stratify_by"],
+                seed=form.cleaned_data["seed"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(request, _("%(n)d panelists invited.") % {"n": count})
+            return redirect("staff-wave-detail", pk=wave.pk)
+    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, form), status=400)
+
+
+@require_POST
+@role_required(*PANEL_ROLES)
+def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = get_object_or_404(Wave, pk=pk)
+    try:
+        invitation_services.invitations_send_start(wave=wave, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Sending has started."))
+    return redirect("staff-wave-detail", pk=wave.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*PANEL_ROLES)
+def panel_import(request: HttpRequest) -> HttpResponse:
+    form = PanelImportForm(request.POST or None, request.FILES or None)
+    row_errors: list[Any] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            summary = panelists_import(file=upload, filename=upload.name)
+        except ImportRejected as exc:
+            form.add_error(None, exc.messages[0])
+            row_errors, status = exc.row_errors, 400
+        except DomainError as exc:
+            form.add_error("file", exc.messages[0])
+            status = 400
+        else:
+            messages.success(
+                request,
+                _(
+                    "Imported panelists: %(created)d new, %(updated)d updated, "
+                    "%(merged)d duplicate rows merged."
+                )
+                % {
+                    "created": summary.created,
+                    "updated": summary.updated,
+                    "merged": summary.merged_rows,
+                },
+            )
+            return redirect("staff-wave-list")
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "surveys/staff/panel_import.html",
+        {"form": form, "row_errors": row_errors, "panel_size": Panelist.objects.count()},
+        status=status,
+    )
+
+
+def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
+    return {
+        "wave": wave,
+        "form": form,
+        "progress": selectors.wave_progress(wave=wave),
+        "by_day": selectors.wave_completions_by_day(wave=wave),
+        "by_stratum": selectors.wave_rates_by_stratum(wave=wave),
+        "job": Job.objects.filter(kind="send_invitations", subject=f"wave:{wave.pk}").first(),
+        "panel_size": Panelist.objects.filter(
+            unsubscribed_at__isnull=True, erased_at__isnull=True
+        ).count(),
+    }

@@ -1,0 +1,67 @@
+"""Staff console: import a panel, invite a stratified sample, send with progress, watch rates."""
+
+import io
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from kundeservice.roles import Role
+from surveys.models import Invitation, InvitationStatus, Panelist
+from tests.factories import PanelistFactory, UserFactory, WaveFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(client: Any) -> Any:
+    client.force_login(UserFactory(roles=[Role.PANEL_MANAGER]))
+    return client
+
+
+def test_panel_import_page_reports_rows_and_imports_nothing(manager: Any) -> None:
+    upload = io.BytesIO("e-post;fødselsår\nkari@example.no;1970\nola@example;1980\n".encode())
+    upload.name = "panel.csv"
+    response = manager.post("/staff/panel/import/", {"file": upload})
+    assert response.status_code == 400
+    assert "«ola@example» er ikke en e-postadresse." in response.content.decode()
+    assert not Panelist.objects.exists()
+
+
+def test_invite_a_stratified_sample_send_and_see_the_funnel(
+    manager: Any, django_capture_on_commit_callbacks: Any, django_assert_max_num_queries: Any
+) -> None:
+    wave = WaveFactory()
+    PanelistFactory.create_batch(30, region="oslo")
+    PanelistFactory.create_batch(10, region="vestland")
+    response = manager.post(
+        f"/staff/waves/{wave.pk}/invite/", {"sample_size": 20, "stratify_by": ["region"], "seed": 7}
+    )
+    assert response.status_code == 302
+    strata = sorted(Invitation.objects.values_list("stratum", flat=True))
+    assert strata.count("region=oslo") == 15
+    assert strata.count("region=vestland") == 5
+
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(f"/staff/waves/{wave.pk}/send/")
+    assert len(mail.outbox) == 20
+    assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 20
+
+    with django_assert_max_num_queries(12):
+        page = manager.get(f"/staff/waves/{wave.pk}/")
+    html = page.content.decode()
+    assert "Ferdig: 20 av 20" in html
+    assert "region=vestland" in html
+
+
+def test_sending_with_nothing_to_send_says_so(manager: Any) -> None:
+    wave = WaveFactory()
+    response = manager.post(f"/staff/waves/{wave.pk}/send/", follow=True)
+    assert "Det er ingen usendte invitasjoner i denne bølgen." in response.content.decode()
+
+
+def test_bad_invite_form_is_explained(manager: Any) -> None:
+    wave = WaveFactory()
+    response = manager.post(f"/staff/waves/{wave.pk}/invite/", {"sample_size": 0, "seed": 1})
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
