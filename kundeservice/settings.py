@@ -214,6 +214,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kundeservice.roles.DenyAll"],
+    # JSON bodies only; upload endpoints opt in to multipart for their file.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "kundeservice.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "kundeservice.api.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
@@ -230,6 +232,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "surveys.models.catalog.Channel",
+        "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
+        "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kundeservice.openapi.add_error_responses",

@@ -8,11 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from kundeservice import views
+from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
 from surveys.views import respondent, staff_catalog, staff_panels, unsubscribe
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
     *surveys_router.urls,
 ]
 
@@ -58,6 +60,8 @@ staff_patterns = [
     path("waves/<int:pk>/", staff_panels.wave_detail, name="staff-wave-detail"),
     path("waves/<int:pk>/invite/", staff_panels.wave_invite, name="staff-wave-invite"),
     path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),
+    path("waves/<int:pk>/responses/", staff_panels.response_list, name="staff-response-list"),
+    path("responses/<int:pk>/", staff_panels.response_detail, name="staff-response-detail"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -1,5 +1,6 @@
 """Reads shared by views, the API and the award app."""
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +23,12 @@ from surveys.models import (
     Question,
     Questionnaire,
     QuestionType,
+    Response,
     Section,
     Wave,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def industries_with_company_counts() -> QuerySet[Industry]:
@@ -110,15 +114,15 @@ def questionnaire_structure(*, questionnaire: Questionnaire) -> Structure:
         f"structure:{questionnaire.pk}:{questionnaire.updated_at.timestamp()}:"
         f"{get_language() or 'nb'}:{catalog_version()}"
     )
-    structure = cache.get(key)
+    structure = safe_cache_get(key)
     if structure is None:
         structure = _build_structure(questionnaire)
-        cache.set(key, structure, STRUCTURE_TTL)
+        safe_cache_set(key, structure, STRUCTURE_TTL)
     return structure
 
 
 def catalog_version() -> str:
-    version = cache.get("catalog-version")
+    version = safe_cache_get("catalog-version")
     if version is None:
         version = catalog_changed()
     return str(version)
@@ -127,8 +131,24 @@ def catalog_version() -> str:
 def catalog_changed() -> str:
     """Call after the catalog changes, so cached company lists are rebuilt."""
     version = uuid.uuid4().hex[:12]
-    cache.set("catalog-version", version, None)
+    safe_cache_set("catalog-version", version, None)
     return version
+
+
+def safe_cache_get(key: str) -> Any:
+    """The cache is an optimisation: when Redis is down, respondents must still be served."""
+    try:
+        return cache.get(key)
+    except Exception:  # any backend error (connection refused, timeout) means "not cached"
+        logger.warning("cache unavailable reading %s", key, exc_info=True)
+        return None
+
+
+def safe_cache_set(key: str, value: Any, timeout: int | None) -> None:
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # see safe_cache_get
+        logger.warning("cache unavailable writing %s", key, exc_info=True)
 
 
 def _build_structure(questionnaire: Questionnaire) -> Structure:
@@ -264,3 +284,19 @@ def wave_rates_by_stratum(*, wave: Wave) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def responses_for_wave(
+    *, wave: Wave, status: str | None = None, invalid: bool = False
+) -> QuerySet[Response]:
+    """A wave's responses, newest first, with what the staff list shows."""
+    qs = (
+        Response.objects.filter(wave=wave)
+        .select_related("company")
+        .order_by("-submitted_at", "-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if invalid:
+        qs = qs.exclude(invalid_reason="")
+    return qs

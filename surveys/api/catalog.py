@@ -11,20 +11,20 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from kundeservice.api import SlugLookupField
+from kundeservice.api import SlugLookupField, StrictModelSerializer
 from kundeservice.roles import CATALOG_ROLES, PUBLIC, RolePermission
 from surveys import selectors
 from surveys.models import Channel, Company, Industry
 from surveys.services import catalog as catalog_services
 
 
-class IndustrySerializer(serializers.ModelSerializer[Industry]):
+class IndustrySerializer(StrictModelSerializer):
     class Meta:
         model = Industry
         fields = ["id", "slug", "name", "name_en", "position"]
 
 
-class CompanySerializer(serializers.ModelSerializer[Company]):
+class CompanySerializer(StrictModelSerializer):
     industry = SlugLookupField(slug_field="slug", queryset=Industry.objects.all())
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=Channel.choices), allow_empty=True, required=False

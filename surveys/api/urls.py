@@ -2,9 +2,23 @@ from rest_framework.routers import DefaultRouter
 
 from kundeservice.api_root import PublicAPIRootView
 from surveys.api.catalog import CompanyViewSet, IndustryViewSet
+from surveys.api.panels import (
+    InvitationViewSet,
+    PanelistViewSet,
+    QuestionnaireViewSet,
+    ResponseViewSet,
+    StudyViewSet,
+    WaveViewSet,
+)
 
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.APIRootView = PublicAPIRootView
 router.register("industries", IndustryViewSet, basename="industry")
 router.register("companies", CompanyViewSet, basename="company")
+router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("studies", StudyViewSet, basename="study")
+router.register("waves", WaveViewSet, basename="wave")
+router.register("panelists", PanelistViewSet, basename="panelist")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("responses", ResponseViewSet, basename="response")

@@ -7,11 +7,11 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundeservice.errors import RowError
+from kundeservice.errors import ConflictError, DomainError, RowError
 from kundeservice.tabular import read_rows, reject_if_errors
 from surveys.models import Gender, Panelist, Region, Response
 
@@ -290,3 +290,21 @@ def panelist_unsubscribe(*, panelist: Panelist) -> None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
+
+
+def panelist_create(**fields: Any) -> Panelist:
+    """Add one panelist; the e-mail is stored in lower case and must be new."""
+    email = (fields.get("email") or "").strip().lower() or None
+    panelist = Panelist(**{**fields, "email": email})
+    try:
+        panelist.full_clean()
+    except ValidationError as exc:
+        raise DomainError(exc.message_dict, code="invalid_panelist") from None
+    try:
+        with transaction.atomic():
+            panelist.save()
+    except IntegrityError:
+        raise ConflictError(
+            _("A panelist with this e-mail already exists."), code="email_taken"
+        ) from None
+    return panelist

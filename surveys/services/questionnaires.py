@@ -63,8 +63,8 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                 relevant=s.get("relevant"),
             )
             for q_pos, q in enumerate(s["questions"]):
-                scale = q.get("scale") or (None, None)
-                labels = q.get("scale_labels", {})
+                scale = q["scale"] if q["type"] == QuestionType.RATING else (None, None)
+                labels = {k: str(v) for k, v in (q.get("scale_labels") or {}).items()}
                 question = Question.objects.create(
                     questionnaire=questionnaire,
                     section=section,
@@ -119,9 +119,19 @@ def _validate(spec: dict[str, Any]) -> list[str]:
     errors: list[str] = []
     if not isinstance(spec, dict):
         return [_("The questionnaire must be an object with sections.")]
+    if _contains_nul(spec):
+        return [_("The questionnaire contains invisible NUL characters.")]
     for field in ("slug", "title"):
         if not str(spec.get(field) or "").strip():
             errors.append(_("The questionnaire needs a %(field)s.") % {"field": field})
+    errors += _length_errors(
+        spec, {"slug": 80, "title": 200, "title_en": 200}, _("The questionnaire")
+    )
+    if (
+        not isinstance(spec.get("slug", ""), str)
+        or not str(spec.get("slug", "")).replace("-", "").replace("_", "").isalnum()
+    ):
+        errors.append(_("The questionnaire's key must be letters, digits, - or _."))
     if spec.get("kind", QuestionnaireKind.SURVEY) not in QuestionnaireKind.values:
         errors.append(_("Unknown questionnaire kind “%(kind)s”.") % {"kind": spec.get("kind")})
     sections = spec.get("sections")
@@ -129,9 +139,13 @@ def _validate(spec: dict[str, Any]) -> list[str]:
         return [*errors, _("The questionnaire needs at least one section.")]
     section_keys: set[str] = set()
     seen_questions: set[str] = set()
-    for s in sections:
+    for position, s in enumerate(sections, start=1):
+        if not isinstance(s, dict):
+            errors.append(_("Section %(n)d is not an object.") % {"n": position})
+            continue
         key = str(s.get("key") or "")
-        where = _("Section “%(key)s”") % {"key": key or "?"}
+        where = _("Section “%(key)s”") % {"key": key[:60] or "?"}
+        errors += _length_errors(s, {"key": 60, "title": 200, "title_en": 200}, where)
         if not key or not key.replace("_", "").replace("-", "").isalnum():
             errors.append(
                 _("%(where)s: the key must be letters, digits, - or _.") % {"where": where}
@@ -147,7 +161,12 @@ def _validate(spec: dict[str, Any]) -> list[str]:
         if not isinstance(questions, list) or not questions:
             errors.append(_("%(where)s: it has no questions.") % {"where": where})
             continue
-        for q in questions:
+        for number, q in enumerate(questions, start=1):
+            if not isinstance(q, dict):
+                errors.append(
+                    _("%(where)s: question %(n)d is not an object.") % {"where": where, "n": number}
+                )
+                continue
             errors += _question_errors(q, seen_questions)
             seen_questions.add(str(q.get("key") or ""))
     return errors
@@ -155,8 +174,15 @@ def _validate(spec: dict[str, Any]) -> list[str]:
 
 def _question_errors(q: dict[str, Any], earlier: set[str]) -> list[str]:
     key = str(q.get("key") or "")
-    where = _("Question “%(key)s”") % {"key": key or "?"}
-    errors: list[str] = []
+    where = _("Question “%(key)s”") % {"key": key[:60] or "?"}
+    errors: list[str] = _length_errors(q, {"key": 60}, where)
+    for flag in ("required", "allow_na", "scored"):
+        if flag in q and not isinstance(q[flag], bool):
+            errors.append(
+                _("%(where)s: %(flag)s must be true or false.") % {"where": where, "flag": flag}
+            )
+    if not isinstance(q.get("scale_labels", {}), dict):
+        errors.append(_("%(where)s: the scale labels must be an object.") % {"where": where})
     if not key or not key.replace("_", "").isalnum() or not key[0].isalpha():
         errors.append(
             _("%(where)s: a variable name starts with a letter and has only letters, digits and _.")
@@ -173,13 +199,15 @@ def _question_errors(q: dict[str, Any], earlier: set[str]) -> list[str]:
         errors.append(
             _("%(where)s: unknown role “%(role)s”.") % {"where": where, "role": q.get("role")}
         )
-    if qtype == QuestionType.RATING:
-        scale = q.get("scale")
-        if not isinstance(scale, list | tuple) or tuple(scale) not in RATING_SCALES:
-            errors.append(
-                _("%(where)s: a rating scale is 1–5, 1–6, 1–7 or 1–10.") % {"where": where}
-            )
+    if qtype == QuestionType.RATING and not _is_rating_scale(q.get("scale")):
+        errors.append(_("%(where)s: a rating scale is 1–5, 1–6, 1–7 or 1–10.") % {"where": where})
+    if not isinstance(q.get("options") or [], list) or not all(
+        isinstance(o, dict) for o in q.get("options") or []
+    ):
+        return [*errors, _("%(where)s: options must be a list of objects.") % {"where": where}]
     options = _options_of(q)
+    for o in options:
+        errors += _length_errors(o, {"value": 60, "label": 300, "label_en": 300}, where)
     if qtype in {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE} and len(options) < 2:
         errors.append(
             _("%(where)s: a choice question needs at least two options.") % {"where": where}
@@ -230,3 +258,30 @@ def _number_errors(value: Any, where: str, what: str) -> list[str]:
     if not number.is_finite() or number < 0 or number > 10_000:
         return [_("%(where)s: %(what)s must be from 0 to 10 000.") % {"where": where, "what": what}]
     return []
+
+
+def _length_errors(obj: dict[str, Any], limits: dict[str, int], where: str) -> list[str]:
+    return [
+        _("%(where)s: %(field)s is longer than %(n)d characters.")
+        % {"where": where, "field": field, "n": limit}
+        for field, limit in limits.items()
+        if len(str(obj.get(field) or "")) > limit
+    ]
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _is_rating_scale(scale: Any) -> bool:
+    if not isinstance(scale, list | tuple) or len(scale) != 2:
+        return False
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in scale):
+        return False
+    return (scale[0], scale[1]) in RATING_SCALES

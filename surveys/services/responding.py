@@ -139,7 +139,23 @@ def page_save(
     *, response: Response, structure: Structure, data: dict[str, list[str]], direction: str
 ) -> PageState:
     """Store the answers on the current page. ``direction`` is ``next`` (validate, then move on),
-    ``back`` or ``stay`` (autosave: keep what is valid, move nowhere)."""
+    ``back`` or ``stay`` (autosave: keep what is valid, move nowhere).
+
+    The row is locked and re-read first: an autosave that arrives just after "next" (its timer
+    fired as the page was leaving) must not put the respondent back on the page they left."""
+    with transaction.atomic():
+        locked = (
+            Response.objects.select_for_update(of=("self",))
+            .only("status", "draft", "page")
+            .get(pk=response.pk)
+        )
+        response.status, response.draft, response.page = locked.status, locked.draft, locked.page
+        return _page_save_locked(response, structure, data, direction)
+
+
+def _page_save_locked(
+    response: Response, structure: Structure, data: dict[str, list[str]], direction: str
+) -> PageState:
     if response.is_final:
         return page_state(response=response, structure=structure)
     state = page_state(response=response, structure=structure)
@@ -166,7 +182,7 @@ def page_save(
                 except AnswerError as exc:
                     errors[view.key] = str(exc)
     response.draft = answers
-    fields = ["draft", "page", "updated_at"]
+    fields = ["draft", "updated_at"] if direction == "stay" else ["draft", "page", "updated_at"]
     if direction == "next" and not errors:
         if _screened_out(structure, answers):
             _finish_screened_out(response, structure)
@@ -337,3 +353,58 @@ def _copy_weighting_cell(response: Response) -> None:
     response.gender = panelist.gender
     response.region = panelist.region
     response.age_group = age_group(panelist.birth_year)
+
+
+def response_invalidate(*, response: Response, by: Any, reason: str) -> Response:
+    """Exclude a response from results, recording who did it, when and why."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Give a reason for marking the response invalid."), code="reason")
+    if response.status not in {ResponseStatus.SUBMITTED, ResponseStatus.APPROVED}:
+        raise DomainError(
+            _("Only submitted responses can be marked invalid."), code="not_submitted"
+        )
+    Response.objects.filter(pk=response.pk).update(
+        invalid_reason=reason[:300], invalidated_by=by, invalidated_at=timezone.now()
+    )
+    response.refresh_from_db()
+    return response
+
+
+def response_restore(*, response: Response) -> Response:
+    """Undo ``response_invalidate``."""
+    Response.objects.filter(pk=response.pk).update(
+        invalid_reason="", invalidated_by=None, invalidated_at=None
+    )
+    response.refresh_from_db()
+    return response
+
+
+def response_answer_all(
+    *, response: Response, structure: Structure, answers: dict[str, Any]
+) -> Response:
+    """Answer the whole questionnaire at once (the API's path): clean every value, keep only
+    what branching shows, then submit. Raises ``IncompleteResponse`` with every problem."""
+    if response.is_final:
+        return response
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, raw in answers.items():
+        view = structure.questions.get(key)
+        if view is None:
+            errors[key] = _("There is no such question.")
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        try:
+            value = clean(view.info, [str(v) for v in values if v is not None])
+        except AnswerError as exc:
+            errors[key] = str(exc)
+            continue
+        if value is not None:
+            cleaned[key] = value
+    if errors:
+        raise IncompleteResponse(errors, 0)
+    Response.objects.filter(pk=response.pk, status=ResponseStatus.DRAFT).update(
+        draft=_without_hidden(structure, cleaned), page=len(structure.sections)
+    )
+    return response_submit(response_id=response.pk, structure=structure)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,9 +15,10 @@ from kundeservice.errors import DomainError, ImportRejected
 from kundeservice.models import Job
 from kundeservice.roles import Role, role_required
 from surveys import selectors
-from surveys.models import Panelist, Wave
+from surveys.models import Panelist, Response, ResponseStatus, Wave
 from surveys.services import invitations as invitation_services
 from surveys.services.panels import panelists_import
+from surveys.services.responding import response_invalidate, response_restore
 
 PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
 
@@ -150,3 +152,67 @@ def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
             unsubscribed_at__isnull=True, erased_at__isnull=True
         ).count(),
     }
+
+
+class InvalidateForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why is it invalid?"), max_length=300)
+
+
+@require_GET
+@role_required(*PANEL_ROLES)
+def response_list(request: HttpRequest, pk: int) -> HttpResponse:
+    wave = get_object_or_404(Wave, pk=pk)
+    status = request.GET.get("status", "")
+    qs = selectors.responses_for_wave(
+        wave=wave,
+        status=status if status in ResponseStatus.values else None,
+        invalid=request.GET.get("invalid") == "1",
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "surveys/staff/response_list.html",
+        {
+            "wave": wave,
+            "page": page,
+            "statuses": ResponseStatus.choices,
+            "filters": {"status": status},
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*PANEL_ROLES)
+def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_object_or_404(
+        Response.objects.select_related("wave", "company", "invalidated_by"), pk=pk
+    )
+    form = InvalidateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("action") == "restore":
+            response_restore(response=response)
+            messages.success(request, _("The response counts again."))
+            return redirect("staff-response-detail", pk=response.pk)
+        if form.is_valid():
+            try:
+                response_invalidate(
+                    response=response, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.messages[0])
+            else:
+                messages.success(
+                    request, _("The response is marked invalid and left out of results.")
+                )
+                return redirect("staff-response-detail", pk=response.pk)
+        status = 400
+    answers = response.answers.select_related("question").order_by(
+        "question__section__position", "question__position"
+    )
+    return render(
+        request,
+        "surveys/staff/response_detail.html",
+        {"response": response, "answers": answers, "form": form},
+        status=status,
+    )

@@ -35,7 +35,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 # credentials): a 400 with a message is the right answer there, so that check does not apply.
 EXCLUDED = [positive_data_acceptance]
 FUZZ = hypothesis_settings(
-    max_examples=25,
+    max_examples=15,
     phases=[Phase.explicit, Phase.generate],
     deadline=None,
     suppress_health_check=[

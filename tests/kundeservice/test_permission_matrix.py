@@ -13,8 +13,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
+from surveys.models import Invitation
+from surveys.services.responding import response_for_token, token_hash
 from surveys.views.staff_panels import PANEL_ROLES
-from tests.factories import CompanyFactory, IndustryFactory, UserFactory, WaveFactory, invite
+from tests.factories import (
+    CompanyFactory,
+    IndustryFactory,
+    PanelistFactory,
+    UserFactory,
+    WaveFactory,
+    invite,
+)
 
 ANON = "anonymous"
 ROLES = [ANON, *(r.value for r in Role)]
@@ -26,6 +35,7 @@ class Entry:
     method: str = "get"
     kwargs: Callable[[], dict[str, Any]] = field(default=lambda: {})
     data: dict[str, Any] | None = None
+    multipart: bool = False  # API bodies are JSON unless the endpoint takes a file
 
 
 def everyone(status: int) -> dict[str, int]:
@@ -42,6 +52,10 @@ def api_write(roles: tuple[Role, ...], ok: int) -> dict[str, int]:
     """API write: anonymous must authenticate (401), other roles are refused (403)."""
     allowed = {r.value for r in roles}
     return {role: ok if role in allowed else (401 if role == ANON else 403) for role in ROLES}
+
+
+def draft_response() -> Any:
+    return response_for_token(token=invite(WaveFactory()))
 
 
 def industry_kwargs() -> dict[str, Any]:
@@ -83,6 +97,10 @@ MATRIX: dict[str, Entry] = {
         kwargs=lambda: {"pk": WaveFactory().pk},
         data={"seed": 1},
     ),
+    "staff-response-list": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
+    "staff-response-detail": Entry(
+        html_for(PANEL_ROLES), kwargs=lambda: {"pk": draft_response().pk}
+    ),
     "staff-wave-send": Entry(
         html_for(PANEL_ROLES, ok=302), method="post", kwargs=lambda: {"pk": WaveFactory().pk}
     ),
@@ -96,7 +114,60 @@ MATRIX: dict[str, Entry] = {
     "industry-detail": Entry(everyone(200), kwargs=industry_kwargs),
     "company-list": Entry(everyone(200)),
     "company-detail": Entry(everyone(200), kwargs=company_kwargs),
-    "company-import-file": Entry(api_write(CATALOG_ROLES, 400), method="post", data={}),
+    "company-import-file": Entry(
+        api_write(CATALOG_ROLES, 400), method="post", data={}, multipart=True
+    ),
+    # Panels API: panel managers and staff admins only, reads included (personal data)
+    "questionnaire-list": Entry(api_write(PANEL_ROLES, 200)),
+    "questionnaire-detail": Entry(
+        api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": WaveFactory().questionnaire_id}
+    ),
+    "study-list": Entry(api_write(PANEL_ROLES, 200)),
+    "study-detail": Entry(
+        api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": WaveFactory().study_id}
+    ),
+    "wave-list": Entry(api_write(PANEL_ROLES, 200)),
+    "wave-detail": Entry(api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": WaveFactory().pk}),
+    "wave-invite": Entry(
+        api_write(PANEL_ROLES, 201), method="post", kwargs=lambda: {"pk": WaveFactory().pk}, data={}
+    ),
+    "wave-send": Entry(
+        api_write(PANEL_ROLES, 400), method="post", kwargs=lambda: {"pk": WaveFactory().pk}
+    ),
+    "panelist-list": Entry(api_write(PANEL_ROLES, 200)),
+    "panelist-detail": Entry(
+        api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": PanelistFactory().pk}
+    ),
+    "panelist-import-file": Entry(
+        api_write(PANEL_ROLES, 400), method="post", data={}, multipart=True
+    ),
+    "panelist-erase": Entry(
+        api_write(PANEL_ROLES, 200), method="post", kwargs=lambda: {"pk": PanelistFactory().pk}
+    ),
+    "panelist-export-data": Entry(
+        api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": PanelistFactory().pk}
+    ),
+    "invitation-list": Entry(api_write(PANEL_ROLES, 200)),
+    "invitation-detail": Entry(
+        api_write(PANEL_ROLES, 200),
+        kwargs=lambda: {
+            "pk": Invitation.objects.get(token_hash=token_hash(invite(WaveFactory()))).pk
+        },
+    ),
+    "response-list": Entry(api_write(PANEL_ROLES, 200)),
+    "response-detail": Entry(
+        api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": draft_response().pk}
+    ),
+    "response-invalidate": Entry(
+        api_write(PANEL_ROLES, 400),
+        method="post",
+        kwargs=lambda: {"pk": draft_response().pk},
+        data={"reason": "test"},
+    ),
+    # The token is the credential: anyone holding it may submit (400: no answers sent)
+    "api-respond-submit": Entry(
+        everyone(400), method="post", kwargs=lambda: {"token": invite(WaveFactory())}, data={}
+    ),
 }
 # Writes on the same routes are checked separately: one route name, several methods.
 WRITES: list[tuple[str, str, Entry]] = [
@@ -155,12 +226,10 @@ def request_as(client: Any, role: str, entry: Entry, name: str) -> int:
     call = getattr(client, entry.method)
     if entry.method == "get":
         response = call(url)
+    elif url.startswith("/api/") and not entry.multipart:
+        response = call(url, data=entry.data or {}, content_type="application/json")
     else:
-        response = (
-            call(url, data=entry.data or {}, content_type="application/json")
-            if entry.method in {"patch", "put"}
-            else call(url, data=entry.data or {})
-        )
+        response = call(url, data=entry.data or {})
     return response.status_code
 
 

@@ -16,7 +16,7 @@ def test_enqueue_waits_for_commit(django_capture_on_commit_callbacks: Any) -> No
             enqueue_on_commit(ping, payload="x")
             assert apply_async.call_count == 0
         assert len(callbacks) == 1
-    apply_async.assert_called_once_with(kwargs={"payload": "x"})
+    apply_async.assert_called_once_with(kwargs={"payload": "x"}, retry=False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,3 +30,17 @@ def test_rolled_back_work_is_never_queued() -> None:
         with pytest.raises(RuntimeError):
             queue_then_fail()
         apply_async.assert_not_called()
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_does_not_fail_the_request(
+    django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    broker_down = mock.patch.object(
+        ping, "apply_async", side_effect=OperationalError("Connection refused")
+    )
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(ping, payload="x")
+    assert "broker unavailable" in caplog.text

@@ -170,3 +170,17 @@ def test_submit_with_unanswered_pages_sends_the_respondent_back(client: Any, wav
     assert response.status_code == 400
     assert "Side 2 av 4" in response.content.decode()
     assert not Answer.objects.exists()
+
+
+def test_a_late_autosave_does_not_undo_next(client: Any, wave: Any) -> None:
+    """Found in the browser test: the autosave timer fired as the page was leaving."""
+    from surveys.selectors import questionnaire_structure
+    from surveys.services.responding import page_save
+
+    url = f"/s/{invite(wave)}/"
+    client.get(url)
+    stale = Response.objects.get()  # what the late autosave request loaded: still page 0
+    client.post(url, {"contacted_cs": "yes", "action": "next"})
+    structure = questionnaire_structure(questionnaire=wave.questionnaire)
+    page_save(response=stale, structure=structure, data={"contacted_cs": ["yes"]}, direction="stay")
+    assert Response.objects.get().page == 1

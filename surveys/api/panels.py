@@ -1,0 +1,386 @@
+"""Staff API for studies, waves, panelists, invitations and responses; the respondent's submit."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from kundeservice.api import SlugLookupField, StrictIntegerField, StrictModelSerializer
+from kundeservice.errors import DomainError
+from kundeservice.roles import PUBLIC, Role, RolePermission
+from surveys.models import (
+    Answer,
+    Invitation,
+    Panelist,
+    Questionnaire,
+    Response,
+    Study,
+    Wave,
+)
+from surveys.selectors import questionnaire_structure
+from surveys.services import invitations as invitation_services
+from surveys.services import panels as panel_services
+from surveys.services import responding
+from surveys.services.questionnaires import questionnaire_create
+
+PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
+
+
+class QuestionnaireSerializer(StrictModelSerializer):
+    class Meta:
+        model = Questionnaire
+        fields = ["id", "slug", "version", "kind", "title", "title_en", "created_at"]
+
+
+class StudySerializer(StrictModelSerializer):
+    class Meta:
+        model = Study
+        fields = ["id", "slug", "name", "name_en", "kind"]
+
+
+class WaveSerializer(StrictModelSerializer):
+    study = SlugLookupField(slug_field="slug", queryset=Study.objects.all())
+
+    class Meta:
+        model = Wave
+        fields = [
+            "id",
+            "study",
+            "slug",
+            "name",
+            "name_en",
+            "questionnaire",
+            "starts_on",
+            "ends_on",
+            "previous",
+            "status",
+            "minimum_n",
+            "invitation_valid_days",
+            "reminder_after_days",
+            "max_reminders",
+            "is_public",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError(
+                {"ends_on": _("The wave cannot end before it starts.")}
+            )
+        return attrs
+
+
+class PanelistSerializer(StrictModelSerializer):
+    class Meta:
+        model = Panelist
+        fields = [
+            "id",
+            "email",
+            "external_id",
+            "gender",
+            "birth_year",
+            "region",
+            "language",
+            "unsubscribed_at",
+            "erased_at",
+        ]
+        read_only_fields = ["unsubscribed_at", "erased_at"]
+        # Uniqueness (case-insensitive) is the service's to check, as a 409.
+        extra_kwargs: dict[str, Any] = {"email": {"validators": []}}
+
+
+class InvitationSerializer(StrictModelSerializer):
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "wave",
+            "panelist",
+            "status",
+            "stratum",
+            "sent_at",
+            "reminded_at",
+            "reminder_count",
+            "opened_at",
+            "started_at",
+            "completed_at",
+            "expires_at",
+        ]
+
+
+class AnswerSerializer(StrictModelSerializer):
+    question = serializers.CharField(source="question.key")
+
+    class Meta:
+        model = Answer
+        fields = ["question", "value_text", "value_number", "value_choices", "is_na", "score"]
+
+
+class ResponseSerializer(StrictModelSerializer):
+    answers = AnswerSerializer(many=True, read_only=True)
+    company = serializers.CharField(source="company.slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Response
+        fields = [
+            "id",
+            "wave",
+            "source",
+            "status",
+            "language",
+            "company",
+            "channel",
+            "score",
+            "weight",
+            "submitted_at",
+            "invalid_reason",
+            "invalidated_at",
+            "answers",
+        ]
+
+
+class InvalidateSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=300)
+
+
+class SampleSerializer(serializers.Serializer[Any]):
+    sample_size = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    stratify_by = serializers.ListField(
+        child=serializers.ChoiceField(choices=["region", "age_group", "gender"]), required=False
+    )
+    seed = StrictIntegerField(min_value=0, default=0)
+
+
+class StaffOnly(APIView):
+    """Mixin: panel managers and staff admins only, for reads and writes."""
+
+    permission_classes = [RolePermission]
+    read_roles = PANEL_ROLES
+    write_roles = PANEL_ROLES
+
+
+class QuestionnaireViewSet(
+    StaffOnly,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Questionnaire],
+):
+    """Questionnaire versions. POST a specification to create a new version."""
+
+    queryset = Questionnaire.objects.order_by("slug", "-version")
+    serializer_class = QuestionnaireSerializer
+
+    @extend_schema(
+        request=inline_serializer(
+            "QuestionnaireSpec",
+            fields={
+                "slug": serializers.SlugField(),
+                "title": serializers.CharField(),
+                "sections": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+        responses={201: QuestionnaireSerializer},
+    )
+    def create(self, request: Request) -> ApiResponse:
+        if not isinstance(request.data, dict):
+            raise DomainError(_("Send the questionnaire as a JSON object."))
+        questionnaire = questionnaire_create(spec=dict(request.data))
+        return ApiResponse(
+            QuestionnaireSerializer(questionnaire).data, status=status.HTTP_201_CREATED
+        )
+
+
+class StudyViewSet(StaffOnly, viewsets.ModelViewSet[Study]):
+    queryset = Study.objects.order_by("name")
+    serializer_class = StudySerializer
+
+
+class WaveViewSet(StaffOnly, viewsets.ModelViewSet[Wave]):
+    queryset = Wave.objects.select_related("study").order_by("-starts_on")
+    serializer_class = WaveSerializer
+
+    @extend_schema(
+        request=SampleSerializer,
+        responses={201: inline_serializer("Invited", {"invited": serializers.IntegerField()})},
+    )
+    @action(detail=True, methods=["post"])
+    def invite(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Invite the panel, or a (stratified) random sample of it."""
+        params = SampleSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        count = invitation_services.invitations_create(
+            wave=self.get_object(),
+            panelists=Panelist.objects.all().iterator(chunk_size=5000),
+            sample_size=params.validated_data.get("sample_size"),
+            stratify_by=params.validated_data.get("stratify_by", []),
+            seed=params.validated_data["seed"],
+        )
+        return ApiResponse({"invited": count}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("JobStarted", {"job": serializers.IntegerField()})},
+    )
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Start mailing the wave's unsent invitations; follow the job for progress."""
+        job = invitation_services.invitations_send_start(wave=self.get_object(), user=request.user)
+        return ApiResponse({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class PanelistViewSet(
+    StaffOnly,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Panelist],
+):
+    queryset = Panelist.objects.order_by("id")
+    serializer_class = PanelistSerializer
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = panel_services.panelist_create(**serializer.validated_data)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "PanelUpload", {"file": serializers.FileField()}
+            )
+        },
+        responses={
+            201: inline_serializer(
+                "PanelImported",
+                {
+                    "created": serializers.IntegerField(),
+                    "updated": serializers.IntegerField(),
+                    "merged_rows": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_file(self, request: Request) -> ApiResponse:
+        """Create or update panelists from CSV/XLSX; any bad row rejects the whole file."""
+        upload = request.FILES.get("file")
+        if upload is None:
+            return ApiResponse({"detail": _("Choose a file to upload.")}, status=400)
+        summary = panel_services.panelists_import(file=upload, filename=upload.name or "")
+        return ApiResponse(
+            {
+                "created": summary.created,
+                "updated": summary.updated,
+                "merged_rows": summary.merged_rows,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={200: PanelistSerializer})
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """GDPR erasure: personal data removed, answers kept anonymised."""
+        panelist = panel_services.panelist_erase(panelist=self.get_object())
+        return ApiResponse(PanelistSerializer(panelist).data)
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "PanelistExport",
+                {
+                    "panelist": serializers.DictField(),
+                    "invitations": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        }
+    )
+    @action(detail=True, methods=["get"], url_path="export")
+    def export_data(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Everything held about this person (GDPR access request)."""
+        return ApiResponse(panel_services.panelist_export(panelist=self.get_object()))
+
+
+class InvitationViewSet(
+    StaffOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Invitation]
+):
+    serializer_class = InvitationSerializer
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return Invitation.objects.order_by("id")
+
+
+class ResponseViewSet(
+    StaffOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Response]
+):
+    serializer_class = ResponseSerializer
+
+    def get_queryset(self) -> QuerySet[Response]:
+        return (
+            Response.objects.select_related("company")
+            .prefetch_related("answers__question")
+            .order_by("-id")
+        )
+
+    @extend_schema(request=InvalidateSerializer, responses={200: ResponseSerializer})
+    @action(detail=True, methods=["post"])
+    def invalidate(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Exclude from results, with a reason; logged with who and when."""
+        params = InvalidateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        response = responding.response_invalidate(
+            response=self.get_object(), by=request.user, reason=params.validated_data["reason"]
+        )
+        return ApiResponse(ResponseSerializer(response).data)
+
+
+class RespondSubmitSerializer(serializers.Serializer[Any]):
+    answers = serializers.DictField(help_text="question key → value (a list for multiple choice)")
+
+
+class RespondSubmitView(APIView):
+    """Submit a whole questionnaire with the invitation's token. Safe to repeat: a token that is
+    already answered returns its response's status."""
+
+    permission_classes = [RolePermission]
+    read_roles = PUBLIC  # there is no GET: other methods answer 405
+    write_roles = PUBLIC
+    authentication_classes: list[Any] = []
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=RespondSubmitSerializer,
+        responses={
+            201: inline_serializer("Submitted", {"status": serializers.CharField()}),
+            200: inline_serializer("AlreadySubmitted", {"status": serializers.CharField()}),
+        },
+    )
+    def post(self, request: Request, token: str) -> ApiResponse:
+        params = RespondSubmitSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            response = responding.response_for_token(token=token[:100])
+        except responding.LinkProblem as problem:
+            if problem.reason == "used" and problem.response is not None:
+                return ApiResponse({"status": problem.response.status}, status=200)
+            return ApiResponse(
+                {"detail": problem.messages[0], "code": problem.reason},
+                status=404 if problem.reason == "unknown" else 409,
+            )
+        with translation.override(response.language):
+            structure = questionnaire_structure(questionnaire=response.wave.questionnaire)
+            try:
+                response = responding.response_answer_all(
+                    response=response, structure=structure, answers=params.validated_data["answers"]
+                )
+            except responding.IncompleteResponse as incomplete:
+                return ApiResponse(
+                    {"detail": incomplete.messages[0], **incomplete.errors}, status=400
+                )
+        return ApiResponse({"status": response.status}, status=201)

@@ -1,0 +1,44 @@
+"""Redis down while respondents submit: every response is saved.
+
+The cache and the broker point at a port where nothing listens; the respondent's pages and the
+submit still work, and the work that would have been queued is logged, not lost with a 500.
+"""
+
+from typing import Any
+
+import pytest
+
+from kundeservice.celery import app as celery_app
+from surveys.models import Answer, Response, ResponseStatus
+from tests.factories import CompanyFactory, WaveFactory, invite
+from tests.surveys.views.test_respondent import FULL
+
+pytestmark = pytest.mark.django_db
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def redis_down(settings: Any, monkeypatch: Any) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    celery_app.conf.task_always_eager = False
+    monkeypatch.setattr(celery_app.conf, "broker_url", DEAD_REDIS)
+
+
+def test_respondents_submit_while_redis_is_down(client: Any, redis_down: None) -> None:
+    CompanyFactory(slug="fjordbanken")
+    wave = WaveFactory()
+    for _ in range(3):
+        url = f"/s/{invite(wave)}/"
+        assert client.get(url).status_code == 200
+        for page in FULL:
+            assert client.post(url, {**page, "action": "next"}).status_code == 302
+        assert client.post(url, {"action": "submit"}).status_code == 302
+        client.cookies.clear()
+    assert Response.objects.filter(status=ResponseStatus.SUBMITTED).count() == 3
+    assert Answer.objects.count() == 3 * sum(len(page) for page in FULL)
