@@ -1,5 +1,6 @@
 """Celery tasks for surveys: thin, take primary keys, safe to run twice."""
 
+import logging
 import smtplib
 from typing import Any
 
@@ -12,6 +13,7 @@ from surveys.models import Invitation, InvitationStatus, Wave, WaveStatus
 from surveys.services.mailing import invitations_send_batch, reminders_send_batch
 
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="surveys.tasks.send_invitations", max_retries=12, acks_late=True)
@@ -62,6 +64,7 @@ def send_due_reminders() -> dict[str, int]:
                 if batch.remaining == 0 or batch.sent == 0:
                     break
         except MAIL_ERRORS:
-            pass  # the next run picks up what is still due
+            # Unsent reminders were put back; the next hourly run sends what is still due.
+            logger.warning("mail server failed while reminding wave %s", wave.pk, exc_info=True)
         reminded[wave.slug] = total
     return reminded

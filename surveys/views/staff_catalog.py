@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from kundeservice.errors import DomainError, ImportRejected
 from kundeservice.roles import CATALOG_ROLES, role_required
+from kundeservice.uploads import import_from_form
 from surveys import selectors
 from surveys.models import Channel, Industry
 from surveys.services import catalog as catalog_services
@@ -53,31 +53,20 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @role_required(*CATALOG_ROLES)
 def company_import(request: HttpRequest) -> HttpResponse:
     form = CompanyImportForm(request.POST or None, request.FILES or None)
-    row_errors = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            summary = catalog_services.companies_import(file=upload, filename=upload.name)
-        except ImportRejected as exc:
-            form.add_error(None, exc.messages[0])
-            row_errors = exc.row_errors
-            status = 400
-        except DomainError as exc:
-            form.add_error("file", exc.messages[0])
-            status = 400
-        else:
-            messages.success(
-                request,
-                _("Imported %(total)d companies: %(created)d new, %(updated)d updated.")
-                % {"total": summary.total, "created": summary.created, "updated": summary.updated},
-            )
-            return redirect("staff-company-list")
-    elif request.method == "POST":
-        status = 400
+    outcome = import_from_form(
+        form, catalog_services.companies_import, submitted=request.method == "POST"
+    )
+    if outcome.summary is not None:
+        summary = outcome.summary
+        messages.success(
+            request,
+            _("Imported %(total)d companies: %(created)d new, %(updated)d updated.")
+            % {"total": summary.total, "created": summary.created, "updated": summary.updated},
+        )
+        return redirect("staff-company-list")
     return render(
         request,
         "surveys/staff/company_import.html",
-        {"form": form, "row_errors": row_errors},
-        status=status,
+        {"form": form, "row_errors": outcome.row_errors},
+        status=outcome.status,
     )

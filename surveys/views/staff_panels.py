@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kundeservice.errors import DomainError, ImportRejected
+from kundeservice.errors import DomainError
 from kundeservice.models import Job
 from kundeservice.roles import Role, role_required
+from kundeservice.uploads import import_from_form
 from surveys import selectors
 from surveys.models import Panelist, Response, ResponseStatus, Wave
 from surveys.services import invitations as invitation_services
@@ -104,39 +105,27 @@ def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*PANEL_ROLES)
 def panel_import(request: HttpRequest) -> HttpResponse:
     form = PanelImportForm(request.POST or None, request.FILES or None)
-    row_errors: list[Any] = []
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            summary = panelists_import(file=upload, filename=upload.name)
-        except ImportRejected as exc:
-            form.add_error(None, exc.messages[0])
-            row_errors, status = exc.row_errors, 400
-        except DomainError as exc:
-            form.add_error("file", exc.messages[0])
-            status = 400
-        else:
-            messages.success(
-                request,
-                _(
-                    "Imported panelists: %(created)d new, %(updated)d updated, "
-                    "%(merged)d duplicate rows merged."
-                )
-                % {
-                    "created": summary.created,
-                    "updated": summary.updated,
-                    "merged": summary.merged_rows,
-                },
+    outcome = import_from_form(form, panelists_import, submitted=request.method == "POST")
+    if outcome.summary is not None:
+        summary = outcome.summary
+        messages.success(
+            request,
+            _(
+                "Imported panelists: %(created)d new, %(updated)d updated, "
+                "%(merged)d duplicate rows merged."
             )
-            return redirect("staff-wave-list")
-    elif request.method == "POST":
-        status = 400
+            % {
+                "created": summary.created,
+                "updated": summary.updated,
+                "merged": summary.merged_rows,
+            },
+        )
+        return redirect("staff-wave-list")
     return render(
         request,
         "surveys/staff/panel_import.html",
-        {"form": form, "row_errors": row_errors, "panel_size": Panelist.objects.count()},
-        status=status,
+        {"form": form, "row_errors": outcome.row_errors, "panel_size": Panelist.objects.count()},
+        status=outcome.status,
     )
 
 
