@@ -77,6 +77,18 @@ class Wave(models.Model):
     )
     max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=2)
     is_public = models.BooleanField(_("results public"), default=False)
+    # Open polls (study kind "poll"): answered anonymously at /p/<open_slug>/.
+    open_slug = models.SlugField(
+        _("open link"),
+        max_length=80,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Anyone with /p/<this>/ may answer once per browser."),
+    )
+    show_results = models.BooleanField(
+        _("show the result after answering"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
