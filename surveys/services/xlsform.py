@@ -1,0 +1,136 @@
+"""Questionnaires in and out as XLSForm workbooks (the format of KoboToolbox and ODK).
+
+The conversion itself is in ``surveys/xlsform.py``; this module reads and writes the database.
+"""
+
+import re
+from decimal import Decimal
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from kundeservice.errors import DomainError, ImportRejected
+from surveys.models import Option, Question, Questionnaire, QuestionType
+from surveys.services.questionnaires import questionnaire_create
+from surveys.xlsform import (
+    SETTINGS,
+    SURVEY,
+    ParsedForm,
+    SheetRowError,
+    read_xlsform,
+    reject_if_errors,
+    write_xlsform,
+)
+
+OPTION_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO}
+
+
+def questionnaire_import_xlsform(*, file: IO[bytes], filename: str = "") -> Questionnaire:
+    """Create a questionnaire (a new version when its form_id is known) from an XLSForm.
+
+    All or nothing: every problem is reported by sheet, row and column, and nothing is written
+    unless the whole workbook is valid.
+    """
+    parsed = read_xlsform(file=file, filename=filename)
+    try:
+        with transaction.atomic():
+            return questionnaire_create(spec=parsed.spec)
+    except ImportRejected:
+        raise
+    except DomainError as exc:
+        reject_if_errors([_row_error(message, parsed) for message in exc.messages])
+        raise
+
+
+def questionnaire_export_xlsform(*, questionnaire: Questionnaire) -> bytes:
+    """The questionnaire as an XLSForm workbook (.xlsx bytes)."""
+    return write_xlsform(
+        questionnaire_spec(questionnaire=questionnaire), version=questionnaire.version
+    )
+
+
+def questionnaire_xlsform_filename(*, questionnaire: Questionnaire) -> str:
+    """The download's file name: key and version."""
+    return f"{questionnaire.slug}-v{questionnaire.version}.xlsx"
+
+
+def questionnaire_spec(*, questionnaire: Questionnaire) -> dict[str, Any]:
+    """The specification ``questionnaire_create`` would build this questionnaire from."""
+    questions = Question.objects.order_by("position", "id").prefetch_related(
+        Prefetch("options", queryset=Option.objects.order_by("position", "id"))
+    )
+    sections = questionnaire.sections.order_by("position", "id").prefetch_related(
+        Prefetch("questions", queryset=questions)
+    )
+    return {
+        "slug": questionnaire.slug,
+        "kind": questionnaire.kind,
+        "title": questionnaire.title,
+        "title_en": questionnaire.title_en,
+        "intro": questionnaire.intro,
+        "intro_en": questionnaire.intro_en,
+        "sections": [
+            {
+                "key": section.key,
+                "title": section.title,
+                "title_en": section.title_en,
+                "description": section.description,
+                "description_en": section.description_en,
+                "weight": section.weight,
+                "relevant": section.relevant,
+                "questions": [_question_spec(q) for q in section.questions.all()],
+            }
+            for section in sections
+        ],
+    }
+
+
+def _question_spec(question: Question) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "key": question.key,
+        "type": question.type,
+        "role": question.role,
+        "text": question.text,
+        "text_en": question.text_en,
+        "help": question.help_text,
+        "help_en": question.help_text_en,
+        "required": question.required,
+        "allow_na": question.allow_na,
+        "scored": question.scored,
+        "weight": question.weight,
+        "relevant": question.relevant,
+    }
+    if question.type == QuestionType.RATING:
+        spec["scale"] = [question.scale_min, question.scale_max]
+    labels = {
+        "min": question.scale_min_label,
+        "min_en": question.scale_min_label_en,
+        "max": question.scale_max_label,
+        "max_en": question.scale_max_label_en,
+    }
+    if any(labels.values()):
+        spec["scale_labels"] = {k: v for k, v in labels.items() if v}
+    if question.type in OPTION_TYPES:
+        spec["options"] = [
+            {
+                "value": o.value,
+                "label": o.label,
+                "label_en": o.label_en,
+                "points": None if o.points is None else Decimal(o.points),
+            }
+            for o in question.options.all()
+        ]
+    return spec
+
+
+def _row_error(message: str, parsed: ParsedForm) -> SheetRowError:
+    """Put a message of ``questionnaire_create`` on the survey row of what it names."""
+    quoted = set(re.findall(r"[“«\"']([^”»\"']+)[”»\"']", message))
+    for key, row in parsed.question_rows.items():
+        if key in quoted:
+            return SheetRowError(row=row, column="", message=message, sheet=SURVEY)
+    for key, row in parsed.section_rows.items():
+        if key in quoted and row:
+            return SheetRowError(row=row, column="", message=message, sheet=SURVEY)
+    return SheetRowError(row=2, column="", message=message, sheet=SETTINGS)
