@@ -48,20 +48,28 @@ def is_shown(condition: Any, answers: Mapping[str, Any]) -> bool:
 
 def referenced_questions(condition: Any) -> set[str]:
     """Every question key a condition reads (to check they come earlier in the form)."""
+    return {leaf["q"] for leaf in condition_leaves(condition)}
+
+
+def condition_leaves(condition: Any) -> list[dict[str, Any]]:
+    """The simple conditions (``q`` with ``in`` or ``has``) that ``condition`` combines; raises
+    ``ConditionError`` when it is not in the grammar above."""
     if condition is None:
-        return set()
+        return []
     if not isinstance(condition, dict):
         raise ConditionError(f"not a condition: {condition!r}")
     for combinator in ("all", "any"):
         if combinator in condition:
-            return set().union(*(referenced_questions(c) for c in _list(condition[combinator])))
+            return [leaf for c in _list(condition[combinator]) for leaf in condition_leaves(c)]
     if "not" in condition:
-        return referenced_questions(condition["not"])
+        return condition_leaves(condition["not"])
     if not isinstance(condition.get("q"), str):
         raise ConditionError(f"condition without a question: {condition!r}")
-    if "in" not in condition and "has" not in condition:
+    if "in" in condition:
+        _list(condition["in"])
+    elif "has" not in condition:
         raise ConditionError(f"condition without 'in' or 'has': {condition!r}")
-    return {condition["q"]}
+    return [condition]
 
 
 def _list(value: Any) -> Iterable[Any]:

@@ -1,6 +1,7 @@
 """Building questionnaires: from a plain specification (the format the builder, the XLSForm
 importer, the demo and the tests all produce), validated as a whole before anything is written."""
 
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -8,8 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError
-from surveys.branching import ConditionError, referenced_questions
+from surveys.branching import ConditionError, condition_leaves
 from surveys.models import (
+    Channel,
     Option,
     Question,
     Questionnaire,
@@ -25,6 +27,17 @@ YES_NO_OPTIONS = [
     {"value": "yes", "label": "Ja", "label_en": "Yes", "points": 1},
     {"value": "no", "label": "Nei", "label_en": "No", "points": 0},
 ]
+#: Types whose answers are chosen among the question's own options.
+OPTION_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO}
+#: Types that need at least two options of their own (yes/no brings Ja and Nei).
+CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
+#: Spec keys of the scale labels → the question's fields.
+SCALE_LABEL_FIELDS = {
+    "min": "scale_min_label",
+    "min_en": "scale_min_label_en",
+    "max": "scale_max_label",
+    "max_en": "scale_max_label_en",
+}
 
 
 def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
@@ -33,7 +46,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
     Every problem is collected and reported at once, naming the section or question; nothing is
     written unless the whole specification is valid.
     """
-    errors = _validate(spec)
+    errors = [problem.message for problem in spec_problems(spec)]
     if errors:
         raise DomainError(errors, code="invalid_questionnaire")
     slug = spec["slug"]
@@ -88,7 +101,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                     weight=Decimal(str(q.get("weight", 1))),
                     relevant=q.get("relevant"),
                 )
-                for o_pos, o in enumerate(_options_of(q)):
+                for o_pos, o in enumerate(options_of(q)):
                     points = o.get("points")
                     options.append(
                         Option(
@@ -109,164 +122,368 @@ def questionnaire_is_locked(*, questionnaire: Questionnaire) -> bool:
     return Response.objects.filter(wave__questionnaire=questionnaire).exists()
 
 
-def _options_of(q: dict[str, Any]) -> list[dict[str, Any]]:
-    if q["type"] == QuestionType.YES_NO and not q.get("options"):
+def options_of(q: dict[str, Any]) -> list[dict[str, Any]]:
+    """A question's options as stored: a yes/no question without its own gets Ja/Nei."""
+    if q.get("type") == QuestionType.YES_NO and not q.get("options"):
         return YES_NO_OPTIONS
     return list(q.get("options") or [])
 
 
-def _validate(spec: dict[str, Any]) -> list[str]:
-    errors: list[str] = []
+def answer_values(q: dict[str, Any]) -> frozenset[str] | None:
+    """The answers a question can be given, as a condition compares them; ``None`` when any value
+    goes (numbers, text, dates, companies)."""
+    qtype = q.get("type")
+    if qtype in OPTION_TYPES:
+        options = q.get("options") or []
+        if not isinstance(options, list):
+            return frozenset()
+        return frozenset(str(o.get("value")) for o in options_of(q) if isinstance(o, dict))
+    if qtype == QuestionType.RATING and _is_rating_scale(q.get("scale")):
+        low, high = q["scale"]
+        return frozenset(str(v) for v in range(low, high + 1))
+    if qtype == QuestionType.NPS:
+        return frozenset(str(v) for v in range(11))
+    if qtype == QuestionType.CHANNEL:
+        return frozenset(Channel.values)
+    return None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a specification and where it is: indexes of the section, question and
+    option, and the spec key concerned, so the builder can show it beside its field."""
+
+    message: str
+    field: str = ""
+    section: int | None = None
+    question: int | None = None
+    option: int | None = None
+
+
+def spec_problems(spec: Any, *, draft: bool = False) -> list[Problem]:
+    """Everything wrong with ``spec``. A ``draft`` (the builder's work in progress) may have no
+    sections yet, and sections without questions."""
     if not isinstance(spec, dict):
-        return [_("The questionnaire must be an object with sections.")]
+        return [Problem(_("The questionnaire must be an object with sections."))]
     if _contains_nul(spec):
-        return [_("The questionnaire contains invisible NUL characters.")]
+        return [Problem(_("The questionnaire contains invisible NUL characters."))]
+    problems: list[Problem] = []
     for field in ("slug", "title"):
         if not str(spec.get(field) or "").strip():
-            errors.append(_("The questionnaire needs a %(field)s.") % {"field": field})
-    errors += _length_errors(
+            problems.append(
+                Problem(_("The questionnaire needs a %(field)s.") % {"field": field}, field)
+            )
+    problems += _length_problems(
         spec, {"slug": 80, "title": 200, "title_en": 200}, _("The questionnaire")
     )
     if (
         not isinstance(spec.get("slug", ""), str)
         or not str(spec.get("slug", "")).replace("-", "").replace("_", "").isalnum()
     ):
-        errors.append(_("The questionnaire's key must be letters, digits, - or _."))
+        problems.append(
+            Problem(_("The questionnaire's key must be letters, digits, - or _."), "slug")
+        )
     if spec.get("kind", QuestionnaireKind.SURVEY) not in QuestionnaireKind.values:
-        errors.append(_("Unknown questionnaire kind “%(kind)s”.") % {"kind": spec.get("kind")})
-    sections = spec.get("sections")
-    if not isinstance(sections, list) or not sections:
-        return [*errors, _("The questionnaire needs at least one section.")]
-    section_keys: set[str] = set()
-    seen_questions: set[str] = set()
-    for position, s in enumerate(sections, start=1):
-        if not isinstance(s, dict):
-            errors.append(_("Section %(n)d is not an object.") % {"n": position})
-            continue
-        key = str(s.get("key") or "")
-        where = _("Section “%(key)s”") % {"key": key[:60] or "?"}
-        errors += _length_errors(s, {"key": 60, "title": 200, "title_en": 200}, where)
-        if not key or not key.replace("_", "").replace("-", "").isalnum():
-            errors.append(
-                _("%(where)s: the key must be letters, digits, - or _.") % {"where": where}
+        problems.append(
+            Problem(
+                _("Unknown questionnaire kind “%(kind)s”.") % {"kind": spec.get("kind")}, "kind"
             )
-        elif key in section_keys:
-            errors.append(_("%(where)s: the key is used twice.") % {"where": where})
-        section_keys.add(key)
-        if not str(s.get("title") or "").strip():
-            errors.append(_("%(where)s: a title is missing.") % {"where": where})
-        errors += _condition_errors(s.get("relevant"), seen_questions, where)
-        errors += _number_errors(s.get("weight", 1), where, _("weight"))
-        questions = s.get("questions")
-        if not isinstance(questions, list) or not questions:
-            errors.append(_("%(where)s: it has no questions.") % {"where": where})
+        )
+    sections = spec.get("sections")
+    if not isinstance(sections, list) or not (sections or draft):
+        return [*problems, Problem(_("The questionnaire needs at least one section."))]
+    section_keys: set[str] = set()
+    earlier: dict[str, frozenset[str] | None] = {}
+    for index, s in enumerate(sections):
+        if not isinstance(s, dict):
+            problems.append(
+                Problem(_("Section %(n)d is not an object.") % {"n": index + 1}, section=index)
+            )
             continue
-        for number, q in enumerate(questions, start=1):
+        problems += [
+            replace(p, section=index) for p in _section_problems(s, section_keys, earlier, draft)
+        ]
+        section_keys.add(str(s.get("key") or ""))
+        questions = s.get("questions")
+        if not isinstance(questions, list):
+            continue
+        where = _("Section “%(key)s”") % {"key": str(s.get("key") or "")[:60] or "?"}
+        for number, q in enumerate(questions):
             if not isinstance(q, dict):
-                errors.append(
-                    _("%(where)s: question %(n)d is not an object.") % {"where": where, "n": number}
+                problems.append(
+                    Problem(
+                        _("%(where)s: question %(n)d is not an object.")
+                        % {"where": where, "n": number + 1},
+                        section=index,
+                        question=number,
+                    )
                 )
                 continue
-            errors += _question_errors(q, seen_questions)
-            seen_questions.add(str(q.get("key") or ""))
-    return errors
+            problems += [
+                replace(p, section=index, question=number) for p in _question_problems(q, earlier)
+            ]
+            earlier[str(q.get("key") or "")] = answer_values(q)
+    return problems
 
 
-def _question_errors(q: dict[str, Any], earlier: set[str]) -> list[str]:
+def _section_problems(
+    s: dict[str, Any],
+    keys: set[str],
+    earlier: dict[str, frozenset[str] | None],
+    draft: bool,
+) -> list[Problem]:
+    key = str(s.get("key") or "")
+    where = _("Section “%(key)s”") % {"key": key[:60] or "?"}
+    problems = _length_problems(s, {"key": 60, "title": 200, "title_en": 200}, where)
+    if not key or not key.replace("_", "").replace("-", "").isalnum():
+        problems.append(
+            Problem(
+                _("%(where)s: the key must be letters, digits, - or _.") % {"where": where}, "key"
+            )
+        )
+    elif key in keys:
+        problems.append(Problem(_("%(where)s: the key is used twice.") % {"where": where}, "key"))
+    if not str(s.get("title") or "").strip():
+        problems.append(Problem(_("%(where)s: a title is missing.") % {"where": where}, "title"))
+    problems += _condition_problems(s.get("relevant"), earlier, where)
+    problems += _number_problems(s.get("weight", 1), where, _("weight"), "weight")
+    questions = s.get("questions")
+    if not isinstance(questions, list) or not (questions or draft):
+        problems.append(Problem(_("%(where)s: it has no questions.") % {"where": where}))
+    return problems
+
+
+def _question_problems(
+    q: dict[str, Any], earlier: dict[str, frozenset[str] | None]
+) -> list[Problem]:
     key = str(q.get("key") or "")
     where = _("Question “%(key)s”") % {"key": key[:60] or "?"}
-    errors: list[str] = _length_errors(q, {"key": 60}, where)
+    problems = _length_problems(q, {"key": 60}, where)
     for flag in ("required", "allow_na", "scored"):
         if flag in q and not isinstance(q[flag], bool):
-            errors.append(
-                _("%(where)s: %(flag)s must be true or false.") % {"where": where, "flag": flag}
+            problems.append(
+                Problem(
+                    _("%(where)s: %(flag)s must be true or false.")
+                    % {"where": where, "flag": flag},
+                    flag,
+                )
             )
-    if not isinstance(q.get("scale_labels", {}), dict):
-        errors.append(_("%(where)s: the scale labels must be an object.") % {"where": where})
+    labels = q.get("scale_labels", {})
+    if not isinstance(labels, dict):
+        problems.append(
+            Problem(_("%(where)s: the scale labels must be an object.") % {"where": where}, "scale")
+        )
+    else:
+        problems += [
+            replace(p, field=SCALE_LABEL_FIELDS[p.field])
+            for p in _length_problems(labels, dict.fromkeys(SCALE_LABEL_FIELDS, 80), where)
+        ]
     if not key or not key.replace("_", "").isalnum() or not key[0].isalpha():
-        errors.append(
-            _("%(where)s: a variable name starts with a letter and has only letters, digits and _.")
-            % {"where": where}
+        problems.append(
+            Problem(
+                _(
+                    "%(where)s: a variable name starts with a letter and has only letters, "
+                    "digits and _."
+                )
+                % {"where": where},
+                "key",
+            )
         )
     elif key in earlier:
-        errors.append(_("%(where)s: the variable name is used twice.") % {"where": where})
+        problems.append(
+            Problem(_("%(where)s: the variable name is used twice.") % {"where": where}, "key")
+        )
     qtype = q.get("type")
     if qtype not in QuestionType.values:
-        return [*errors, _("%(where)s: unknown type “%(type)s”.") % {"where": where, "type": qtype}]
+        return [
+            *problems,
+            Problem(
+                _("%(where)s: unknown type “%(type)s”.") % {"where": where, "type": qtype}, "type"
+            ),
+        ]
     if not str(q.get("text") or "").strip():
-        errors.append(_("%(where)s: the question text is missing.") % {"where": where})
+        problems.append(
+            Problem(_("%(where)s: the question text is missing.") % {"where": where}, "text")
+        )
     if q.get("role", "") not in QuestionRole.values:
-        errors.append(
-            _("%(where)s: unknown role “%(role)s”.") % {"where": where, "role": q.get("role")}
+        problems.append(
+            Problem(
+                _("%(where)s: unknown role “%(role)s”.") % {"where": where, "role": q.get("role")},
+                "role",
+            )
         )
     if qtype == QuestionType.RATING and not _is_rating_scale(q.get("scale")):
-        errors.append(_("%(where)s: a rating scale is 1–5, 1–6, 1–7 or 1–10.") % {"where": where})
+        problems.append(
+            Problem(
+                _("%(where)s: a rating scale is 1–5, 1–6, 1–7 or 1–10.") % {"where": where}, "scale"
+            )
+        )
     if not isinstance(q.get("options") or [], list) or not all(
         isinstance(o, dict) for o in q.get("options") or []
     ):
-        return [*errors, _("%(where)s: options must be a list of objects.") % {"where": where}]
-    options = _options_of(q)
-    for o in options:
-        errors += _length_errors(o, {"value": 60, "label": 300, "label_en": 300}, where)
-    if qtype in {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE} and len(options) < 2:
-        errors.append(
-            _("%(where)s: a choice question needs at least two options.") % {"where": where}
+        return [
+            *problems,
+            Problem(
+                _("%(where)s: options must be a list of objects.") % {"where": where}, "options"
+            ),
+        ]
+    problems += _option_problems(q, where)
+    if q.get("scored") and q.get("role") == QuestionRole.CX:
+        problems.append(
+            Problem(
+                _("%(where)s: CX items are reported but never scored.") % {"where": where}, "scored"
+            )
+        )
+    problems += _number_problems(q.get("weight", 1), where, _("weight"), "weight")
+    problems += _condition_problems(q.get("relevant"), earlier, where)
+    return problems
+
+
+def _option_problems(q: dict[str, Any], where: str) -> list[Problem]:
+    options = options_of(q)
+    problems: list[Problem] = []
+    for index, o in enumerate(options):
+        problems += [
+            replace(p, field=f"options.{p.field}", option=index)
+            for p in _length_problems(o, {"value": 60, "label": 300, "label_en": 300}, where)
+        ]
+    if q.get("type") in CHOICE_TYPES and len(options) < 2:
+        problems.append(
+            Problem(
+                _("%(where)s: a choice question needs at least two options.") % {"where": where},
+                "options",
+            )
         )
     values = [str(o.get("value") or "") for o in options]
-    if any(not v for v in values) or len(set(values)) != len(values):
-        errors.append(_("%(where)s: every option needs its own code.") % {"where": where})
-    if any(not str(o.get("label") or "").strip() for o in options):
-        errors.append(_("%(where)s: every option needs a label.") % {"where": where})
-    for o in options:
+    bad = [i for i, v in enumerate(values) if not v or values.index(v) != i]
+    if bad:
+        problems.append(
+            Problem(
+                _("%(where)s: every option needs its own code.") % {"where": where},
+                "options.value",
+                option=bad[0],
+            )
+        )
+    unlabelled = [i for i, o in enumerate(options) if not str(o.get("label") or "").strip()]
+    if unlabelled:
+        problems.append(
+            Problem(
+                _("%(where)s: every option needs a label.") % {"where": where},
+                "options.label",
+                option=unlabelled[0],
+            )
+        )
+    for index, o in enumerate(options):
         if o.get("points") is not None:
-            errors += _number_errors(o["points"], where, _("points"))
+            problems += [
+                replace(p, option=index)
+                for p in _number_problems(o["points"], where, _("points"), "options.points")
+            ]
     if q.get("scored") and options:
         points = [o.get("points") for o in options]
         if any(p is None for p in points):
-            errors.append(
-                _("%(where)s: every option of a scored question needs points.") % {"where": where}
+            problems.append(
+                Problem(
+                    _("%(where)s: every option of a scored question needs points.")
+                    % {"where": where},
+                    "options.points",
+                    option=points.index(None),
+                )
             )
-        elif not any(Decimal(str(p)) == 0 for p in points):
-            errors.append(
-                _("%(where)s: a scored question needs a 0-point option.") % {"where": where}
+        elif not any(_is_zero(p) for p in points):
+            problems.append(
+                Problem(
+                    _("%(where)s: a scored question needs a 0-point option.") % {"where": where},
+                    "options.points",
+                )
             )
-    if q.get("scored") and q.get("role") == QuestionRole.CX:
-        errors.append(_("%(where)s: CX items are reported but never scored.") % {"where": where})
-    errors += _number_errors(q.get("weight", 1), where, _("weight"))
-    errors += _condition_errors(q.get("relevant"), earlier, where)
-    return errors
+    return problems
 
 
-def _condition_errors(condition: Any, earlier: set[str], where: str) -> list[str]:
+def _condition_problems(
+    condition: Any, earlier: dict[str, frozenset[str] | None], where: str
+) -> list[Problem]:
     try:
-        missing = referenced_questions(condition) - earlier
+        leaves = condition_leaves(condition)
     except ConditionError:
-        return [_("%(where)s: the condition cannot be read.") % {"where": where}]
+        return [
+            Problem(_("%(where)s: the condition cannot be read.") % {"where": where}, "relevant")
+        ]
+    missing = {leaf["q"] for leaf in leaves} - earlier.keys()
     if missing:
         return [
-            _("%(where)s: the condition refers to %(keys)s, which is not an earlier question.")
-            % {"where": where, "keys": ", ".join(sorted(missing))}
+            Problem(
+                _("%(where)s: the condition refers to %(keys)s, which is not an earlier question.")
+                % {"where": where, "keys": ", ".join(sorted(missing))},
+                "relevant",
+            )
+        ]
+    problems: list[Problem] = []
+    for leaf in leaves:
+        wanted = [str(v) for v in leaf["in"]] if "in" in leaf else [str(leaf["has"])]
+        allowed = earlier[leaf["q"]]
+        if not wanted:
+            problems.append(
+                Problem(
+                    _("%(where)s: the condition on %(key)s names no answer.")
+                    % {"where": where, "key": leaf["q"]},
+                    "relevant",
+                )
+            )
+        unknown = [v for v in wanted if allowed is not None and v not in allowed]
+        if unknown:
+            problems.append(
+                Problem(
+                    _("%(where)s: the condition uses %(values)s, which %(key)s does not offer.")
+                    % {
+                        "where": where,
+                        "key": leaf["q"],
+                        "values": ", ".join(f"“{v}”" for v in unknown),
+                    },
+                    "relevant",
+                )
+            )
+    return problems
+
+
+def _number_problems(value: Any, where: str, what: str, field: str) -> list[Problem]:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return [
+            Problem(
+                _("%(where)s: %(what)s must be a number.") % {"where": where, "what": what}, field
+            )
+        ]
+    if not number.is_finite() or number < 0 or number > 10_000:
+        return [
+            Problem(
+                _("%(where)s: %(what)s must be from 0 to 10 000.") % {"where": where, "what": what},
+                field,
+            )
         ]
     return []
 
 
-def _number_errors(value: Any, where: str, what: str) -> list[str]:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return [_("%(where)s: %(what)s must be a number.") % {"where": where, "what": what}]
-    if not number.is_finite() or number < 0 or number > 10_000:
-        return [_("%(where)s: %(what)s must be from 0 to 10 000.") % {"where": where, "what": what}]
-    return []
-
-
-def _length_errors(obj: dict[str, Any], limits: dict[str, int], where: str) -> list[str]:
+def _length_problems(
+    obj: dict[str, Any], limits: dict[str, int], where: str, *, prefix: str = ""
+) -> list[Problem]:
     return [
-        _("%(where)s: %(field)s is longer than %(n)d characters.")
-        % {"where": where, "field": field, "n": limit}
+        Problem(
+            _("%(where)s: %(field)s is longer than %(n)d characters.")
+            % {"where": where, "field": field, "n": limit},
+            prefix + field,
+        )
         for field, limit in limits.items()
         if len(str(obj.get(field) or "")) > limit
     ]
+
+
+def _is_zero(points: Any) -> bool:
+    try:
+        return Decimal(str(points)) == 0
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def _contains_nul(value: Any) -> bool:
