@@ -1,13 +1,16 @@
 """Sending invitations and reminders: in batches, each mail at most once.
 
-An invitation is claimed (status ``sending``) in a committed UPDATE before its mail goes out and
-marked ``sent`` right after the SMTP server accepts it. If the SMTP server fails, the unsent
-claims go back to ``pending`` and the task retries later. If a worker dies between the two
-updates, the invitation stays ``sending``: it is shown to staff and never mailed again by itself.
+An invitation is claimed (status ``sending``) in a committed UPDATE before its mail goes out.
+A batch goes over one SMTP connection; the invitations the server accepted are marked ``sent``
+in one UPDATE when the batch ends, or when the server fails part-way: then the unsent claims go
+back to ``pending`` and the task retries later. If a worker dies in the middle of a batch, its
+claims stay ``sending``: they are shown to staff and never mailed again by themselves.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
@@ -16,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from kundeservice.models import Job
 from surveys.models import Invitation, InvitationStatus, Wave, WaveStatus
 from surveys.services.responding import token_for
 
@@ -28,18 +32,40 @@ class BatchResult:
     remaining: int
 
 
-def invitations_send_batch(*, wave_id: int, batch_size: int | None = None) -> BatchResult:
+def invitations_send_batch(
+    *,
+    wave_id: int,
+    batch_size: int | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> BatchResult:
     """Send one batch of pending invitations. Raises the SMTP error after putting unsent claims
-    back, so the caller can retry."""
+    back, so the caller can retry. ``on_sent`` hears how many were sent, also on failure."""
     size = batch_size or settings.INVITATION_BATCH_SIZE
     claimed, _previous = _claim(
         Invitation.objects.filter(wave_id=wave_id, status=InvitationStatus.PENDING),
         size,
         update={"status": InvitationStatus.SENDING},
     )
-    sent = _deliver(claimed, reminder=False, previous={})
+    sent = _deliver(claimed, reminder=False, previous={}, on_sent=on_sent)
     remaining = Invitation.objects.filter(wave_id=wave_id, status=InvitationStatus.PENDING).count()
     return BatchResult(sent=sent, remaining=remaining)
+
+
+def sending_lanes_open(*, job_id: int, lanes: int) -> None:
+    """Record on the job how many lanes (parallel tasks) mail its invitations."""
+    Job.objects.filter(pk=job_id).update(result={"lanes": lanes})
+
+
+def sending_lane_close(*, job_id: int) -> bool:
+    """Count one lane out under the job's row lock; True for the last one, which finishes the
+    job (unless it failed)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return False
+        lanes = int(job.result.get("lanes", 1)) - 1
+        Job.objects.filter(pk=job_id).update(result={**job.result, "lanes": lanes})
+    return lanes <= 0
 
 
 def reminders_due(*, wave: Wave) -> QuerySet[Invitation]:
@@ -95,32 +121,49 @@ def _claim(
 
 
 def _deliver(
-    invitations: list[Invitation], *, reminder: bool, previous: dict[int, datetime | None]
+    invitations: list[Invitation],
+    *,
+    reminder: bool,
+    previous: dict[int, datetime | None],
+    on_sent: Callable[[int], None] | None = None,
 ) -> int:
-    sent = 0
+    """Mail ``invitations`` over one SMTP connection. What the server accepted is recorded in one
+    UPDATE (a row-by-row UPDATE cost more than the mail itself), also when it fails part-way."""
+    accepted: list[int] = []
+    rendered: dict[tuple[Any, ...], tuple[str, str]] = {}
     connection = mail.get_connection()
     try:
         connection.open()
         for invitation in invitations:
-            connection.send_messages([_message(invitation, reminder=reminder)])
-            now = timezone.now()
-            if reminder:
-                Invitation.objects.filter(pk=invitation.pk).update(last_error="")
-            else:
-                Invitation.objects.filter(pk=invitation.pk).update(
-                    status=InvitationStatus.SENT,
-                    sent_at=now,
-                    send_attempts=F("send_attempts") + 1,
-                    last_error="",
-                )
-            sent += 1
+            message = _message(invitation, reminder=reminder, rendered=rendered)
+            connection.send_messages([message])
+            accepted.append(invitation.pk)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        _release(invitations[sent:], reminder=reminder, previous=previous, error=error)
+        _mark_sent(accepted, reminder=reminder)
+        _release(invitations[len(accepted) :], reminder=reminder, previous=previous, error=error)
         raise
+    else:
+        _mark_sent(accepted, reminder=reminder)
     finally:
+        if on_sent is not None:
+            on_sent(len(accepted))
         connection.close()
-    return sent
+    return len(accepted)
+
+
+def _mark_sent(ids: list[int], *, reminder: bool) -> None:
+    if not ids:
+        return
+    if reminder:
+        Invitation.objects.filter(pk__in=ids).update(last_error="")
+    else:
+        Invitation.objects.filter(pk__in=ids).update(
+            status=InvitationStatus.SENT,
+            sent_at=timezone.now(),
+            send_attempts=F("send_attempts") + 1,
+            last_error="",
+        )
 
 
 def _release(
@@ -142,24 +185,26 @@ def _release(
         )
 
 
-def _message(invitation: Invitation, *, reminder: bool) -> mail.EmailMultiAlternatives:
+# Stand-ins for the personal links: each distinct mail text is rendered once per batch and the
+# links are put in afterwards (rendering two templates per mail cost about as much as sending it).
+LINK_MARK = "\x00link\x00"
+UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
+
+
+def _message(
+    invitation: Invitation, *, reminder: bool, rendered: dict[tuple[Any, ...], tuple[str, str]]
+) -> mail.EmailMultiAlternatives:
     token = token_for(wave_id=invitation.wave_id, panelist_id=invitation.panelist_id)
     link = f"{settings.SITE_URL}/s/{token}/"
     unsubscribe = f"{settings.SITE_URL}/u/{token}/"
-    context = {
-        "wave": invitation.wave,
-        "link": link,
-        "unsubscribe": unsubscribe,
-        "reminder": reminder,
-        "expires_at": invitation.expires_at,
-        "SITE_NAME": settings.SITE_NAME,
-    }
-    with translation.override(invitation.panelist.language or "nb"):
-        subject = render_to_string("surveys/mail/invitation_subject.txt", context).strip()
-        body = render_to_string("surveys/mail/invitation.txt", context)
+    language = invitation.panelist.language or "nb"
+    key = (invitation.wave_id, language, invitation.expires_at, reminder)
+    if key not in rendered:
+        rendered[key] = _render(invitation, language=language, reminder=reminder)
+    subject, body = rendered[key]
     message = mail.EmailMultiAlternatives(
         subject=subject,
-        body=body,
+        body=body.replace(LINK_MARK, link).replace(UNSUBSCRIBE_MARK, unsubscribe),
         to=[invitation.panelist.email or ""],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
@@ -167,3 +212,19 @@ def _message(invitation: Invitation, *, reminder: bool) -> mail.EmailMultiAltern
         },
     )
     return message
+
+
+def _render(invitation: Invitation, *, language: str, reminder: bool) -> tuple[str, str]:
+    """The subject and the body, with stand-ins where the personal links go."""
+    context = {
+        "wave": invitation.wave,
+        "link": LINK_MARK,
+        "unsubscribe": UNSUBSCRIBE_MARK,
+        "reminder": reminder,
+        "expires_at": invitation.expires_at,
+        "SITE_NAME": settings.SITE_NAME,
+    }
+    with translation.override(language):
+        subject = render_to_string("surveys/mail/invitation_subject.txt", context).strip()
+        body = render_to_string("surveys/mail/invitation.txt", context)
+    return subject, body

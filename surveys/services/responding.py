@@ -108,18 +108,18 @@ def response_for_token(*, token: str) -> Response:
         existing.invitation = invitation
         return existing
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # one commit for the first open, not two
             response = Response.objects.create(
                 wave=invitation.wave,
                 source=ResponseSource.PANEL,
                 invitation=invitation,
                 language=invitation.panelist.language or "nb",
             )
-    except IntegrityError:  # another tab created it a moment ago
+            Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
+                opened_at=now, status=InvitationStatus.OPENED
+            )
+    except IntegrityError:  # another tab created it (and marked the invitation opened) just now
         response = Response.objects.get(invitation=invitation)
-    Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
-        opened_at=now, status=InvitationStatus.OPENED
-    )
     response.invitation = invitation
     return response
 
@@ -153,8 +153,35 @@ def page_save(
         return _page_save_locked(response, structure, data, direction)
 
 
+def page_preview(
+    *, response: Response, structure: Structure, data: dict[str, list[str]], action: str
+) -> PageState:
+    """What ``page_save`` (or ``response_submit`` for ``action="submit"``) would do, on a response
+    that is never stored: the builder's preview. Only ``draft``, ``page`` and ``status`` change,
+    in memory."""
+    if action != "submit":
+        return _page_save_locked(response, structure, data, action, store=False)
+    answers = _without_hidden(structure, dict(response.draft))
+    errors, first_page = _missing_answers(structure, answers)
+    if errors:
+        response.page = first_page
+        return page_state(response=response, structure=structure, errors=errors)
+    response.draft = answers
+    response.status = (
+        ResponseStatus.SCREENED_OUT
+        if _screened_out(structure, answers)
+        else ResponseStatus.SUBMITTED
+    )
+    return page_state(response=response, structure=structure)
+
+
 def _page_save_locked(
-    response: Response, structure: Structure, data: dict[str, list[str]], direction: str
+    response: Response,
+    structure: Structure,
+    data: dict[str, list[str]],
+    direction: str,
+    *,
+    store: bool = True,
 ) -> PageState:
     if response.is_final:
         return page_state(response=response, structure=structure)
@@ -185,11 +212,16 @@ def _page_save_locked(
     fields = ["draft", "updated_at"] if direction == "stay" else ["draft", "page", "updated_at"]
     if direction == "next" and not errors:
         if _screened_out(structure, answers):
-            _finish_screened_out(response, structure)
+            if store:
+                _finish_screened_out(response, structure)
+            else:
+                response.status = ResponseStatus.SCREENED_OUT
             return page_state(response=response, structure=structure)
         response.page = state.index + 1
     elif direction == "back":
         response.page = max(state.index - 1, 0)
+    if not store:
+        return page_state(response=response, structure=structure, errors=errors)
     if response.invitation_id and response.invitation and not response.invitation.started_at:
         Invitation.objects.filter(pk=response.invitation_id, started_at__isnull=True).update(
             started_at=timezone.now(), status=InvitationStatus.STARTED
@@ -198,13 +230,19 @@ def _page_save_locked(
     return page_state(response=response, structure=structure, errors=errors)
 
 
-def response_submit(*, response_id: int, structure: Structure) -> Response:
+def response_submit(
+    *, response_id: int, structure: Structure, answers: dict[str, Any] | None = None
+) -> Response:
     """Validate the whole draft and store it as answers, once. Safe to call again: a response
-    that is already final is returned as it is."""
+    that is already final is returned as it is. ``answers`` (cleaned values) replace the draft
+    first, in the same transaction: when they are incomplete, nothing is stored."""
     with transaction.atomic():
         response = _locked_response(response_id)
         if response.is_final:
             return response
+        if answers is not None:
+            response.draft = answers
+            response.page = len(structure.sections)
         answers = _without_hidden(structure, dict(response.draft))
         errors, first_page = _missing_answers(structure, answers)
         if errors:
@@ -404,7 +442,4 @@ def response_answer_all(
             cleaned[key] = value
     if errors:
         raise IncompleteResponse(errors, 0)
-    Response.objects.filter(pk=response.pk, status=ResponseStatus.DRAFT).update(
-        draft=_without_hidden(structure, cleaned), page=len(structure.sections)
-    )
-    return response_submit(response_id=response.pk, structure=structure)
+    return response_submit(response_id=response.pk, structure=structure, answers=cleaned)

@@ -17,7 +17,7 @@ from kundeservice.models import Job, JobStatus
 from surveys.models import Invitation, InvitationStatus, Panelist
 from surveys.services.invitations import invitations_create, invitations_send_start
 from surveys.services.mailing import invitations_send_batch
-from surveys.tasks import send_due_reminders
+from surveys.tasks import send_due_reminders, send_invitations
 from tests.factories import PanelistFactory, WaveFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,102 @@ def test_unsubscribe_link_works_and_stops_mail(client: Any, wave_with_invitation
     Invitation.objects.update(sent_at=timezone.now() - timedelta(days=30))
     send_due_reminders()
     assert panelist.email not in recipients()
+
+
+def test_every_mail_carries_its_own_links(wave_with_invitations: Any) -> None:
+    invitations_send_batch(wave_id=wave_with_invitations.pk, batch_size=100)
+    tokens = set()
+    for message in mail.outbox:
+        link = re.search(r"https://ks\.example\.no/s/(\w+)/", message.body)
+        unsubscribe = re.search(r"https://ks\.example\.no/u/(\w+)/", message.body)
+        assert link
+        assert unsubscribe
+        assert link.group(1) == unsubscribe.group(1)
+        assert message.extra_headers["List-Unsubscribe"] == (
+            f"<https://ks.example.no/u/{link.group(1)}/>"
+        )
+        tokens.add(link.group(1))
+    assert len(tokens) == len(mail.outbox) == 20
+
+
+def test_a_batch_is_marked_sent_in_one_update(
+    wave_with_invitations: Any, django_assert_max_num_queries: Any
+) -> None:
+    # Claim (lock, update, read back), one UPDATE marking the 20 sent, count what remains; a
+    # row-by-row UPDATE would be 20 more.
+    with django_assert_max_num_queries(7):
+        batch = invitations_send_batch(wave_id=wave_with_invitations.pk, batch_size=100)
+    assert (batch.sent, batch.remaining) == (20, 0)
+    assert (
+        Invitation.objects.filter(status=InvitationStatus.SENT, sent_at__isnull=False).count() == 20
+    )
+    assert set(Invitation.objects.values_list("send_attempts", flat=True)) == {1}
+
+
+def test_a_failure_part_way_keeps_what_the_server_accepted(wave_with_invitations: Any) -> None:
+    real_send = EmailBackend.send_messages
+    calls = {"n": 0}
+
+    def drops_on_the_fourth(self: EmailBackend, messages: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(self, messages)
+
+    with (
+        mock.patch.object(EmailBackend, "send_messages", drops_on_the_fourth),
+        pytest.raises(smtplib.SMTPServerDisconnected),
+    ):
+        invitations_send_batch(wave_id=wave_with_invitations.pk)  # a batch of 7
+    sent = Invitation.objects.filter(status=InvitationStatus.SENT)
+    assert sorted(sent.values_list("panelist__email", flat=True)) == sorted(recipients())
+    assert len(mail.outbox) == 3
+    back = Invitation.objects.filter(status=InvitationStatus.PENDING)
+    assert back.count() == 17
+    assert back.filter(last_error__startswith="SMTPServerDisconnected").count() == 4
+
+
+def test_parallel_lanes_share_the_wave_and_the_last_one_finishes_the_job(
+    wave_with_invitations: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.INVITATION_SEND_LANES = 3
+    with (
+        mock.patch.object(
+            send_invitations, "apply_async", wraps=send_invitations.apply_async
+        ) as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = invitations_send_start(wave=wave_with_invitations)
+    assert queued.call_count == 3  # the first run, and the two lanes it opened
+    job.refresh_from_db()
+    assert (job.status, job.done, job.result) == (JobStatus.DONE, 20, {"sent": 20})
+    assert len(mail.outbox) == 20
+    assert max(recipients().values()) == 1
+
+
+def test_job_progress_counts_the_mails_sent_before_an_outage(
+    wave_with_invitations: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.INVITATION_SEND_LANES = 1
+    real_send = EmailBackend.send_messages
+    calls = {"n": 0}
+
+    def drops_once(self: EmailBackend, messages: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 5:  # four of the first batch of seven went out
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(self, messages)
+
+    with (
+        mock.patch.object(EmailBackend, "send_messages", drops_once),
+        pytest.raises(Retry),  # eager mode surfaces the retry
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        invitations_send_start(wave=wave_with_invitations)
+    job = Job.objects.get()
+    assert job.done == 4
+    send_invitations.apply(kwargs={"job_id": job.pk, "wave_id": wave_with_invitations.pk})
+    job.refresh_from_db()
+    assert (job.status, job.done, job.percent) == (JobStatus.DONE, 20, 100)
+    assert len(mail.outbox) == 20
+    assert max(recipients().values()) == 1
