@@ -1,0 +1,196 @@
+"""Pure statistics for results: intervals, NPS, weighting summaries, comparisons and ranks.
+
+No Django imports. Every function works from sufficient statistics (n, Σw, Σw², Σwx, Σwx²) so
+aggregation can compute them in one database pass and finish here. Each is checked against
+statsmodels or scipy in ``tests/surveys/test_stats.py``.
+
+Conventions (DOMAIN.md "Statistics"):
+
+- Means of 0–100 scores get a t-interval. With weights, the mean is Σwx/Σw, the spread is the
+  weighted variance with the Kish effective sample size n_eff = (Σw)²/Σw² in place of n (so
+  se = s/√n_eff and df = n_eff − 1). Unweighted, n_eff = n and this is the textbook interval.
+- Shares get a Wilson score interval, on n_eff when weighted.
+- NPS = % promoters (9–10) − % detractors (0–6); its standard error is that of the mean of a
+  variable scoring +100/0/−100, i.e. 100·√((p + d − (p − d)²)/n).
+- Change between waves: Welch's t for means; Newcombe's hybrid score interval (method 10) for
+  a difference of shares.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy import stats as sps
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sufficient statistics of a (weighted) sample."""
+
+    n: int
+    sw: float  # Σw
+    sw2: float  # Σw²
+    swx: float  # Σwx
+    swx2: float  # Σwx²
+
+    @classmethod
+    def of(cls, values: Sequence[float], weights: Sequence[float] | None = None) -> "Moments":
+        w = list(weights) if weights is not None else [1.0] * len(values)
+        return cls(
+            n=len(values),
+            sw=sum(w),
+            sw2=sum(x * x for x in w),
+            swx=sum(wi * x for wi, x in zip(w, values, strict=True)),
+            swx2=sum(wi * x * x for wi, x in zip(w, values, strict=True)),
+        )
+
+    @property
+    def n_eff(self) -> float:
+        return kish_n_eff(self.sw, self.sw2)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None = None
+    sd: float | None = None
+    n: int = 0
+    n_eff: float = 0.0
+
+
+def kish_n_eff(sum_w: float, sum_w2: float) -> float:
+    """Kish's effective sample size (Σw)²/Σw²; 0 for an empty sample."""
+    return sum_w * sum_w / sum_w2 if sum_w2 > 0 else 0.0
+
+
+def mean_interval(m: Moments, confidence: float = CONFIDENCE) -> Estimate:
+    """Mean with a t-interval on n_eff − 1 degrees of freedom (no interval below 2 responses)."""
+    if m.n == 0 or m.sw <= 0:
+        return Estimate(None, None, None, n=m.n)
+    mean = m.swx / m.sw
+    n_eff = m.n_eff
+    if m.n < 2 or n_eff <= 1:
+        return Estimate(mean, None, None, n=m.n, n_eff=n_eff)
+    # Weighted variance about the mean, with the n_eff/(n_eff − 1) bias correction.
+    biased = max(0.0, m.swx2 / m.sw - mean * mean)
+    variance = biased * n_eff / (n_eff - 1)
+    sd = math.sqrt(variance)
+    se = sd / math.sqrt(n_eff)
+    half = float(sps.t.ppf(0.5 + confidence / 2, n_eff - 1)) * se
+    return Estimate(mean, mean - half, mean + half, se=se, sd=sd, n=m.n, n_eff=n_eff)
+
+
+def wilson_interval(
+    successes: float, n: float, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """Wilson score interval for a share; ``successes`` and ``n`` may be effective (weighted)."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def share(sw_yes: float, m: Moments, confidence: float = CONFIDENCE) -> Estimate:
+    """A (weighted) share with its Wilson interval on n_eff. ``sw_yes`` is Σw over the yeses."""
+    if m.n == 0 or m.sw <= 0:
+        return Estimate(None, None, None, n=m.n)
+    p = sw_yes / m.sw
+    n_eff = m.n_eff
+    low, high = wilson_interval(p * n_eff, n_eff, confidence)
+    se = math.sqrt(p * (1 - p) / n_eff)
+    return Estimate(p, low, high, se=se, n=m.n, n_eff=n_eff)
+
+
+def nps(
+    promoters: float, detractors: float, total: float, confidence: float = CONFIDENCE
+) -> Estimate:
+    """Net Promoter Score (−100…100) with its standard error and a normal interval.
+
+    Arguments are (weighted) counts; ``total`` may be an effective n for the standard error."""
+    if total <= 0:
+        return Estimate(None, None, None)
+    p, d = promoters / total, detractors / total
+    score = 100 * (p - d)
+    se = 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / total)
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    return Estimate(score, score - z * se, score + z * se, se=se, n=round(total))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    difference: float
+    ci_low: float
+    ci_high: float
+    statistic: float | None
+    p_value: float | None
+    significant: bool
+
+
+def welch(
+    mean1: float,
+    sd1: float,
+    n1: float,
+    mean2: float,
+    sd2: float,
+    n2: float,
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """Welch's t-test of mean1 − mean2 from summaries (n may be an effective n)."""
+    v1, v2 = sd1 * sd1 / n1, sd2 * sd2 / n2
+    diff = mean1 - mean2
+    se = math.sqrt(v1 + v2)
+    if se == 0:
+        return Comparison(diff, diff, diff, None, None, significant=diff != 0)
+    df = (v1 + v2) ** 2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    t = diff / se
+    p = float(2 * sps.t.sf(abs(t), df))
+    half = float(sps.t.ppf(0.5 + confidence / 2, df)) * se
+    return Comparison(diff, diff - half, diff + half, t, p, significant=p < 1 - confidence)
+
+
+def newcombe(
+    x1: float, n1: float, x2: float, n2: float, confidence: float = CONFIDENCE
+) -> Comparison:
+    """Newcombe's hybrid score interval for p1 − p2 (his method 10, from two Wilson intervals).
+
+    Significant when the interval excludes 0."""
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, confidence)
+    l2, u2 = wilson_interval(x2, n2, confidence)
+    diff = p1 - p2
+    low = diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return Comparison(diff, low, high, None, None, significant=low > 0 or high < 0)
+
+
+def trim_weights(weights: Sequence[float], low: float, high: float) -> list[float]:
+    """Clip weights to [low, high] × their mean, then rescale so they sum as before."""
+    if not weights:
+        return []
+    mean = sum(weights) / len(weights)
+    clipped = [min(max(w, low * mean), high * mean) for w in weights]
+    scale = sum(weights) / sum(clipped)
+    return [w * scale for w in clipped]
+
+
+def competition_ranks(scores: Sequence[float | None], decimals: int = 1) -> list[int | None]:
+    """Ranks, highest first; equal *rounded* scores share a rank (1, 2, 2, 4). None stays None."""
+    rounded = [round(s, decimals) if s is not None else None for s in scores]
+    present = [r for r in rounded if r is not None]
+    ranks: list[int | None] = []
+    for r in rounded:
+        ranks.append(None if r is None else 1 + sum(1 for other in present if other > r))
+    return ranks
+
+
+def statistically_tied(leader: tuple[float, float], runner_up: tuple[float, float]) -> bool:
+    """Does the leader's interval (low, high) overlap the runner-up's?"""
+    return leader[0] <= runner_up[1] and runner_up[0] <= leader[1]

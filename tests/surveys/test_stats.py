@@ -1,0 +1,157 @@
+"""surveys.stats against statsmodels and scipy on random data, to 1e-9."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from surveys import stats
+
+scores = st.lists(st.floats(0, 100), min_size=2, max_size=60)
+TOL = 1e-9
+
+
+def close(a, b):
+    return a == pytest.approx(b, rel=TOL, abs=TOL)
+
+
+@given(scores)
+def test_unweighted_mean_interval_is_the_t_interval(values):
+    assume(np.std(values) > 1e-6)
+    est = stats.mean_interval(stats.Moments.of(values))
+    ref = DescrStatsW(np.array(values))
+    low, high = ref.tconfint_mean(alpha=0.05)
+    assert close(est.value, ref.mean)
+    assert close(est.ci_low, low)
+    assert close(est.ci_high, high)
+    assert close(est.sd, np.std(values, ddof=1))
+    assert est.n_eff == pytest.approx(len(values))
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.floats(0, 100), st.floats(0.2, 5)), min_size=3, max_size=60))
+def test_weighted_mean_uses_kish_n_eff(pairs):
+    x = np.array([p[0] for p in pairs])
+    w = np.array([p[1] for p in pairs])
+    assume(np.std(x) > 1e-6)
+    est = stats.mean_interval(stats.Moments.of(x.tolist(), w.tolist()))
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    mean = np.average(x, weights=w)
+    var = np.average((x - mean) ** 2, weights=w) * n_eff / (n_eff - 1)
+    low, high = sps.t.interval(0.95, n_eff - 1, loc=mean, scale=math.sqrt(var / n_eff))
+    assert close(est.n_eff, n_eff)
+    assert close(est.value, mean)
+    assert est.ci_low == pytest.approx(low, rel=1e-8, abs=1e-8)
+    assert est.ci_high == pytest.approx(high, rel=1e-8, abs=1e-8)
+
+
+def test_equal_weights_give_the_unweighted_interval():
+    values = [10.0, 40.0, 55.5, 70.0, 100.0]
+    plain = stats.mean_interval(stats.Moments.of(values))
+    weighted = stats.mean_interval(stats.Moments.of(values, [2.5] * 5))
+    assert close(plain.ci_low, weighted.ci_low)
+    assert close(plain.ci_high, weighted.ci_high)
+
+
+def test_n_eff_of_unequal_weights():
+    assert stats.kish_n_eff(4.0, 4.0) == 4.0
+    assert stats.kish_n_eff(1 + 3, 1 + 9) == pytest.approx(1.6)
+    assert stats.kish_n_eff(0, 0) == 0
+
+
+@given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_wilson_matches_statsmodels(xn):
+    x, n = xn
+    low, high = stats.wilson_interval(x, n)
+    ref_low, ref_high = proportion_confint(x, n, alpha=0.05, method="wilson")
+    assert close(low, ref_low)
+    assert close(high, ref_high)
+
+
+@given(st.lists(st.integers(0, 10), min_size=1, max_size=200))
+def test_nps_and_its_standard_error(answers):
+    promoters = sum(a >= 9 for a in answers)
+    detractors = sum(a <= 6 for a in answers)
+    est = stats.nps(promoters, detractors, len(answers))
+    points = np.array([100 if a >= 9 else -100 if a <= 6 else 0 for a in answers], dtype=float)
+    assert close(est.value, points.mean())
+    assert close(est.se, points.std(ddof=0) / math.sqrt(len(answers)))
+
+
+@given(scores, scores)
+def test_welch_matches_scipy_and_statsmodels(a, b):
+    assume(np.std(a) > 1e-3 and np.std(b) > 1e-3)
+    da, db = DescrStatsW(np.array(a)), DescrStatsW(np.array(b))
+    got = stats.welch(
+        da.mean,
+        da.std_mean * math.sqrt(len(a)),
+        len(a),
+        db.mean,
+        db.std_mean * math.sqrt(len(b)),
+        len(b),
+    )
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    low, high = CompareMeans(da, db).tconfint_diff(alpha=0.05, usevar="unequal")
+    assert got.statistic == pytest.approx(ref.statistic, rel=1e-9, abs=1e-9)
+    assert got.p_value == pytest.approx(ref.pvalue, rel=1e-8, abs=1e-12)
+    assert got.ci_low == pytest.approx(low, rel=1e-8, abs=1e-8)
+    assert got.ci_high == pytest.approx(high, rel=1e-8, abs=1e-8)
+    assert got.significant == (ref.pvalue < 0.05)
+
+
+@given(
+    st.integers(1, 2000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(1, 2000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+)
+def test_newcombe_matches_statsmodels(one, two):
+    got = stats.newcombe(one[0], one[1], two[0], two[1])
+    low, high = confint_proportions_2indep(
+        one[0], one[1], two[0], two[1], method="newcomb", compare="diff", alpha=0.05
+    )
+    assert close(got.ci_low, low)
+    assert close(got.ci_high, high)
+    assert got.significant == (low > 0 or high < 0)
+
+
+def test_weighted_share_uses_n_eff():
+    m = stats.Moments.of([1, 0, 1, 0], [1.0, 1.0, 3.0, 1.0])
+    est = stats.share(1.0 + 3.0, m)
+    n_eff = 36 / 12
+    low, high = proportion_confint(4 / 6 * n_eff, n_eff, method="wilson")
+    assert close(est.value, 4 / 6)
+    assert close(est.ci_low, low)
+    assert close(est.ci_high, high)
+
+
+@given(st.lists(st.floats(0, 100), max_size=40))
+def test_shared_ranks_match_scipy_min_ranks(values):
+    ranks = stats.competition_ranks(values)
+    if values:
+        ref = sps.rankdata([-round(v, 1) for v in values], method="min")
+        assert ranks == [int(r) for r in ref]
+
+
+def test_ranks_hand_cases():
+    assert stats.competition_ranks([70.31, 70.34, 69.0, None, 71.0]) == [2, 2, 4, None, 1]
+    assert stats.statistically_tied((70, 75), (68, 71))
+    assert not stats.statistically_tied((72, 75), (68, 71))
+
+
+def test_trimmed_weights_keep_their_sum_and_range():
+    weights = [0.1, 1, 1, 1, 8]
+    trimmed = stats.trim_weights(weights, 0.3, 3.0)
+    assert sum(trimmed) == pytest.approx(sum(weights))
+    assert max(trimmed) < 8
+    assert min(trimmed) > 0.1
+
+
+def test_empty_and_single_samples_give_no_interval():
+    assert stats.mean_interval(stats.Moments.of([])).value is None
+    one = stats.mean_interval(stats.Moments.of([50.0]))
+    assert one.value == 50
+    assert one.ci_low is None
