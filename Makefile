@@ -4,7 +4,7 @@ STAMP   := .venv/.install-stamp
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
-.PHONY: install run serve test lint format migrate messages translations demo worker beat bench check-deploy clean
+.PHONY: install run serve test lint format migrate messages translations demo worker beat bench bench-mail bench-export check-deploy clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv .venv
@@ -61,6 +61,12 @@ check-deploy: install
 
 bench: messages
 	bash scripts/with-services $(PY) bench/run.py $(ARGS)
+
+bench-mail: messages
+	bash scripts/with-services $(PY) bench/invitations.py $(ARGS)
+
+bench-export: messages
+	bash scripts/with-services $(PY) bench/export.py $(ARGS)
 
 clean:
 	rm -rf .venv node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache

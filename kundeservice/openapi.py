@@ -19,6 +19,7 @@ ERROR_SCHEMA = {
             "items": {
                 "type": "object",
                 "properties": {
+                    "sheet": {"type": "string", "description": "The workbook's sheet (XLSForm)."},
                     "row": {"type": "integer"},
                     "column": {"type": "string"},
                     "message": {"type": "string"},
@@ -34,11 +35,12 @@ DESCRIPTIONS = {
     "403": "Your role may not do this.",
     "404": "Not found.",
     "409": "Conflicts with the current state; nothing was changed.",
+    "415": "The body's media type (Content-Type) is not one this operation takes.",
 }
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """Add 400/401/403/404/409 with the shared ``Error`` schema to each operation."""
+    """Add 400/401/403/404/409/415 with the shared ``Error`` schema to each operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
@@ -48,6 +50,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
             codes = ["401", "403"]
             if method in {"post", "put", "patch"}:
                 codes += ["400", "409"]
+                if "requestBody" in operation:
+                    codes.append("415")
             elif any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("400")  # a filter or page number it does not accept
             if "{" in path or method == "get":

@@ -172,7 +172,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Front-end libraries come from the npm registry at install time (package.json), never the repo.
-STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -236,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "surveys.models.catalog.Channel",
         "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
         "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
+        "AssignmentStatusEnum": "surveys.models.observations.AssignmentStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -272,3 +276,15 @@ SITE_NAME = os.environ.get("SITE_NAME", "Kundeservice")
 # Where links in e-mails point (invitations, reminders, unsubscribe).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "200"))
+# Parallel tasks mailing one wave's invitations (each its own SMTP connection); match the mail
+# worker's concurrency. Eager (development) runs them one after another.
+INVITATION_SEND_LANES = int(os.environ.get("INVITATION_SEND_LANES", "2"))
+# Open polls (/p/<slug>/): new responses, and submits, allowed per client IP (django-ratelimit's
+# "count/period" form). A whole office behind one address shares the allowance.
+POLL_RATE = os.environ.get("POLL_RATE", "30/h")
+# How long a poll's published result may be served from the cache, in seconds.
+POLL_RESULTS_TTL = int(os.environ.get("POLL_RESULTS_TTL", "30"))
+# Reverse proxies in front of the site that append the client to X-Forwarded-For. 0 (the default)
+# trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None

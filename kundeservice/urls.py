@@ -10,7 +10,20 @@ from rest_framework.authtoken.views import obtain_auth_token
 from kundeservice import views
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
-from surveys.views import respondent, staff_catalog, staff_panels, unsubscribe
+from surveys.views import (
+    observer,
+    observer_calibration,
+    poll,
+    respondent,
+    staff_catalog,
+    staff_exports,
+    staff_observations,
+    staff_panels,
+    staff_questionnaires,
+    staff_review,
+    staff_xlsform,
+    unsubscribe,
+)
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -52,6 +65,9 @@ account_patterns = [
 
 staff_patterns = [
     path("", views.staff_dashboard, name="staff-dashboard"),
+    # QA review of observer reports
+    path("review/", staff_review.review_queue, name="staff-review-queue"),
+    path("review/<int:pk>/", staff_review.review_detail, name="staff-review-detail"),
     path("companies/", staff_catalog.company_list, name="staff-company-list"),
     path("companies/import/", staff_catalog.company_import, name="staff-company-import"),
     path("jobs/<int:pk>/", views.job_progress, name="staff-job-progress"),
@@ -62,12 +78,144 @@ staff_patterns = [
     path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),
     path("waves/<int:pk>/responses/", staff_panels.response_list, name="staff-response-list"),
     path("responses/<int:pk>/", staff_panels.response_detail, name="staff-response-detail"),
+    # The questionnaire builder
+    path(
+        "questionnaires/", staff_questionnaires.questionnaire_list, name="staff-questionnaire-list"
+    ),
+    path(
+        "questionnaires/<int:pk>/",
+        staff_questionnaires.questionnaire_detail,
+        name="staff-questionnaire-detail",
+    ),
+    path(
+        "questionnaires/<int:pk>/preview/",
+        staff_questionnaires.questionnaire_preview,
+        name="staff-questionnaire-preview",
+    ),
+    path(
+        "questionnaires/<int:pk>/new-version/",
+        staff_questionnaires.questionnaire_new_version,
+        name="staff-questionnaire-new-version",
+    ),
+    path(
+        "questionnaires/<int:pk>/sections/new/",
+        staff_questionnaires.section_create,
+        name="staff-builder-section-create",
+    ),
+    path(
+        "questionnaires/sections/<int:pk>/",
+        staff_questionnaires.section_edit,
+        name="staff-builder-section",
+    ),
+    path(
+        "questionnaires/sections/<int:pk>/delete/",
+        staff_questionnaires.section_delete,
+        name="staff-builder-section-delete",
+    ),
+    path(
+        "questionnaires/sections/<int:pk>/move/",
+        staff_questionnaires.section_move,
+        name="staff-builder-section-move",
+    ),
+    path(
+        "questionnaires/sections/<int:pk>/questions/new/",
+        staff_questionnaires.question_create,
+        name="staff-builder-question-create",
+    ),
+    path(
+        "questionnaires/questions/<int:pk>/",
+        staff_questionnaires.question_edit,
+        name="staff-builder-question",
+    ),
+    path(
+        "questionnaires/questions/<int:pk>/delete/",
+        staff_questionnaires.question_delete,
+        name="staff-builder-question-delete",
+    ),
+    path(
+        "questionnaires/questions/<int:pk>/move/",
+        staff_questionnaires.question_move,
+        name="staff-builder-question-move",
+    ),
+    path(
+        "questionnaires/questions/<int:pk>/options/new/",
+        staff_questionnaires.option_create,
+        name="staff-builder-option-create",
+    ),
+    path(
+        "questionnaires/options/<int:pk>/",
+        staff_questionnaires.option_edit,
+        name="staff-builder-option",
+    ),
+    path(
+        "questionnaires/options/<int:pk>/delete/",
+        staff_questionnaires.option_delete,
+        name="staff-builder-option-delete",
+    ),
+    path(
+        "questionnaires/options/<int:pk>/move/",
+        staff_questionnaires.option_move,
+        name="staff-builder-option-move",
+    ),
+    path(
+        "questionnaires/import/",
+        staff_xlsform.questionnaire_import,
+        name="staff-questionnaire-import",
+    ),
+    path(
+        "questionnaires/<int:pk>/xlsform/",
+        staff_xlsform.questionnaire_xlsform,
+        name="staff-questionnaire-xlsform",
+    ),
+    path("waves/<int:pk>/export/", staff_exports.wave_export, name="staff-wave-export"),
+    path("exports/<int:pk>/", staff_exports.export_progress, name="staff-export-progress"),
+    path("exports/<int:pk>/download/", staff_exports.export_download, name="staff-export-download"),
+    # The observer programme: observers, distribution key, plan, calibration
+    path("observers/", staff_observations.observer_list, name="staff-observer-list"),
+    path("observers/new/", staff_observations.observer_edit, name="staff-observer-create"),
+    path("observers/<int:pk>/", staff_observations.observer_edit, name="staff-observer-edit"),
+    path(
+        "waves/<int:pk>/observation/",
+        staff_observations.observation_setup,
+        name="staff-observation-setup",
+    ),
+    path(
+        "waves/<int:pk>/plan/", staff_observations.observation_plan, name="staff-observation-plan"
+    ),
+    path(
+        "assignments/<int:pk>/move/",
+        staff_observations.assignment_move,
+        name="staff-assignment-move",
+    ),
+    path("calibration/", staff_observations.calibration_list, name="staff-calibration-list"),
+    path(
+        "calibration/<int:pk>/",
+        staff_observations.calibration_detail,
+        name="staff-calibration-detail",
+    ),
+]
+
+observer_patterns = [
+    path("", observer.home, name="observer-home"),
+    path("assignments/<int:pk>/", observer.assignment_detail, name="observer-assignment"),
+    path(
+        "calibration/<int:pk>/",
+        observer_calibration.observer_calibration,
+        name="observer-calibration",
+    ),
+    path(
+        "calibration/<int:pk>/recording/",
+        observer_calibration.calibration_recording,
+        name="observer-calibration-recording",
+    ),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("p/<slug:slug>/", poll.poll, name="poll"),
     path(_("account/"), include(account_patterns)),
     path("staff/", include(staff_patterns)),
+    path("observer/", include(observer_patterns)),
     prefix_default_language=False,
 )
 

@@ -190,6 +190,10 @@ def seed(*, stdout_lines: list[str]) -> None:
             index += 1
     stdout_lines.append(f"  catalog: {len(INDUSTRIES)} industries, {index} companies")
     seed_ksindeks_wave(stdout_lines=stdout_lines)
+    seed_open_poll(stdout_lines=stdout_lines)
+    from surveys.demo_observation import seed_observation_wave
+
+    seed_observation_wave(stdout_lines=stdout_lines)
 
 
 def seed_ksindeks_wave(*, stdout_lines: list[str], completed: int = 5000, seed: int = 2026) -> None:
@@ -388,3 +392,87 @@ def _demo_answers(rng: random.Random, company: Company) -> dict[str, object]:
     if rng.random() < 0.7:
         answers["wait_minutes"] = round(rng.expovariate(1 / 6), 1)
     return answers
+
+
+# DOMAIN.md's quick poll: chat/chatbot 48 %, phone 46 %, e-mail 5 %, social media 1 %.
+POLL_VOTES = {"chat": 96, "phone": 92, "email": 10, "social": 2}
+
+
+def seed_open_poll(*, stdout_lines: list[str], seed: int = 2026) -> None:
+    """An open poll at /p/foretrukket-kanal/, collecting now, its result shown after answering,
+    with 200 earlier answers. Skipped when it already exists."""
+    import copy
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from surveys.models import (
+        Answer,
+        Response,
+        ResponseSource,
+        ResponseStatus,
+        Study,
+        StudyKind,
+        Wave,
+        WaveStatus,
+    )
+    from surveys.services.polls import browser_key_hash
+    from surveys.services.questionnaires import questionnaire_create
+    from surveys.specs import CHANNEL_POLL
+
+    slug = "foretrukket-kanal"
+    if Wave.objects.filter(open_slug=slug).exists():
+        stdout_lines.append(f"  open poll /p/{slug}/: already there")
+        return
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        study, _created = Study.objects.get_or_create(
+            slug="avstemninger",
+            defaults={"name": "Avstemninger", "name_en": "Polls", "kind": StudyKind.POLL},
+        )
+        questionnaire = questionnaire_create(spec=copy.deepcopy(CHANNEL_POLL))
+        wave = Wave.objects.create(
+            study=study,
+            slug=slug,
+            name="Hvilken kanal foretrekker du?",
+            name_en="Which channel do you prefer?",
+            questionnaire=questionnaire,
+            starts_on=today - timedelta(days=14),
+            ends_on=today + timedelta(days=365),
+            status=WaveStatus.OPEN,
+            minimum_n=1,
+            open_slug=slug,
+            show_results=True,
+        )
+        question = questionnaire.questions.get()
+        votes = [value for value, count in POLL_VOTES.items() for _ in range(count)]
+        rng.shuffle(votes)
+        responses = Response.objects.bulk_create(
+            [
+                Response(
+                    wave=wave,
+                    source=ResponseSource.OPEN_LINK,
+                    browser_key=browser_key_hash(wave_id=wave.pk, browser_key=f"demo-{i}"),
+                    status=ResponseStatus.SUBMITTED,
+                    submitted_at=now - timedelta(minutes=rng.randint(10, 14 * 24 * 60)),
+                    draft={question.key: vote},
+                )
+                for i, vote in enumerate(votes)
+            ]
+        )
+        if responses[0].pk is None:  # a backend that does not return keys from bulk inserts
+            responses = list(Response.objects.filter(wave=wave).order_by("id"))
+        Answer.objects.bulk_create(
+            Answer(
+                response=response,
+                question=question,
+                wave=wave,
+                section_id=question.section_id,
+                value_text=response.draft[question.key],
+            )
+            for response in responses
+        )
+    stdout_lines.append(f"  open poll /p/{slug}/: {len(votes)} answers")

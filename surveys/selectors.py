@@ -3,30 +3,43 @@
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from surveys.answers import OptionInfo, QuestionInfo
-from surveys.branching import is_shown
+from surveys.branching import NA, is_shown
 from surveys.models import (
+    Answer,
+    Assignment,
+    AssignmentStatus,
     Channel,
     Company,
     Industry,
     Invitation,
     InvitationStatus,
+    ObservationSetup,
+    Observer,
     Option,
     Question,
     Questionnaire,
     QuestionType,
     Response,
+    ResponseSource,
+    ResponseStatus,
     Section,
     Wave,
+    WaveStatus,
 )
+from surveys.weeks import current_week
 
 logger = logging.getLogger(__name__)
 
@@ -114,11 +127,24 @@ def questionnaire_structure(*, questionnaire: Questionnaire) -> Structure:
         f"structure:{questionnaire.pk}:{questionnaire.updated_at.timestamp()}:"
         f"{get_language() or 'nb'}:{catalog_version()}"
     )
+    # A process-local copy first: unpickling the structure from Redis on every respondent
+    # request costs more than the rest of a page save (bench/RESULTS.md). The key changes with
+    # every edit and catalog change, so a stale copy is never used; the dict stays small.
+    structure = _local_structures.get(key)
+    if structure is not None:
+        return structure
     structure = safe_cache_get(key)
     if structure is None:
         structure = _build_structure(questionnaire)
         safe_cache_set(key, structure, STRUCTURE_TTL)
+    if len(_local_structures) >= LOCAL_STRUCTURES:
+        _local_structures.pop(next(iter(_local_structures)))
+    _local_structures[key] = structure
     return structure
+
+
+LOCAL_STRUCTURES = 32
+_local_structures: dict[str, "Structure"] = {}
 
 
 def catalog_version() -> str:
@@ -203,6 +229,32 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
         options=options,
         scored=question.scored,
     )
+
+
+@dataclass
+class OutlineSection:
+    section: Section
+    questions: list[Question]
+
+
+def questionnaire_outline(*, questionnaire: Questionnaire) -> list[OutlineSection]:
+    """Sections with their questions and options, in order, as the builder edits them: three
+    queries, never cached (the builder must see its own writes at once)."""
+    outline = {
+        s.pk: OutlineSection(section=s, questions=[])
+        for s in questionnaire.sections.order_by("position", "id")
+    }
+    questions = (
+        Question.objects.filter(questionnaire=questionnaire)
+        .order_by("position", "id")
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("position", "id")))
+    )
+    for question in questions:
+        item = outline[question.section_id]
+        question.section = item.section
+        question.questionnaire = questionnaire
+        item.questions.append(question)
+    return list(outline.values())
 
 
 @dataclass
@@ -300,3 +352,376 @@ def responses_for_wave(
     if invalid:
         qs = qs.exclude(invalid_reason="")
     return qs
+
+
+def poll_by_slug(*, slug: str) -> Wave | None:
+    """The wave answered at /p/<slug>/, with what its pages show, whatever its status."""
+    return Wave.objects.select_related("questionnaire", "study").filter(open_slug=slug).first()
+
+
+def poll_response_for_browser(*, wave: Wave, key_hash: str) -> Response | None:
+    """The response this browser (by its hashed key) has given or started to ``wave``."""
+    response = Response.objects.filter(
+        wave=wave, source=ResponseSource.OPEN_LINK, browser_key=key_hash
+    ).first()
+    if response is not None:
+        response.wave = wave
+    return response
+
+
+#: Question types whose answers a poll's result counts.
+POLL_RESULT_TYPES = {
+    QuestionType.SINGLE_CHOICE,
+    QuestionType.MULTIPLE_CHOICE,
+    QuestionType.YES_NO,
+    QuestionType.RATING,
+    QuestionType.CHANNEL,
+}
+COUNTED_STATUSES = [ResponseStatus.SUBMITTED, ResponseStatus.APPROVED]
+
+
+@dataclass
+class ResultRow:
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    n: int
+    rows: list[ResultRow]
+
+
+@dataclass
+class PollResult:
+    respondents: int
+    questions: list[QuestionResult]
+
+
+def poll_results(
+    *, wave: Wave, structure: Structure, fresh_after: datetime | None = None
+) -> PollResult:
+    """Counts and shares of each answer to the poll's choice, yes/no and rating questions, over
+    submitted responses that are not marked invalid. Labels are in the active language.
+
+    The counts come from one GROUP BY and are cached for ``POLL_RESULTS_TTL`` seconds; pass the
+    viewer's ``submitted_at`` as ``fresh_after`` so the result they see includes their answer.
+    """
+    counted = [v for v in structure.questions.values() if v.info.type in POLL_RESULT_TYPES]
+    counts = _poll_counts(wave, [v.question.pk for v in counted], fresh_after)
+    results = []
+    for view in counted:
+        by_value: dict[str, int] = counts["answers"].get(str(view.question.pk), {})
+        # Respondents who answered it: a multiple-choice answer adds to several rows.
+        n = counts["answered"].get(str(view.question.pk), 0)
+        choices = [(o.value, o.label) for o in view.info.options]
+        if view.info.type == QuestionType.RATING:
+            low, high = view.info.scale_min or 1, view.info.scale_max or 5
+            choices = [(str(p), str(p)) for p in range(low, high + 1)]
+        if by_value.get(NA):
+            choices.append((NA, _("Not applicable")))
+        rows = [
+            ResultRow(
+                label=label,
+                count=by_value.get(value, 0),
+                percent=100 * by_value.get(value, 0) / n if n else 0.0,
+            )
+            for value, label in choices
+        ]
+        results.append(QuestionResult(question=view.question, n=n, rows=rows))
+    return PollResult(respondents=counts["respondents"], questions=results)
+
+
+def _poll_counts(wave: Wave, question_ids: list[int], fresh_after: datetime | None) -> Any:
+    key = f"poll-results:{wave.pk}"
+    cached = safe_cache_get(key)
+    if cached is not None and (fresh_after is None or cached["computed_at"] >= fresh_after):
+        return cached
+    computed_at = timezone.now()
+    counted = {"response__status__in": COUNTED_STATUSES, "response__invalid_reason": ""}
+    respondents = Response.objects.filter(
+        wave=wave, status__in=COUNTED_STATUSES, invalid_reason=""
+    ).count()
+    grouped = (
+        Answer.objects.filter(wave=wave, question_id__in=question_ids, **counted)
+        .values("question_id", "value_text", "value_number", "value_choices", "is_na")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    answers: dict[str, dict[str, int]] = {}
+    answered: dict[str, int] = {}
+    for row in grouped:
+        question = str(row["question_id"])
+        values = answers.setdefault(question, {})
+        answered[question] = answered.get(question, 0) + row["n"]
+        if row["is_na"]:
+            keys = [NA]
+        elif row["value_choices"] is not None:
+            keys = [str(v) for v in row["value_choices"]]
+        elif row["value_number"] is not None:
+            number = row["value_number"]
+            keys = [str(int(number)) if float(number).is_integer() else str(number)]
+        else:
+            keys = [row["value_text"]]
+        for value in keys:
+            values[value] = values.get(value, 0) + row["n"]
+    counts = {
+        "computed_at": computed_at,
+        "respondents": respondents,
+        "answers": answers,
+        "answered": answered,
+    }
+    safe_cache_set(key, counts, settings.POLL_RESULTS_TTL)
+    return counts
+
+
+def observer_for_user(*, user: Any) -> Observer | None:
+    """The observer profile of a logged-in user, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Observer.objects.filter(user_id=user.pk).first()
+
+
+@dataclass
+class ObserverAgenda:
+    """An observer's portal: reports to fix, contacts left from earlier weeks, this week, next."""
+
+    returned: list[Assignment]
+    earlier: list[Assignment]
+    this_week: list[Assignment]
+    next_week: list[Assignment]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.returned or self.earlier or self.this_week or self.next_week)
+
+
+OPEN_ASSIGNMENT = (AssignmentStatus.PLANNED, AssignmentStatus.IN_PROGRESS)
+
+
+def observer_agenda(*, observer: Observer, today: Any = None) -> ObserverAgenda:
+    """The observer's assignments in waves not closed, grouped for the portal, in two queries:
+    returned reports, contacts still open from earlier weeks, and this week's and next week's
+    (whatever their status). Each carries ``attempt_count``."""
+    waves = dict(
+        Wave.objects.filter(assignments__observer=observer)
+        .exclude(status=WaveStatus.CLOSED)
+        .values_list("pk", "starts_on")
+        .distinct()
+    )
+    weeks = {pk: current_week(starts_on=starts, today=today) for pk, starts in waves.items()}
+    wanted = Q(status=AssignmentStatus.RETURNED)
+    for pk, week in weeks.items():
+        wanted |= Q(wave_id=pk, week__in=[week, week + 1])
+        wanted |= Q(wave_id=pk, week__lt=week, status__in=OPEN_ASSIGNMENT)
+    rows = (
+        Assignment.objects.filter(observer=observer, wave_id__in=list(waves))
+        .filter(wanted)
+        .select_related("company", "wave")
+        .annotate(attempt_count=Count("attempts"))
+        .order_by("wave__starts_on", "week", "company__name", "channel")
+    )
+    agenda = ObserverAgenda(returned=[], earlier=[], this_week=[], next_week=[])
+    for row in rows:
+        week = weeks[row.wave_id]
+        if row.status == AssignmentStatus.RETURNED:
+            agenda.returned.append(row)
+        elif row.week < week:
+            agenda.earlier.append(row)
+        elif row.week == week:
+            agenda.this_week.append(row)
+        else:
+            agenda.next_week.append(row)
+    return agenda
+
+
+def review_queue(*, reviewer: Any, wave_id: int | None = None) -> QuerySet[Assignment]:
+    """Submitted observer reports, oldest first, without those the reviewer made as observer."""
+    qs = (
+        Assignment.objects.filter(status=AssignmentStatus.SUBMITTED)
+        .exclude(observer__user_id=reviewer.pk)
+        .select_related("company", "wave", "observer__user", "response")
+        .order_by("response__submitted_at", "pk")
+    )
+    if wave_id is not None:
+        qs = qs.filter(wave_id=wave_id)
+    return qs
+
+
+def review_waves() -> QuerySet[Wave]:
+    """Waves that have observer reports, for the review queue's filter."""
+    return Wave.objects.filter(assignments__isnull=False).distinct().order_by("-starts_on")
+
+
+def report_for_review() -> QuerySet[Assignment]:
+    """Assignments whose report has been handed in (whatever QA decided), with what the QA page
+    shows: attempts and the event log."""
+    return (
+        Assignment.objects.filter(
+            response__isnull=False,
+            status__in=[
+                AssignmentStatus.SUBMITTED,
+                AssignmentStatus.RETURNED,
+                AssignmentStatus.APPROVED,
+            ],
+        )
+        .select_related("company", "wave__questionnaire", "observer__user", "response")
+        .prefetch_related("attempts", "events__actor")
+    )
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One contact in the plan grid (plain values: a big plan has thousands)."""
+
+    pk: int
+    channel: str
+    status: str
+    observer_name: str
+    initials: str
+
+    @property
+    def movable(self) -> bool:
+        return self.status == AssignmentStatus.PLANNED
+
+
+@dataclass
+class QuotaCell:
+    channel: str
+    label: str
+    planned: int
+    quota: int
+
+
+@dataclass
+class PlanRow:
+    company_id: int
+    company_name: str
+    cells: list[list[PlanItem]]
+    total: int
+    quotas: list[QuotaCell]
+
+
+@dataclass
+class PlanGrid:
+    """An observation wave's plan: companies × weeks, with totals and the quotas per channel."""
+
+    setup: ObservationSetup
+    weeks: list[int]
+    rows: list[PlanRow]
+    week_totals: list[int]
+    total: int
+    problems: list[str]
+
+
+def observation_plan_grid(*, setup: ObservationSetup, channel: str = "") -> PlanGrid:
+    """The plan of ``setup``'s wave (one channel, or all) in two queries whatever its size."""
+    # Imported here: the planner brings OR-Tools, which most pages never need.
+    from surveys.planning import CompanyIn, Infeasible, PlanInput, company_quotas
+
+    weeks = list(range(1, setup.weeks + 1))
+    companies: dict[int, tuple[str, list[str]]] = {
+        pk: (name, channels or [])
+        for pk, name, channels in setup.companies.values_list("pk", "name", "channels")
+    }
+    rows_qs = Assignment.objects.filter(wave_id=setup.wave_id)
+    if channel:
+        rows_qs = rows_qs.filter(channel=channel)
+    cells: dict[int, list[list[PlanItem]]] = {}
+    planned: dict[tuple[int, str], int] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for (
+        pk,
+        company_id,
+        company_name,
+        company_channels,
+        ch,
+        week,
+        status,
+        observer_id,
+        first,
+        last,
+        username,
+    ) in rows_qs.order_by("week", "channel", "pk").values_list(
+        "pk",
+        "company_id",
+        "company__name",
+        "company__channels",
+        "channel",
+        "week",
+        "status",
+        "observer_id",
+        "observer__user__first_name",
+        "observer__user__last_name",
+        "observer__user__username",
+    ):
+        companies.setdefault(company_id, (company_name, company_channels or []))  # left the wave
+        if observer_id not in names:
+            name = f"{first} {last}".strip() or username
+            names[observer_id] = (name, _initials(name))
+        row = cells.setdefault(company_id, [[] for _ in weeks])
+        if 1 <= week <= len(weeks):
+            name, initials = names[observer_id]
+            row[week - 1].append(
+                PlanItem(pk=pk, channel=ch, status=status, observer_name=name, initials=initials)
+            )
+        planned[(company_id, ch)] = planned.get((company_id, ch), 0) + 1
+    data = PlanInput(
+        companies=[
+            CompanyIn(id=pk, name=name, channels=frozenset(chs))
+            for pk, (name, chs) in companies.items()
+        ],
+        observers=[],
+        shares=dict(setup.channel_shares),
+        contacts_per_company=setup.contacts_per_company,
+        weeks=setup.weeks,
+    )
+    problems: list[str] = []
+    try:
+        quotas = company_quotas(data)
+    except Infeasible as exc:
+        quotas, problems = {}, [p.message for p in exc.problems]
+    labels = dict(Channel.choices)
+    order = {value: i for i, value in enumerate(Channel.values)}
+    by_company: dict[int, set[str]] = {}
+    for company_id, ch in [*quotas, *planned]:
+        by_company.setdefault(company_id, set()).add(ch)
+    rows = []
+    for company_id, (name, _chs) in sorted(companies.items(), key=lambda kv: kv[1][0]):
+        row = cells.get(company_id, [[] for _ in weeks])
+        rows.append(
+            PlanRow(
+                company_id=company_id,
+                company_name=name,
+                cells=row,
+                total=sum(len(cell) for cell in row),
+                quotas=[
+                    QuotaCell(
+                        channel=ch,
+                        label=str(labels.get(ch, ch)),
+                        planned=planned.get((company_id, ch), 0),
+                        quota=quotas.get((company_id, ch), 0),
+                    )
+                    for ch in sorted(by_company.get(company_id, ()), key=lambda c: order.get(c, 99))
+                    if not channel or ch == channel
+                ],
+            )
+        )
+    week_totals = [sum(len(r.cells[i]) for r in rows) for i in range(len(weeks))]
+    return PlanGrid(
+        setup=setup,
+        weeks=weeks,
+        rows=rows,
+        week_totals=week_totals,
+        total=sum(week_totals),
+        problems=problems,
+    )
+
+
+def _initials(name: str) -> str:
+    parts = [p for p in name.replace("-", " ").split() if p]
+    if len(parts) >= 2:
+        return (parts[0][0] + parts[-1][0]).upper()
+    return name[:2].upper()

@@ -5,12 +5,22 @@ import smtplib
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
+from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
 from surveys.models import Invitation, InvitationStatus, Wave, WaveStatus
-from surveys.services.mailing import invitations_send_batch, reminders_send_batch
+from surveys.services.exports import EXPORT_JOB, export_run
+from surveys.services.mailing import (
+    invitations_send_batch,
+    reminders_send_batch,
+    sending_lane_close,
+    sending_lanes_open,
+)
 
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
 logger = logging.getLogger(__name__)
@@ -20,8 +30,11 @@ logger = logging.getLogger(__name__)
 def send_invitations(self: Task, *, job_id: int, wave_id: int) -> dict[str, Any]:
     """Mail every pending invitation of a wave in batches, reporting progress on the job.
 
-    A mail-server failure puts the unsent invitations back and retries with backoff; what was
-    sent stays sent, so a retry never mails anyone twice."""
+    The first run queues ``INVITATION_SEND_LANES - 1`` copies of itself: lanes that claim
+    disjoint batches, so every worker process sends (an SMTP exchange is mostly waiting). A
+    mail-server failure puts a lane's unsent invitations back and retries that lane with
+    backoff; what was sent stays sent, so a retry never mails anyone twice. The last lane to
+    end finishes the job."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status == JobStatus.DONE:
         return {"skipped": True}
@@ -30,12 +43,14 @@ def send_invitations(self: Task, *, job_id: int, wave_id: int) -> dict[str, Any]
             wave_id=wave_id, status=InvitationStatus.PENDING
         ).count()
         job_start(job_id=job_id, total=pending)
+        _open_lanes(job_id=job_id, wave_id=wave_id)
     sent = 0
     try:
         while True:
-            batch = invitations_send_batch(wave_id=wave_id)
+            batch = invitations_send_batch(
+                wave_id=wave_id, on_sent=lambda n: job_advance(job_id=job_id, by=n)
+            )
             sent += batch.sent
-            job_advance(job_id=job_id, by=batch.sent)
             if batch.remaining == 0 or batch.sent == 0:
                 break
     except MAIL_ERRORS as exc:
@@ -47,8 +62,21 @@ def send_invitations(self: Task, *, job_id: int, wave_id: int) -> dict[str, Any]
             job_id=job_id, by=0, message=_("Mail server unavailable; trying again shortly.")
         )
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**retries)) from exc
-    job_finish(job_id=job_id, result={"sent": sent})
+    if sending_lane_close(job_id=job_id):
+        done = Job.objects.values_list("done", flat=True).get(pk=job_id)
+        job_finish(job_id=job_id, result={"sent": done})
     return {"sent": sent}
+
+
+def _open_lanes(*, job_id: int, wave_id: int) -> None:
+    lanes = max(1, settings.INVITATION_SEND_LANES)
+    sending_lanes_open(job_id=job_id, lanes=lanes)
+    for _lane in range(1, lanes):
+        try:
+            send_invitations.apply_async(kwargs={"job_id": job_id, "wave_id": wave_id})
+        except (KombuOperationalError, RedisError):
+            logger.exception("broker unavailable; job %s sends with fewer lanes", job_id)
+            sending_lane_close(job_id=job_id)  # it never runs: count it out
 
 
 @shared_task(name="surveys.tasks.send_due_reminders")
@@ -68,3 +96,55 @@ def send_due_reminders() -> dict[str, int]:
             logger.warning("mail server failed while reminding wave %s", wave.pk, exc_info=True)
         reminded[wave.slug] = total
     return reminded
+
+
+@shared_task(name="surveys.tasks.plan_assignments", acks_late=True)
+def plan_assignments(*, job_id: int, wave_id: int) -> dict[str, Any]:
+    """Run the assignment planner for an observation wave (``default`` queue)."""
+    from surveys.services.assignments import assignments_plan_run
+
+    return assignments_plan_run(job_id=job_id, wave_id=wave_id)
+
+
+@shared_task(name="surveys.tasks.export_wave", acks_late=True)
+def export_wave(*, job_id: int, wave_id: int) -> dict[str, Any]:
+    """Write a wave's export file for a job, with progress. Run again after a lost worker it
+    starts over and replaces the file; a finished job is left alone. A failure marks the job
+    failed with a message the staff console shows."""
+    job = Job.objects.filter(pk=job_id, kind=EXPORT_JOB).first()
+    if job is None or job.is_finished:
+        return {"skipped": True}
+    try:
+        result = export_run(job_id=job_id, wave_id=wave_id)
+    except DomainError as exc:
+        job_fail(job_id=job_id, message=exc.messages[0])
+        return {"failed": exc.messages[0]}
+    except Wave.DoesNotExist:
+        job_fail(job_id=job_id, message=_("The wave no longer exists."))
+        return {"failed": "wave"}
+    except OSError as exc:
+        logger.exception("export job %s could not write its file", job_id)
+        message = _("The export file could not be written: %(e)s") % {"e": exc.strerror or exc}
+        job_fail(job_id=job_id, message=message)
+        return {"failed": message}
+    except Exception:
+        job_fail(job_id=job_id, message=_("The export failed unexpectedly; the error is logged."))
+        raise
+    job_finish(job_id=job_id, result=result)
+    return {"rows": result["rows"], "file": result["file"]}
+
+
+@shared_task(
+    name="surveys.tasks.mail_report_returned",
+    acks_late=True,
+    autoretry_for=MAIL_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def mail_report_returned(*, event_id: int) -> dict[str, Any]:
+    """Tell an observer their report was returned, with the reason (``mail`` queue). Skips a
+    report resubmitted since; retries while the mail server is down."""
+    from surveys.services.review import report_returned_mail
+
+    return report_returned_mail(event_id=event_id)

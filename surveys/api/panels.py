@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 from kundeservice.api import SlugLookupField, StrictIntegerField, StrictModelSerializer
 from kundeservice.errors import DomainError
 from kundeservice.roles import PUBLIC, Role, RolePermission
+from surveys.api.exports import ExportJobSerializer, ExportRequestSerializer, start_wave_export
 from surveys.models import (
     Answer,
     Invitation,
@@ -29,7 +32,14 @@ from surveys.selectors import questionnaire_structure
 from surveys.services import invitations as invitation_services
 from surveys.services import panels as panel_services
 from surveys.services import responding
+from surveys.services.polls import wave_open_link_check
 from surveys.services.questionnaires import questionnaire_create
+from surveys.services.xlsform import (
+    questionnaire_export_xlsform,
+    questionnaire_import_xlsform,
+    questionnaire_xlsform_filename,
+)
+from surveys.xlsform import XLSX_MEDIA_TYPE
 
 PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
 
@@ -67,7 +77,12 @@ class WaveSerializer(StrictModelSerializer):
             "reminder_after_days",
             "max_reminders",
             "is_public",
+            "open_slug",
+            "show_results",
         ]
+
+    def validate_open_slug(self, value: str | None) -> str | None:
+        return value or None  # blank means no open link (the column is unique, NULLs are not)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
@@ -76,6 +91,10 @@ class WaveSerializer(StrictModelSerializer):
             raise serializers.ValidationError(
                 {"ends_on": _("The wave cannot end before it starts.")}
             )
+        wave_open_link_check(  # a DomainError here is a 400 on open_slug
+            study=attrs.get("study", getattr(self.instance, "study", None)),
+            open_slug=attrs.get("open_slug", getattr(self.instance, "open_slug", None)),
+        )
         return attrs
 
 
@@ -179,6 +198,11 @@ class QuestionnaireViewSet(
     queryset = Questionnaire.objects.order_by("slug", "-version")
     serializer_class = QuestionnaireSerializer
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # DRF does not render the workbook, so a client accepting only .xlsx must not get a 406;
+        # errors on that route are JSON whatever it accepts.
+        return super().perform_content_negotiation(request, force=force or self.action == "xlsform")
+
     @extend_schema(
         request=inline_serializer(
             "QuestionnaireSpec",
@@ -197,6 +221,47 @@ class QuestionnaireViewSet(
         return ApiResponse(
             QuestionnaireSerializer(questionnaire).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "XLSFormUpload", {"file": serializers.FileField()}
+            )
+        },
+        responses={201: QuestionnaireSerializer},
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import-xlsform", parser_classes=[MultiPartParser]
+    )
+    def import_xlsform(self, request: Request) -> ApiResponse:
+        """Create a questionnaire (a new version of a known form_id) from an XLSForm workbook;
+        any problem rejects the whole file, listed by sheet, row and column."""
+        upload = request.FILES.get("file")
+        if upload is None:
+            return ApiResponse({"detail": _("Choose a file to upload.")}, status=400)
+        questionnaire = questionnaire_import_xlsform(file=upload, filename=upload.name or "")
+        return ApiResponse(
+            QuestionnaireSerializer(questionnaire).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        responses={
+            (200, XLSX_MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The questionnaire as an XLSForm workbook."
+            )
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def xlsform(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The questionnaire as an XLSForm workbook (.xlsx), for KoboToolbox, ODK or Excel."""
+        questionnaire = self.get_object()
+        response = HttpResponse(
+            questionnaire_export_xlsform(questionnaire=questionnaire),
+            content_type=XLSX_MEDIA_TYPE,
+        )
+        filename = questionnaire_xlsform_filename(questionnaire=questionnaire)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class StudyViewSet(StaffOnly, viewsets.ModelViewSet[Study]):
@@ -235,6 +300,12 @@ class WaveViewSet(StaffOnly, viewsets.ModelViewSet[Wave]):
         """Start mailing the wave's unsent invitations; follow the job for progress."""
         job = invitation_services.invitations_send_start(wave=self.get_object(), user=request.user)
         return ApiResponse({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def export(self, request: Request, pk: str | None = None) -> ApiResponse:
+        """Start exporting the wave's responses; follow the job at ``/exports/{id}/``."""
+        return start_wave_export(request, self.get_object())
 
 
 class PanelistViewSet(

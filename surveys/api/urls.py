@@ -2,6 +2,8 @@ from rest_framework.routers import DefaultRouter
 
 from kundeservice.api_root import PublicAPIRootView
 from surveys.api.catalog import CompanyViewSet, IndustryViewSet
+from surveys.api.exports import ExportViewSet
+from surveys.api.observations import FieldworkAssignmentViewSet, ReviewViewSet
 from surveys.api.panels import (
     InvitationViewSet,
     PanelistViewSet,
@@ -22,3 +24,8 @@ router.register("waves", WaveViewSet, basename="wave")
 router.register("panelists", PanelistViewSet, basename="panelist")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("responses", ResponseViewSet, basename="response")
+router.register("exports", ExportViewSet, basename="export")
+router.register(
+    "fieldwork/assignments", FieldworkAssignmentViewSet, basename="fieldwork-assignment"
+)
+router.register("reviews", ReviewViewSet, basename="review")

@@ -8,18 +8,41 @@ from surveys.models.instruments import (
     QuestionType,
     Section,
 )
+from surveys.models.observations import (
+    STARTED_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    AttemptResult,
+    CalibrationExercise,
+    CalibrationRating,
+    ContactAttempt,
+    ContactOutcome,
+    ObservationSetup,
+    Observer,
+    ReviewEvent,
+)
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
 from surveys.models.responses import Answer, Response, ResponseSource, ResponseStatus
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
 __all__ = [
+    "STARTED_STATUSES",
     "Answer",
+    "Assignment",
+    "AssignmentStatus",
+    "AttemptResult",
+    "CalibrationExercise",
+    "CalibrationRating",
     "Channel",
     "Company",
+    "ContactAttempt",
+    "ContactOutcome",
     "Gender",
     "Industry",
     "Invitation",
     "InvitationStatus",
+    "ObservationSetup",
+    "Observer",
     "Option",
     "Panelist",
     "Question",
@@ -31,6 +54,7 @@ __all__ = [
     "Response",
     "ResponseSource",
     "ResponseStatus",
+    "ReviewEvent",
     "Section",
     "Study",
     "StudyKind",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.models.catalog import Channel, Company
 from surveys.models.instruments import Question, Section
+from surveys.models.observations import Assignment
 from surveys.models.panels import Invitation
 from surveys.models.waves import Wave
 
@@ -35,6 +36,9 @@ class Response(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=ResponseSource.choices)
     invitation = models.OneToOneField(
         Invitation, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    )
+    assignment = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
     )
     browser_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(

@@ -86,9 +86,7 @@ class Wave(models.Model):
         blank=True,
         help_text=_("Anyone with /p/<this>/ may answer once per browser."),
     )
-    show_results = models.BooleanField(
-        _("show the result after answering"), default=False
-    )
+    show_results = models.BooleanField(_("show the result after answering"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

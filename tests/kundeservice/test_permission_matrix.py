@@ -13,16 +13,25 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
-from surveys.models import Invitation
+from surveys.models import Assignment, AssignmentStatus, Invitation
 from surveys.services.responding import response_for_token, token_hash
+from surveys.views.staff_observations import OBSERVATION_ROLES
 from surveys.views.staff_panels import PANEL_ROLES
+from surveys.views.staff_review import REVIEW_ROLES
 from tests.factories import (
+    AssignmentFactory,
     CompanyFactory,
     IndustryFactory,
+    ObserverFactory,
     PanelistFactory,
     UserFactory,
     WaveFactory,
+    calibration_exercise,
     invite,
+    ksindeks_questionnaire,
+    observation_wave,
+    poll_wave,
+    submitted_report,
 )
 
 ANON = "anonymous"
@@ -58,6 +67,56 @@ def draft_response() -> Any:
     return response_for_token(token=invite(WaveFactory()))
 
 
+def questionnaire_kwargs() -> dict[str, Any]:
+    return {"pk": ksindeks_questionnaire().pk}
+
+
+def section_kwargs() -> dict[str, Any]:
+    return {"pk": ksindeks_questionnaire().sections.get(key="preferences").pk}
+
+
+def question_kwargs() -> dict[str, Any]:
+    return {"pk": ksindeks_questionnaire().questions.get(key="comment").pk}
+
+
+def option_kwargs() -> dict[str, Any]:
+    question = ksindeks_questionnaire().questions.get(key="resolved")
+    return {"pk": question.options.get(value="yes").pk}
+
+
+def export_job_kwargs() -> dict[str, Any]:
+    """An export that has not finished: its download is a 404 even for those allowed."""
+    job = Job.objects.create(
+        kind="export_wave", subject=f"wave:{WaveFactory().pk}", result={"format": "csv"}
+    )
+    return {"pk": job.pk}
+
+
+def others_assignment_kwargs() -> dict[str, Any]:
+    """Another observer's assignment: every observer but its own gets a 404."""
+    return {"pk": AssignmentFactory().pk}
+
+
+def report_kwargs() -> dict[str, Any]:
+    """A report handed in to QA by an observer who is not the requesting user."""
+    return {"pk": submitted_report().pk}
+
+
+def observation_wave_kwargs() -> dict[str, Any]:
+    return {"pk": observation_wave().pk}
+
+
+def calibration_kwargs() -> dict[str, Any]:
+    """An exercise the requesting observer is not invited to, without a recording."""
+    return {"pk": calibration_exercise().pk}
+
+
+def observer_only(expect: dict[str, int], *, others: int = 404) -> dict[str, int]:
+    """``expect``, with observers (who may use the route) seeing ``others`` for someone else's
+    assignment."""
+    return {**expect, Role.OBSERVER.value: others}
+
+
 def industry_kwargs() -> dict[str, Any]:
     return {"slug": IndustryFactory().slug}
 
@@ -80,9 +139,37 @@ MATRIX: dict[str, Entry] = {
     "admin:index": Entry(everyone(302)),
     # Respondents: the token is the credential; no login needed or used
     "respond": Entry(everyone(200), kwargs=lambda: {"token": invite(WaveFactory())}),
+    # Open polls: anyone, anonymously; the browser's cookie, not a login, marks who answered
+    "poll": Entry(everyone(200), kwargs=lambda: {"slug": poll_wave().open_slug}),
     "unsubscribe": Entry(everyone(200), kwargs=lambda: {"token": invite(WaveFactory())}),
+    # Observer portal: own assignments only; another observer's is a 404
+    "observer-home": Entry(html_for((Role.OBSERVER,))),
+    "observer-assignment": Entry(
+        observer_only(html_for((Role.OBSERVER,))), kwargs=others_assignment_kwargs
+    ),
     # Staff console
     "staff-dashboard": Entry(html_for(STAFF_ROLES)),
+    "staff-review-queue": Entry(html_for(REVIEW_ROLES)),
+    # Observer programme: observers, distribution key, plan, moves, calibration
+    "staff-observer-list": Entry(html_for(OBSERVATION_ROLES)),
+    "staff-observer-create": Entry(html_for(OBSERVATION_ROLES)),
+    "staff-observer-edit": Entry(
+        html_for(OBSERVATION_ROLES), kwargs=lambda: {"pk": ObserverFactory().pk}
+    ),
+    "staff-observation-setup": Entry(html_for(OBSERVATION_ROLES), kwargs=observation_wave_kwargs),
+    "staff-observation-plan": Entry(html_for(OBSERVATION_ROLES), kwargs=observation_wave_kwargs),
+    "staff-assignment-move": Entry(html_for(OBSERVATION_ROLES), kwargs=others_assignment_kwargs),
+    "staff-calibration-list": Entry(html_for(OBSERVATION_ROLES)),
+    "staff-calibration-detail": Entry(html_for(OBSERVATION_ROLES), kwargs=calibration_kwargs),
+    # Calibration for observers: only those invited (others get a 404)
+    "observer-calibration": Entry(
+        observer_only(html_for((Role.OBSERVER,))), kwargs=calibration_kwargs
+    ),
+    # The recording: staff and invited observers (this exercise has none: 404 for them)
+    "observer-calibration-recording": Entry(
+        html_for((Role.OBSERVER, *OBSERVATION_ROLES), ok=404), kwargs=calibration_kwargs
+    ),
+    "staff-review-detail": Entry(html_for(REVIEW_ROLES), kwargs=report_kwargs),
     "staff-company-list": Entry(html_for(CATALOG_ROLES)),
     "staff-company-import": Entry(html_for(CATALOG_ROLES)),
     "staff-job-progress": Entry(
@@ -104,6 +191,52 @@ MATRIX: dict[str, Entry] = {
     "staff-wave-send": Entry(
         html_for(PANEL_ROLES, ok=302), method="post", kwargs=lambda: {"pk": WaveFactory().pk}
     ),
+    # The questionnaire builder: GET shows a page or form, POST writes and goes back (302)
+    "staff-questionnaire-list": Entry(html_for(PANEL_ROLES)),
+    "staff-questionnaire-detail": Entry(html_for(PANEL_ROLES), kwargs=questionnaire_kwargs),
+    "staff-questionnaire-preview": Entry(html_for(PANEL_ROLES), kwargs=questionnaire_kwargs),
+    "staff-questionnaire-new-version": Entry(
+        html_for(PANEL_ROLES, ok=302), method="post", kwargs=questionnaire_kwargs
+    ),
+    "staff-builder-section-create": Entry(html_for(PANEL_ROLES), kwargs=questionnaire_kwargs),
+    "staff-builder-section": Entry(html_for(PANEL_ROLES), kwargs=section_kwargs),
+    "staff-builder-section-delete": Entry(
+        html_for(PANEL_ROLES, ok=302), method="post", kwargs=section_kwargs
+    ),
+    "staff-builder-section-move": Entry(
+        html_for(PANEL_ROLES, ok=302),
+        method="post",
+        kwargs=section_kwargs,
+        data={"direction": "up"},
+    ),
+    "staff-builder-question-create": Entry(html_for(PANEL_ROLES), kwargs=section_kwargs),
+    "staff-builder-question": Entry(html_for(PANEL_ROLES), kwargs=question_kwargs),
+    "staff-builder-question-delete": Entry(
+        html_for(PANEL_ROLES, ok=302), method="post", kwargs=question_kwargs
+    ),
+    "staff-builder-question-move": Entry(
+        html_for(PANEL_ROLES, ok=302),
+        method="post",
+        kwargs=question_kwargs,
+        data={"direction": "up"},
+    ),
+    "staff-builder-option-create": Entry(html_for(PANEL_ROLES), kwargs=question_kwargs),
+    "staff-builder-option": Entry(html_for(PANEL_ROLES), kwargs=option_kwargs),
+    "staff-builder-option-delete": Entry(
+        html_for(PANEL_ROLES, ok=302), method="post", kwargs=option_kwargs
+    ),
+    "staff-builder-option-move": Entry(
+        html_for(PANEL_ROLES, ok=302),
+        method="post",
+        kwargs=option_kwargs,
+        data={"direction": "down"},
+    ),
+    # XLSForm import and download
+    "staff-questionnaire-import": Entry(html_for(PANEL_ROLES)),
+    "staff-questionnaire-xlsform": Entry(html_for(PANEL_ROLES), kwargs=questionnaire_kwargs),
+    "staff-wave-export": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
+    "staff-export-progress": Entry(html_for(PANEL_ROLES), kwargs=export_job_kwargs),
+    "staff-export-download": Entry(html_for(PANEL_ROLES, ok=404), kwargs=export_job_kwargs),
     # API documentation
     "api-schema": Entry(everyone(200)),
     "api-docs": Entry(everyone(200)),
@@ -122,6 +255,10 @@ MATRIX: dict[str, Entry] = {
     "questionnaire-detail": Entry(
         api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": WaveFactory().questionnaire_id}
     ),
+    "questionnaire-import-xlsform": Entry(
+        api_write(PANEL_ROLES, 400), method="post", data={}, multipart=True
+    ),
+    "questionnaire-xlsform": Entry(api_write(PANEL_ROLES, 200), kwargs=questionnaire_kwargs),
     "study-list": Entry(api_write(PANEL_ROLES, 200)),
     "study-detail": Entry(
         api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": WaveFactory().study_id}
@@ -134,6 +271,15 @@ MATRIX: dict[str, Entry] = {
     "wave-send": Entry(
         api_write(PANEL_ROLES, 400), method="post", kwargs=lambda: {"pk": WaveFactory().pk}
     ),
+    "wave-export": Entry(
+        api_write(PANEL_ROLES, 202),
+        method="post",
+        kwargs=lambda: {"pk": WaveFactory().pk},
+        data={"format": "codebook"},
+    ),
+    "export-list": Entry(api_write(PANEL_ROLES, 200)),
+    "export-detail": Entry(api_write(PANEL_ROLES, 200), kwargs=export_job_kwargs),
+    "export-download": Entry(api_write(PANEL_ROLES, 404), kwargs=export_job_kwargs),
     "panelist-list": Entry(api_write(PANEL_ROLES, 200)),
     "panelist-detail": Entry(
         api_write(PANEL_ROLES, 200), kwargs=lambda: {"pk": PanelistFactory().pk}
@@ -165,12 +311,61 @@ MATRIX: dict[str, Entry] = {
         data={"reason": "test"},
     ),
     # The token is the credential: anyone holding it may submit (400: no answers sent)
+    # Observer API: own assignments only (another observer's is a 404)
+    "fieldwork-assignment-list": Entry(api_write((Role.OBSERVER,), 200)),
+    "fieldwork-assignment-detail": Entry(
+        observer_only(api_write((Role.OBSERVER,), 200)), kwargs=others_assignment_kwargs
+    ),
+    "fieldwork-assignment-attempts": Entry(
+        observer_only(api_write((Role.OBSERVER,), 201)),
+        method="post",
+        kwargs=others_assignment_kwargs,
+        data={"started_at": "2026-01-05T10:00:00+01:00", "result": "no_answer"},
+    ),
+    "fieldwork-assignment-evaluation": Entry(
+        observer_only(api_write((Role.OBSERVER,), 200)), kwargs=others_assignment_kwargs
+    ),
+    "fieldwork-assignment-submit": Entry(
+        observer_only(api_write((Role.OBSERVER,), 200)),
+        method="post",
+        kwargs=others_assignment_kwargs,
+    ),
+    # QA review API: QA reviewers and staff admins
+    "review-list": Entry(api_write(REVIEW_ROLES, 200)),
+    "review-detail": Entry(api_write(REVIEW_ROLES, 200), kwargs=report_kwargs),
+    "review-approve": Entry(api_write(REVIEW_ROLES, 200), method="post", kwargs=report_kwargs),
+    "review-return": Entry(
+        api_write(REVIEW_ROLES, 200),
+        method="post",
+        kwargs=report_kwargs,
+        data={"reason": "Begrunn svaret om løsning."},
+    ),
     "api-respond-submit": Entry(
         everyone(400), method="post", kwargs=lambda: {"token": invite(WaveFactory())}, data={}
     ),
 }
 # Writes on the same routes are checked separately: one route name, several methods.
 WRITES: list[tuple[str, str, Entry]] = [
+    (
+        "staff-questionnaire-list",
+        "post",
+        Entry(html_for(PANEL_ROLES, ok=400), method="post", data={"slug": "x y"}),
+    ),
+    (
+        "staff-builder-question",
+        "post",
+        Entry(html_for(PANEL_ROLES, ok=400), method="post", kwargs=question_kwargs, data={}),
+    ),
+    (
+        "staff-wave-export",
+        "post",
+        Entry(
+            html_for(PANEL_ROLES, ok=302),
+            method="post",
+            kwargs=lambda: {"pk": WaveFactory().pk},
+            data={"format": "codebook"},
+        ),
+    ),
     ("industry-list", "post", Entry(api_write(CATALOG_ROLES, 400), method="post", data={})),
     ("company-list", "post", Entry(api_write(CATALOG_ROLES, 400), method="post", data={})),
     (
@@ -187,6 +382,76 @@ WRITES: list[tuple[str, str, Entry]] = [
         "industry-detail",
         "delete",
         Entry(api_write(CATALOG_ROLES, 204), method="delete", kwargs=industry_kwargs),
+    ),
+    (
+        "observer-assignment",
+        "post",
+        Entry(
+            observer_only(html_for((Role.OBSERVER,))),
+            method="post",
+            kwargs=others_assignment_kwargs,
+            data={"action": "attempt", "started_at": "2026-01-05T10:00", "result": "no_answer"},
+        ),
+    ),
+    (
+        "staff-review-detail",
+        "post",
+        Entry(
+            html_for(REVIEW_ROLES, ok=302),
+            method="post",
+            kwargs=report_kwargs,
+            data={"action": "approve"},
+        ),
+    ),
+    (
+        "staff-observer-create",
+        "post",
+        Entry(html_for(OBSERVATION_ROLES, ok=400), method="post", data={}),
+    ),
+    (
+        "staff-observation-setup",
+        "post",
+        Entry(
+            html_for(OBSERVATION_ROLES, ok=302),
+            method="post",
+            kwargs=observation_wave_kwargs,
+            data={"action": "plan"},
+        ),
+    ),
+    (
+        "staff-assignment-move",
+        "post",
+        Entry(
+            html_for(OBSERVATION_ROLES, ok=400),
+            method="post",
+            kwargs=others_assignment_kwargs,
+            data={"week": "99"},
+        ),
+    ),
+    (
+        "staff-calibration-list",
+        "post",
+        Entry(html_for(OBSERVATION_ROLES, ok=400), method="post", data={}),
+    ),
+    (
+        "observer-calibration",
+        "post",
+        Entry(
+            observer_only(html_for((Role.OBSERVER,))),
+            method="post",
+            kwargs=calibration_kwargs,
+            data={"valued": "yes"},
+        ),
+    ),
+    (
+        "fieldwork-assignment-evaluation",
+        "put",
+        Entry(
+            observer_only(api_write((Role.OBSERVER,), 200)),
+            method="put",
+            kwargs=others_assignment_kwargs,
+            data={"answers": {"valued": "yes"}},
+        ),
     ),
 ]
 
@@ -250,3 +515,44 @@ def test_writes_answer_each_role(
     client: Any, name: str, method: str, entry: Entry, role: str
 ) -> None:
     assert request_as(client, role, entry, name) == entry.expect[role]
+
+
+@pytest.mark.django_db
+def test_an_observer_sees_and_edits_only_their_own_assignments(client: Any) -> None:
+    observer = ObserverFactory()
+    mine, theirs = AssignmentFactory(observer=observer), AssignmentFactory()
+    client.force_login(observer.user)
+    for name, kwargs in [
+        ("observer-assignment", {}),
+        ("fieldwork-assignment-detail", {}),
+        ("fieldwork-assignment-evaluation", {}),
+    ]:
+        assert client.get(reverse(name, kwargs={"pk": mine.pk, **kwargs})).status_code == 200
+        assert client.get(reverse(name, kwargs={"pk": theirs.pk, **kwargs})).status_code == 404
+    attempt = {"started_at": "2026-01-05T10:00:00+01:00", "result": "no_answer"}
+    for assignment, expected in [(theirs, 404), (mine, 201)]:
+        url = reverse("fieldwork-assignment-attempts", kwargs={"pk": assignment.pk})
+        assert client.post(url, attempt, content_type="application/json").status_code == expected
+    assert list(Assignment.objects.filter(attempts__isnull=False)) == [mine]
+
+
+@pytest.mark.django_db
+def test_qa_cannot_review_a_report_they_made_as_observer(client: Any) -> None:
+    both = UserFactory(roles=[Role.OBSERVER, Role.QA_REVIEWER])
+    own = submitted_report(AssignmentFactory(observer=ObserverFactory(user=both)))
+    other = submitted_report()
+    client.force_login(both)
+    assert (
+        client.post(
+            reverse("staff-review-detail", args=[own.pk]), {"action": "approve"}
+        ).status_code
+        == 403
+    )
+    assert client.post(reverse("review-approve", args=[own.pk])).status_code == 403
+    returned = client.post(
+        reverse("review-return", args=[own.pk]), {"reason": "x"}, content_type="application/json"
+    )
+    assert returned.status_code == 403
+    assert client.post(reverse("review-approve", args=[other.pk])).status_code == 200
+    own.refresh_from_db()
+    assert own.status == AssignmentStatus.SUBMITTED

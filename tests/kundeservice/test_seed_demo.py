@@ -63,3 +63,16 @@ def test_seed_demo_has_a_ksindeks_wave_with_about_5000_responses() -> None:
     follow_ups = Answer.objects.filter(wave=wave, question__key="must_contact_again")
     assert not follow_ups.filter(response__draft__resolved="yes").exists()
     assert Answer.objects.filter(wave=wave, question__key="satisfaction").count() == 5000
+
+
+def test_seed_demo_has_an_open_poll_with_its_result(client) -> None:
+    from surveys.models import Answer, Wave
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # a second run adds nothing
+    wave = Wave.objects.get(open_slug="foretrukket-kanal")
+    assert wave.show_results
+    assert Answer.objects.filter(wave=wave, value_text="chat").count() == 96
+    page = client.get("/p/foretrukket-kanal/")
+    assert page.status_code == 200
+    assert "Hvilken kanal foretrekker du når du kontakter kundeservice?" in page.content.decode()

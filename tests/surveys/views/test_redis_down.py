@@ -10,7 +10,7 @@ import pytest
 
 from kundeservice.celery import app as celery_app
 from surveys.models import Answer, Response, ResponseStatus
-from tests.factories import CompanyFactory, WaveFactory, invite
+from tests.factories import CompanyFactory, WaveFactory, invite, poll_wave
 from tests.surveys.views.test_respondent import FULL
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,19 @@ def test_respondents_submit_while_redis_is_down(client: Any, redis_down: None) -
         client.cookies.clear()
     assert Response.objects.filter(status=ResponseStatus.SUBMITTED).count() == 3
     assert Answer.objects.count() == 3 * sum(len(page) for page in FULL)
+
+
+def test_an_open_poll_is_answered_and_shown_while_redis_is_down(
+    client: Any, redis_down: None
+) -> None:
+    """The rate limit and the result cache both live in Redis: without it neither blocks."""
+    CompanyFactory(slug="fjordbanken")
+    poll_wave(open_slug="nede", show_results=True)
+    url = "/p/nede/"
+    assert client.get(url).status_code == 200
+    for page in FULL:
+        assert client.post(url, {**page, "action": "next"}).status_code == 302
+    done = client.post(url, {"action": "submit"})
+    assert done.status_code == 302
+    assert "<table" in client.get(done["Location"]).content.decode()
+    assert Response.objects.get().status == ResponseStatus.SUBMITTED

@@ -1,0 +1,156 @@
+"""What an evaluation's answers are worth: points per answer, and the report lines QA reads.
+
+Observers never see points; these are for scoring at submit and for the QA reviewer.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from surveys import scoring
+from surveys.answers import CHOICE_TYPES, AnswerError, check_required, clean, score_0_100
+from surveys.branching import NA
+from surveys.models import QuestionRole
+from surveys.selectors import QuestionView, SectionView, Structure
+
+#: Question roles that never count among the performance areas: CX items are reported only, and
+#: waiting time enters through the answered attempt and the wave's wait share.
+UNSCORED_ROLES = {QuestionRole.CX, QuestionRole.WAIT_TIME}
+
+
+def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredItem | None:
+    """Points earned and possible (× the question's weight) for one answer, or None when the
+    question does not count: not scored, a CX or wait-time item, unanswered or N/A."""
+    question = view.question
+    if not question.scored or question.role in UNSCORED_ROLES or value is None or value == NA:
+        return None
+    weight = float(question.weight)
+    points = {o.value: o.points for o in view.info.options if o.points is not None}
+    if points:
+        if isinstance(value, list):
+            earned = sum(points.get(str(v), 0.0) for v in value)
+            possible = sum(p for p in points.values() if p > 0)
+        else:
+            earned = points.get(str(value), 0.0)
+            possible = max(points.values())
+    else:
+        on_scale = score_0_100(view.info, value)
+        if on_scale is None:
+            return None
+        earned, possible = on_scale / 100.0, 1.0
+    if possible <= 0:
+        return None
+    return scoring.ScoredItem(section=section, earned=earned * weight, possible=possible * weight)
+
+
+@dataclass
+class ReportLine:
+    view: QuestionView
+    answer: str
+    item: scoring.ScoredItem | None
+
+
+@dataclass
+class ReportSection:
+    section: SectionView
+    lines: list[ReportLine]
+    score: float | None
+
+
+def report_lines(
+    *, structure: Structure, answers: dict[str, Any], section_scores: dict[str, Any]
+) -> list[ReportSection]:
+    """The shown questions by area, each with the answer in words and its points."""
+    report = []
+    for section in structure.visible_sections(answers):
+        key = section.section.key
+        lines = [
+            ReportLine(
+                view=view,
+                answer=answer_text(view, answers.get(view.key)),
+                item=scored_item(key, view, answers.get(view.key)),
+            )
+            for view in structure.visible_questions(section, answers)
+        ]
+        score = section_scores.get(key)
+        report.append(
+            ReportSection(
+                section=section,
+                lines=lines,
+                score=float(score) if isinstance(score, int | float) else None,
+            )
+        )
+    return report
+
+
+def answer_text(view: QuestionView, value: Any) -> str:
+    """An answer as the observer chose it: option labels, not codes."""
+    if value is None:
+        return "–"
+    if value == NA:
+        return _("Not applicable")
+    labels = {o.value: o.label for o in view.info.options}
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    if view.info.type in CHOICE_TYPES:
+        return labels.get(str(value), str(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def clean_answers(
+    structure: Structure, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every answer cleaned by its question's rules, and a message per key that failed."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, raw in answers.items():
+        view = structure.questions.get(key)
+        if view is None:
+            errors[str(key)[:60]] = _("There is no such question.")
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        if not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool)
+            for v in values
+            if v is not None
+        ):
+            errors[key] = _("Give the answer as text, a number or a list of them.")
+            continue
+        try:
+            value = clean(view.info, [str(v) for v in values if v is not None])
+        except AnswerError as exc:
+            errors[key] = str(exc)
+            continue
+        if value is not None:
+            cleaned[key] = value
+    return cleaned, errors
+
+
+def shown_only(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
+    """Drop answers to hidden questions until nothing changes (hiding one can hide another)."""
+    while True:
+        shown = {
+            view.key
+            for section in structure.visible_sections(answers)
+            for view in structure.visible_questions(section, answers)
+        }
+        kept = {k: v for k, v in answers.items() if k in shown}
+        if kept == answers:
+            return kept
+        answers = kept
+
+
+def missing_answers(structure: Structure, answers: dict[str, Any]) -> dict[str, str]:
+    """A message for each required question that is shown but not answered."""
+    errors: dict[str, str] = {}
+    for section in structure.visible_sections(answers):
+        for view in structure.visible_questions(section, answers):
+            try:
+                check_required(view.info, answers.get(view.key))
+            except AnswerError as exc:
+                errors[view.key] = str(exc)
+    return errors
