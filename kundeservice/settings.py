@@ -275,7 +275,7 @@ LOGGING = {
 SITE_NAME = os.environ.get("SITE_NAME", "Kundeservice")
 # Where links in e-mails point (invitations, reminders, unsubscribe).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "200"))
+INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "500"))
 # Parallel tasks mailing one wave's invitations (each its own SMTP connection); match the mail
 # worker's concurrency. Eager (development) runs them one after another.
 INVITATION_SEND_LANES = int(os.environ.get("INVITATION_SEND_LANES", "2"))
