@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from kundeservice.roles import Role
 from surveys import scoring
-from surveys.answers import score_0_100
 from surveys.branching import NA
 from surveys.evaluation import scored_item
 from surveys.models import (
@@ -47,6 +46,7 @@ from surveys.models import (
 from surveys.selectors import Structure, questionnaire_structure
 from surveys.services.assignments import assignments_plan, observation_setup_save
 from surveys.services.questionnaires import questionnaire_create
+from surveys.services.responding import answer_row
 from surveys.specs import KUNDESERVICEPRISEN
 from surveys.weeks import week_bounds
 
@@ -320,7 +320,7 @@ def _contacts(rng: random.Random, wave: Wave, structure: Structure) -> Made:
             Response.objects.filter(wave=wave).order_by("assignment__week", "assignment_id")
         )
     answers = [
-        _answer_row(response, structure, key, value)
+        answer_row(response, structure.questions[key], value, response.company_id, response.channel)
         for response, draft in zip(responses, drafts, strict=True)
         for key, value in draft.items()
     ]
@@ -413,26 +413,6 @@ def _backdate(events: list[ReviewEvent], times: list[datetime]) -> None:
                 for event, at in zip(events, times, strict=True)
             ],
         )
-
-
-def _answer_row(response: Response, structure: Structure, key: str, value: Any) -> Answer:
-    view = structure.questions[key]
-    row = Answer(
-        response=response,
-        question=view.question,
-        wave_id=response.wave_id,
-        section_id=view.question.section_id,
-        company_id=response.company_id,
-        channel=response.channel,
-        is_na=value == NA,
-    )
-    if value != NA:
-        if isinstance(value, int | float):
-            row.value_number = float(value)
-        else:
-            row.value_text = str(value)
-        row.score = score_0_100(view.info, value)
-    return row
 
 
 def _answers(

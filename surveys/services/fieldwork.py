@@ -24,8 +24,6 @@ from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError
 from surveys import scoring
-from surveys.answers import score_0_100
-from surveys.branching import NA
 from surveys.evaluation import clean_answers, missing_answers, scored_item, shown_only
 from surveys.models import (
     Answer,
@@ -43,7 +41,8 @@ from surveys.models import (
     Section,
     WaveStatus,
 )
-from surveys.selectors import QuestionView, Structure, questionnaire_structure
+from surveys.selectors import Structure, questionnaire_structure
+from surveys.services.responding import answer_row
 from surveys.weeks import week_bounds
 
 User = AbstractBaseUser | AnonymousUser
@@ -204,7 +203,7 @@ def evaluation_submit(
         Answer.objects.filter(response=response).delete()
         Answer.objects.bulk_create(
             [
-                _answer_row(response, locked, view, shown[view.key])
+                answer_row(response, view, shown[view.key], locked.company_id, locked.channel)
                 for section in structure.visible_sections(shown)
                 for view in structure.visible_questions(section, shown)
                 if view.key in shown
@@ -382,29 +381,6 @@ def _editable_report(assignment: Assignment) -> Response:
             _("Record an answered attempt before filling in the evaluation."), code="not_answered"
         )
     return Response.objects.get(assignment=assignment)
-
-
-def _answer_row(
-    response: Response, assignment: Assignment, view: QuestionView, value: Any
-) -> Answer:
-    row = Answer(
-        response=response,
-        question=view.question,
-        wave_id=assignment.wave_id,
-        section_id=view.question.section_id,
-        company_id=assignment.company_id,
-        channel=assignment.channel,
-        is_na=value == NA,
-    )
-    if value != NA:
-        if isinstance(value, list):
-            row.value_choices = value
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            row.value_number = float(value)
-        else:
-            row.value_text = str(value)
-        row.score = score_0_100(view.info, value)
-    return row
 
 
 def _score(

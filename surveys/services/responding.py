@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kundeservice.errors import DomainError
 from surveys.answers import AnswerError, check_required, clean, score_0_100
 from surveys.branching import NA
+from surveys.evaluation import shown_only
 from surveys.models import (
     Answer,
     Invitation,
@@ -161,7 +162,7 @@ def page_preview(
     in memory."""
     if action != "submit":
         return _page_save_locked(response, structure, data, action, store=False)
-    answers = _without_hidden(structure, dict(response.draft))
+    answers = shown_only(structure, dict(response.draft))
     errors, first_page = _missing_answers(structure, answers)
     if errors:
         response.page = first_page
@@ -200,7 +201,7 @@ def _page_save_locked(
                 answers.pop(view.key, None)
             else:
                 answers[view.key] = value
-    answers = _without_hidden(structure, answers)
+    answers = shown_only(structure, answers)
     if direction == "next" and state.section is not None:
         for view in structure.visible_questions(state.section, answers):
             if view.key not in errors:
@@ -243,7 +244,7 @@ def response_submit(
         if answers is not None:
             response.draft = answers
             response.page = len(structure.sections)
-        answers = _without_hidden(structure, dict(response.draft))
+        answers = shown_only(structure, dict(response.draft))
         errors, first_page = _missing_answers(structure, answers)
         if errors:
             raise IncompleteResponse(errors, first_page)
@@ -251,7 +252,7 @@ def response_submit(
             return _finish_screened_out(response, structure)
         company, channel = _company_and_channel(structure, answers)
         rows = [
-            _answer_row(response, view, answers[view.key], company, channel)
+            answer_row(response, view, answers[view.key], company, channel)
             for section in structure.visible_sections(answers)
             for view in structure.visible_questions(section, answers)
             if view.key in answers
@@ -296,21 +297,6 @@ def age_group(birth_year: int | None, *, on: date | None = None) -> str:
     return "60+"
 
 
-def _without_hidden(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
-    """Drop answers to questions branching hides, repeating until nothing changes (hiding one
-    question can hide another that depends on it)."""
-    while True:
-        shown = {
-            view.key
-            for section in structure.visible_sections(answers)
-            for view in structure.visible_questions(section, answers)
-        }
-        kept = {k: v for k, v in answers.items() if k in shown}
-        if kept == answers:
-            return kept
-        answers = kept
-
-
 def _missing_answers(structure: Structure, answers: dict[str, Any]) -> tuple[dict[str, str], int]:
     errors: dict[str, str] = {}
     first_page = -1
@@ -337,7 +323,7 @@ def _finish_screened_out(response: Response, structure: Structure) -> Response:
     now = timezone.now()
     response.status = ResponseStatus.SCREENED_OUT
     response.submitted_at = now
-    response.draft = _without_hidden(structure, response.draft)
+    response.draft = shown_only(structure, response.draft)
     response.save(update_fields=["status", "submitted_at", "draft", "updated_at"])
     if response.invitation_id:
         Invitation.objects.filter(pk=response.invitation_id).update(
@@ -360,9 +346,10 @@ def _company_and_channel(structure: Structure, answers: dict[str, Any]) -> tuple
     return company, channel
 
 
-def _answer_row(
+def answer_row(
     response: Response, view: QuestionView, value: Any, company: int | None, channel: str
 ) -> Answer:
+    """The typed ``Answer`` row for one cleaned value, carrying what aggregation groups by."""
     row = Answer(
         response=response,
         question=view.question,
