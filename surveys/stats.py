@@ -172,13 +172,20 @@ def newcombe(
 
 
 def trim_weights(weights: Sequence[float], low: float, high: float) -> list[float]:
-    """Clip weights to [low, high] × their mean, then rescale so they sum as before."""
+    """Weights within [low, high] × their mean, with the same sum: clip, rescale, and repeat
+    until the rescaling no longer pushes any weight out of range."""
     if not weights:
         return []
-    mean = sum(weights) / len(weights)
-    clipped = [min(max(w, low * mean), high * mean) for w in weights]
-    scale = sum(weights) / sum(clipped)
-    return [w * scale for w in clipped]
+    total = sum(weights)
+    mean = total / len(weights)
+    result = list(weights)
+    for _ in range(100):
+        clipped = [min(max(w, low * mean), high * mean) for w in result]
+        scale = total / sum(clipped)
+        result = [w * scale for w in clipped]
+        if all(low * mean - 1e-12 <= w <= high * mean + 1e-12 for w in result):
+            break
+    return result
 
 
 def competition_ranks(scores: Sequence[float | None], decimals: int = 1) -> list[int | None]:
@@ -194,3 +201,43 @@ def competition_ranks(scores: Sequence[float | None], decimals: int = 1) -> list
 def statistically_tied(leader: tuple[float, float], runner_up: tuple[float, float]) -> bool:
     """Does the leader's interval (low, high) overlap the runner-up's?"""
     return leader[0] <= runner_up[1] and runner_up[0] <= leader[1]
+
+
+def rake(
+    cells: Sequence[dict[str, str]],
+    margins: dict[str, dict[str, float]],
+    *,
+    trim: tuple[float, float] | None = None,
+) -> list[float]:
+    """Weights (mean 1) that make the sample's shares match ``margins`` on every dimension.
+
+    ``cells`` holds each respondent's value per dimension, e.g. {"gender": "female",
+    "age_group": "30-44", "region": "oslo"}; ``margins`` the target shares (any scale) per
+    dimension. Raking (iterative proportional fitting) is weightipy's; ``trim`` = (low, high)
+    clips the weights to that range × their mean afterwards (``trim_weights``), which moves the
+    margins a little: the price of a smaller design effect.
+    """
+    import pandas as pd
+    import weightipy
+
+    if not cells:
+        return []
+    frame = pd.DataFrame([{dim: cell.get(dim) for dim in margins} for cell in cells])
+    for dim, targets in margins.items():
+        seen = set(frame[dim].dropna().unique())
+        unknown = seen - set(targets)
+        if unknown or frame[dim].isna().any():
+            raise ValueError(f"{dim}: no target for {sorted(map(str, unknown)) or ['(missing)']}")
+        if any(targets[value] > 0 for value in set(targets) - seen):
+            raise ValueError(f"{dim}: a target category has no respondents")
+    scheme = weightipy.scheme_from_dict(
+        {
+            dim: {k: float(v) for k, v in targets.items() if k in set(frame[dim])}
+            for dim, targets in margins.items()
+        }
+    )
+    weighted = weightipy.weight_dataframe(frame, scheme, weight_column="w")
+    weights = [float(w) for w in weighted["w"]]
+    mean = sum(weights) / len(weights)
+    weights = [w / mean for w in weights]
+    return trim_weights(weights, *trim) if trim else weights

@@ -155,3 +155,50 @@ def test_empty_and_single_samples_give_no_interval():
     one = stats.mean_interval(stats.Moments.of([50.0]))
     assert one.value == 50
     assert one.ci_low is None
+
+
+DIMENSIONS = {
+    "gender": ["female", "male"],
+    "age_group": ["18-29", "30-44", "45-59", "60+"],
+    "region": ["oslo", "vestland", "nordland"],
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(60, 400),
+    targets=st.fixed_dictionaries(
+        {
+            dim: st.lists(st.integers(5, 60), min_size=len(v), max_size=len(v))
+            for dim, v in DIMENSIONS.items()
+        }
+    ),
+)
+def test_raking_reproduces_the_target_margins(seed, n, targets):
+    rng = np.random.default_rng(seed)
+    cells = [{dim: str(rng.choice(values)) for dim, values in DIMENSIONS.items()} for _ in range(n)]
+    for dim, values in DIMENSIONS.items():  # every category has someone in it
+        for i, value in enumerate(values):
+            cells[i][dim] = value
+    margins = {dim: dict(zip(DIMENSIONS[dim], targets[dim], strict=True)) for dim in DIMENSIONS}
+    weights = stats.rake(cells, margins)
+    assert np.mean(weights) == pytest.approx(1.0)
+    total = sum(weights)
+    for dim, wanted in margins.items():
+        whole = sum(wanted.values())
+        for value, target in wanted.items():
+            got = sum(w for w, c in zip(weights, cells, strict=True) if c[dim] == value) / total
+            assert got == pytest.approx(target / whole, abs=1e-6)
+
+
+def test_raking_refuses_a_category_without_a_target():
+    with pytest.raises(ValueError, match="gender"):
+        stats.rake([{"gender": "other"}, {"gender": "male"}], {"gender": {"male": 1}})
+
+
+def test_trimmed_raking_keeps_weights_in_range():
+    cells = [{"g": "m"}] * 10 + [{"g": "f"}] * 90
+    weights = stats.rake(cells, {"g": {"m": 50, "f": 50}}, trim=(0.3, 3.0))
+    assert max(weights) <= 3.0 * np.mean(weights) + 1e-9
+    assert min(weights) >= 0.3 * np.mean(weights) - 1e-9
