@@ -21,6 +21,7 @@ from surveys.models import (
     Answer,
     Assignment,
     AssignmentStatus,
+    CalibrationExercise,
     Channel,
     Company,
     Industry,
@@ -492,10 +493,13 @@ class ObserverAgenda:
     earlier: list[Assignment]
     this_week: list[Assignment]
     next_week: list[Assignment]
+    calibrations: list[CalibrationExercise] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.returned or self.earlier or self.this_week or self.next_week)
+        return not (
+            self.returned or self.earlier or self.this_week or self.next_week or self.calibrations
+        )
 
 
 OPEN_ASSIGNMENT = (AssignmentStatus.PLANNED, AssignmentStatus.IN_PROGRESS)
@@ -523,7 +527,18 @@ def observer_agenda(*, observer: Observer, today: Any = None) -> ObserverAgenda:
         .annotate(attempt_count=Count("attempts"))
         .order_by("wave__starts_on", "week", "company__name", "channel")
     )
-    agenda = ObserverAgenda(returned=[], earlier=[], this_week=[], next_week=[])
+    agenda = ObserverAgenda(
+        returned=[],
+        earlier=[],
+        this_week=[],
+        next_week=[],
+        # Calibration dialogues the observer was asked to score and has not yet scored.
+        calibrations=list(
+            CalibrationExercise.objects.filter(observers=observer)
+            .exclude(ratings__observer=observer)
+            .order_by("-created_at")
+        ),
+    )
     for row in rows:
         week = weeks[row.wave_id]
         if row.status == AssignmentStatus.RETURNED:

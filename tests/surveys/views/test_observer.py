@@ -75,6 +75,24 @@ def test_home_lists_this_week_next_week_and_returned_reports(
     assert "Noen Andres AS" not in html
 
 
+def test_home_lists_calibration_dialogues_still_to_score(client: Any, observer: Any) -> None:
+    from surveys.models import CalibrationRating
+    from tests.factories import calibration_exercise
+
+    waiting = calibration_exercise(title="Oppsigelse", observers=2)
+    waiting.observers.add(observer)
+    done = calibration_exercise(title="Allerede vurdert", observers=2)
+    done.observers.add(observer)
+    CalibrationRating.objects.create(exercise=done, observer=observer, answers={})
+    calibration_exercise(title="Ikke invitert", observers=2)
+
+    html = client.get("/en/observer/").content.decode()
+    assert "Calibration: dialogues to score" in html
+    assert f'href="/en/observer/calibration/{waiting.pk}/"' in html
+    assert "Allerede vurdert" not in html
+    assert "Ikke invitert" not in html
+
+
 def test_a_user_with_the_role_but_no_profile_is_told_so(client: Any) -> None:
     client.force_login(UserFactory(roles=[Role.OBSERVER]))
     page = client.get("/en/observer/")
