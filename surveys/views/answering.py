@@ -36,6 +36,18 @@ def answer_pages(
         state = page_state(response=response, structure=structure)
         return render(request, "surveys/respond/page.html", _context(state, structure, extra))
     action = request.POST.get("action", "stay")
+    if action == "finish":
+        # Save the last page and submit in one step (open polls: no review page to click
+        # through). If branching opens another page, the respondent is taken there instead.
+        state = page_save(
+            response=response, structure=structure, data=_data(request), direction="next"
+        )
+        if state.errors:
+            status = 400
+        elif not state.is_review:
+            return redirect(request.path)
+        else:
+            action = "submit"
     if action == "submit":
         try:
             response_submit(response_id=response.pk, structure=structure)
@@ -46,12 +58,11 @@ def answer_pages(
             status = 400
         else:
             return redirect(done_url)
-    else:
-        data = {key: request.POST.getlist(key) for key in request.POST}
+    elif action != "finish":
         state = page_save(
             response=response,
             structure=structure,
-            data=data,
+            data=_data(request),
             direction=action if action in DIRECTIONS else "stay",
         )
         if response.is_final:
@@ -69,6 +80,10 @@ def answer_pages(
     return render(
         request, "surveys/respond/page.html", _context(state, structure, extra), status=status
     )
+
+
+def _data(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.POST.getlist(key) for key in request.POST}
 
 
 def _context(

@@ -59,7 +59,7 @@ def poll(request: HttpRequest, slug: str) -> HttpResponse:
             if over_limit(request, group="poll-start", rate=settings.POLL_RATE):
                 return _too_many(request, wave)
             response = poll_response_start(wave=wave, browser_key=key, language=language)
-        if request.POST.get("action") == "submit" and over_limit(
+        if request.POST.get("action") in {"submit", "finish"} and over_limit(
             request, group="poll-submit", rate=settings.POLL_RATE
         ):
             return _too_many(request, wave)

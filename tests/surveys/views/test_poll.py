@@ -326,3 +326,19 @@ def test_the_demo_spec_is_a_valid_poll() -> None:
 
     questionnaire = questionnaire_create(spec=copy.deepcopy(CHANNEL_POLL))
     assert questionnaire.questions.count() == 1
+
+
+def test_the_last_page_answers_and_sends_in_one_step(client: Any, wave: Any) -> None:
+    page = client.get(URL)
+    assert 'value="finish"' in page.content.decode()
+    sent = client.post(URL, {**ANSWER, "action": "finish"})
+    assert sent.status_code == 302
+    assert Response.objects.filter(status=ResponseStatus.SUBMITTED).count() == 1
+
+
+def test_sending_without_an_answer_shows_the_error_and_sends_nothing(
+    client: Any, wave: Any
+) -> None:
+    refused = client.post(URL, {"action": "finish"})
+    assert refused.status_code == 400
+    assert not Response.objects.filter(status=ResponseStatus.SUBMITTED).exists()
