@@ -42,6 +42,8 @@ def answer_pages(
         state = page_save(
             response=response, structure=structure, data=_data(request), direction="next"
         )
+        if response.is_final:  # sent by another request of the same browser (double click)
+            return redirect(done_url)
         if state.errors:
             status = 400
         elif not state.is_review:
