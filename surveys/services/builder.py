@@ -29,6 +29,9 @@ from surveys.services.questionnaires import (
     questionnaire_is_locked,
     spec_problems,
 )
+from surveys.services.questionnaires import (
+    question_spec as questionnaire_question_spec,
+)
 
 Spec = dict[str, Any]
 
@@ -386,37 +389,23 @@ def option_move(*, option: Option, position: int) -> Option:
 
 
 def question_spec(question: Question) -> Spec:
-    """A question as a spec (the builder's forms start from it); options from the prefetch."""
-    spec: Spec = {
-        "key": question.key,
-        "type": question.type,
-        "role": question.role,
-        "text": question.text,
-        "text_en": question.text_en,
-        "help": question.help_text,
-        "help_en": question.help_text_en,
-        "required": question.required,
-        "allow_na": question.allow_na,
-        "scored": question.scored,
-        "weight": question.weight,
-        "relevant": question.relevant,
-        "scale_labels": {
-            key: getattr(question, field) for key, field in SCALE_LABEL_FIELDS.items()
-        },
-        "options": [
-            {
-                "_pk": o.pk,
-                "value": o.value,
-                "label": o.label,
-                "label_en": o.label_en,
-                "points": o.points,
-            }
-            for o in question.options.all()
-        ],
-        "_pk": question.pk,
+    """A question as a spec whose items carry their ``_pk``, with every scale label and the
+    options list present (the builder's forms and edits start from it)."""
+    spec: Spec = questionnaire_question_spec(question=question)
+    spec["scale_labels"] = {
+        key: getattr(question, field) for key, field in SCALE_LABEL_FIELDS.items()
     }
-    if question.type == QuestionType.RATING:
-        spec["scale"] = [question.scale_min, question.scale_max]
+    spec["options"] = [
+        {
+            "_pk": o.pk,
+            "value": o.value,
+            "label": o.label,
+            "label_en": o.label_en,
+            "points": o.points,
+        }
+        for o in question.options.all()
+    ]
+    spec["_pk"] = question.pk
     return spec
 
 

@@ -502,3 +502,38 @@ def _is_rating_scale(scale: Any) -> bool:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in scale):
         return False
     return (scale[0], scale[1]) in RATING_SCALES
+
+
+def question_spec(*, question: Question) -> dict[str, Any]:
+    """A stored question as the spec ``questionnaire_create`` takes (empty extras left out),
+    options from ``question.options.all()`` (prefetch them)."""
+    spec: dict[str, Any] = {
+        "key": question.key,
+        "type": question.type,
+        "role": question.role,
+        "text": question.text,
+        "text_en": question.text_en,
+        "help": question.help_text,
+        "help_en": question.help_text_en,
+        "required": question.required,
+        "allow_na": question.allow_na,
+        "scored": question.scored,
+        "weight": question.weight,
+        "relevant": question.relevant,
+    }
+    if question.type == QuestionType.RATING:
+        spec["scale"] = [question.scale_min, question.scale_max]
+    labels = {key: getattr(question, field) for key, field in SCALE_LABEL_FIELDS.items()}
+    if any(labels.values()):
+        spec["scale_labels"] = {k: v for k, v in labels.items() if v}
+    if question.type in OPTION_TYPES:
+        spec["options"] = [
+            {
+                "value": o.value,
+                "label": o.label,
+                "label_en": o.label_en,
+                "points": None if o.points is None else Decimal(o.points),
+            }
+            for o in question.options.all()
+        ]
+    return spec

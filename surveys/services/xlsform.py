@@ -4,15 +4,14 @@ The conversion itself is in ``surveys/xlsform.py``; this module reads and writes
 """
 
 import re
-from decimal import Decimal
 from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Prefetch
 
 from kundeservice.errors import DomainError, ImportRejected
-from surveys.models import Option, Question, Questionnaire, QuestionType
-from surveys.services.questionnaires import questionnaire_create
+from surveys.models import Option, Question, Questionnaire
+from surveys.services.questionnaires import question_spec, questionnaire_create
 from surveys.xlsform import (
     SETTINGS,
     SURVEY,
@@ -22,8 +21,6 @@ from surveys.xlsform import (
     reject_if_errors,
     write_xlsform,
 )
-
-OPTION_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO}
 
 
 def questionnaire_import_xlsform(*, file: IO[bytes], filename: str = "") -> Questionnaire:
@@ -79,49 +76,11 @@ def questionnaire_spec(*, questionnaire: Questionnaire) -> dict[str, Any]:
                 "description_en": section.description_en,
                 "weight": section.weight,
                 "relevant": section.relevant,
-                "questions": [_question_spec(q) for q in section.questions.all()],
+                "questions": [question_spec(question=q) for q in section.questions.all()],
             }
             for section in sections
         ],
     }
-
-
-def _question_spec(question: Question) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "key": question.key,
-        "type": question.type,
-        "role": question.role,
-        "text": question.text,
-        "text_en": question.text_en,
-        "help": question.help_text,
-        "help_en": question.help_text_en,
-        "required": question.required,
-        "allow_na": question.allow_na,
-        "scored": question.scored,
-        "weight": question.weight,
-        "relevant": question.relevant,
-    }
-    if question.type == QuestionType.RATING:
-        spec["scale"] = [question.scale_min, question.scale_max]
-    labels = {
-        "min": question.scale_min_label,
-        "min_en": question.scale_min_label_en,
-        "max": question.scale_max_label,
-        "max_en": question.scale_max_label_en,
-    }
-    if any(labels.values()):
-        spec["scale_labels"] = {k: v for k, v in labels.items() if v}
-    if question.type in OPTION_TYPES:
-        spec["options"] = [
-            {
-                "value": o.value,
-                "label": o.label,
-                "label_en": o.label_en,
-                "points": None if o.points is None else Decimal(o.points),
-            }
-            for o in question.options.all()
-        ]
-    return spec
 
 
 def _row_error(message: str, parsed: ParsedForm) -> SheetRowError:
