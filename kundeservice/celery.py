@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
@@ -18,5 +19,9 @@ app.conf.task_routes = {
 }
 app.conf.beat_schedule = {
     "send-due-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 60 * 60},
+    "aggregate-stale-waves": {
+        "task": "surveys.tasks.aggregate_stale_waves",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 app.autodiscover_tasks()

@@ -288,3 +288,8 @@ POLL_RESULTS_TTL = int(os.environ.get("POLL_RESULTS_TTL", "30"))
 # trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None
+# Aggregation: memory PostgreSQL may use for the grouped pass (GROUPING SETS hash tables).
+AGGREGATION_WORK_MEM = os.environ.get("AGGREGATION_WORK_MEM", "256MB")
+# Public results pages are cached this long, in seconds; a new current ResultSet changes the
+# cache key, so nobody is served figures older than the current set.
+RESULTS_CACHE_SECONDS = int(os.environ.get("RESULTS_CACHE_SECONDS", str(60 * 60 * 24)))

@@ -162,6 +162,20 @@ def catalog_changed() -> str:
     return version
 
 
+def results_cache_version() -> str:
+    version = safe_cache_get("results-version")
+    if version is None:
+        version = results_cache_bump()
+    return str(version)
+
+
+def results_cache_bump() -> str:
+    """Call when a result set becomes current (or a wave's visibility changes)."""
+    version = uuid.uuid4().hex[:12]
+    safe_cache_set("results-version", version, None)
+    return version
+
+
 def safe_cache_get(key: str) -> Any:
     """The cache is an optimisation: when Redis is down, respondents must still be served."""
     try:

@@ -241,3 +241,18 @@ def rake(
     mean = sum(weights) / len(weights)
     weights = [w / mean for w in weights]
     return trim_weights(weights, *trim) if trim else weights
+
+
+def difference_of_estimates(
+    value1: float, se1: float, value2: float, se2: float, confidence: float = CONFIDENCE
+) -> Comparison:
+    """value1 − value2 of two independent estimates with standard errors (e.g. two NPS), with
+    a normal interval and a two-sided z-test."""
+    diff = value1 - value2
+    se = math.sqrt(se1 * se1 + se2 * se2)
+    if se == 0:
+        return Comparison(diff, diff, diff, None, None, significant=diff != 0)
+    z = diff / se
+    p = float(2 * sps.norm.sf(abs(z)))
+    half = float(sps.norm.ppf(0.5 + confidence / 2)) * se
+    return Comparison(diff, diff - half, diff + half, z, p, significant=p < 1 - confidence)

@@ -148,3 +148,32 @@ def mail_report_returned(*, event_id: int) -> dict[str, Any]:
     from surveys.services.review import report_returned_mail
 
     return report_returned_mail(event_id=event_id)
+
+
+@shared_task(name="surveys.tasks.aggregate_wave", acks_late=True)
+def aggregate_wave(*, result_set_id: int) -> dict[str, Any]:
+    """Build a result set and make it current (``aggregation`` queue). Redelivered after a lost
+    worker, it starts the set over; a complete set is left alone."""
+    from surveys.models import ResultSet
+    from surveys.services.aggregation import aggregation_run
+
+    try:
+        return aggregation_run(result_set_id=result_set_id)
+    except ResultSet.DoesNotExist:
+        return {"skipped": True}
+    except DomainError as exc:
+        return {"failed": exc.messages[0]}
+
+
+@shared_task(name="surveys.tasks.aggregate_stale_waves")
+def aggregate_stale_waves() -> dict[str, int]:
+    """Nightly (beat): aggregate every wave whose results are missing or stale."""
+    from surveys.services.aggregation import aggregation_start, stale_waves
+
+    started = {}
+    for wave in stale_waves():
+        try:
+            started[wave.slug] = aggregation_start(wave=wave).pk
+        except DomainError:
+            logger.warning("wave %s not aggregated", wave.pk, exc_info=True)
+    return started

@@ -23,6 +23,7 @@ from surveys.models.observations import (
 )
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
 from surveys.models.responses import Answer, Response, ResponseSource, ResponseStatus
+from surveys.models.results import Metric, ResultRow, ResultSet, ResultSetStatus, Scope
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Industry",
     "Invitation",
     "InvitationStatus",
+    "Metric",
     "ObservationSetup",
     "Observer",
     "Option",
@@ -54,7 +56,11 @@ __all__ = [
     "Response",
     "ResponseSource",
     "ResponseStatus",
+    "ResultRow",
+    "ResultSet",
+    "ResultSetStatus",
     "ReviewEvent",
+    "Scope",
     "Section",
     "Study",
     "StudyKind",

@@ -87,6 +87,11 @@ class Wave(models.Model):
         help_text=_("Anyone with /p/<this>/ may answer once per browser."),
     )
     show_results = models.BooleanField(_("show the result after answering"), default=False)
+    # Weighting of panel waves: target shares per dimension (gender, age_group, region), raked
+    # to, then trimmed to [min, max] × the mean weight.
+    weight_margins = models.JSONField(_("weighting targets"), default=dict, blank=True)
+    weight_trim_min = models.FloatField(_("smallest weight (× mean)"), default=0.3)
+    weight_trim_max = models.FloatField(_("largest weight (× mean)"), default=3.0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,797 @@
+"""Aggregation: turn a wave's counted responses into a ``ResultSet``.
+
+The database does the heavy part. Two grouped queries ask for sufficient statistics
+(n, Σw, Σw², Σwx, Σwx², and weighted counts of NPS promoters and detractors):
+
+- over answers, grouped by question and answered option, for every scope at once;
+- over responses, for a contact's score and each performance area's score.
+
+On PostgreSQL each is one scan with ``GROUPING SETS``; SQLite, the embedded default, gets the
+same numbers through ``UNION ALL`` of plain ``GROUP BY``s. Python then finishes a few thousand
+groups with ``surveys.stats``: intervals, NPS, suppression below the wave's minimum n, shared
+ranks, statistical ties and the change against the previous wave's current results.
+
+A run writes its rows into its own ``ResultSet`` and swaps it in as current in one transaction
+only at the end, so a failed or killed run leaves the previous one current. Running it again
+for the same set starts over (its partial rows are deleted first).
+"""
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from kundeservice.errors import DomainError
+from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
+from kundeservice.models import Job, JobStatus
+from surveys import stats
+from surveys.models import (
+    Company,
+    Question,
+    QuestionRole,
+    QuestionType,
+    Response,
+    ResponseStatus,
+    ResultRow,
+    ResultSet,
+    ResultSetStatus,
+    Scope,
+    Section,
+    StudyKind,
+    Wave,
+)
+from surveys.models.results import Metric
+
+logger = logging.getLogger(__name__)
+
+AGGREGATION_JOB = "aggregation"
+WEIGHT_DIMENSIONS = ("gender", "age_group", "region")
+CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.YES_NO, QuestionType.CHANNEL}
+MEAN_TYPES = {QuestionType.RATING, QuestionType.NPS}
+ROW_BATCH = 2000
+STEPS = 5
+
+#: The scopes, as the columns each groups by: (industry, company, channel).
+SCOPE_COLUMNS: dict[str, tuple[bool, bool, bool]] = {
+    Scope.OVERALL: (False, False, False),
+    Scope.INDUSTRY: (True, False, False),
+    Scope.COMPANY: (False, True, False),
+    Scope.CHANNEL: (False, False, True),
+    Scope.COMPANY_CHANNEL: (False, True, True),
+    Scope.INDUSTRY_CHANNEL: (True, False, True),
+}
+
+
+def _grouping_bits(columns: tuple[bool, bool, bool]) -> int:
+    """PostgreSQL's GROUPING(industry, company, channel): a bit set for each column *not*
+    grouped by, the first column being the highest bit."""
+    return sum(0 if grouped else 1 << (2 - i) for i, grouped in enumerate(columns))
+
+
+SCOPE_BY_BITS = {_grouping_bits(columns): scope for scope, columns in SCOPE_COLUMNS.items()}
+
+
+def counted_statuses(wave: Wave) -> list[str]:
+    """Observer reports count once QA approves them; survey answers once submitted."""
+    if wave.study.kind == StudyKind.OBSERVATION:
+        return [ResponseStatus.APPROVED]
+    return [ResponseStatus.SUBMITTED, ResponseStatus.APPROVED]
+
+
+def cutoff_moment(cutoff: date) -> datetime:
+    """The first instant after ``cutoff`` ends in the site's time zone."""
+    return timezone.make_aware(datetime.combine(cutoff + timedelta(days=1), time.min))
+
+
+def counted_responses(wave: Wave, cutoff: date) -> Any:
+    return Response.objects.filter(
+        wave=wave,
+        status__in=counted_statuses(wave),
+        invalidated_at__isnull=True,
+        submitted_at__lt=cutoff_moment(cutoff),
+    )
+
+
+# --- Starting and running ------------------------------------------------------------------
+
+
+def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None) -> ResultSet:
+    """Create a result set and its job, and queue the aggregation when the transaction commits.
+
+    A run already under way for the same wave and cutoff is returned instead of a second."""
+    from surveys.tasks import aggregate_wave
+
+    cutoff = cutoff or min(timezone.localdate(), wave.ends_on)
+    if cutoff < wave.starts_on:
+        raise DomainError(
+            _("The cutoff %(cutoff)s is before the wave starts (%(start)s).")
+            % {"cutoff": cutoff.isoformat(), "start": wave.starts_on.isoformat()},
+            code="cutoff",
+        )
+    with transaction.atomic():
+        Wave.objects.select_for_update().get(pk=wave.pk)
+        running = (
+            ResultSet.objects.filter(wave=wave, cutoff=cutoff, status=ResultSetStatus.RUNNING)
+            .exclude(job__status__in=[JobStatus.DONE, JobStatus.FAILED])
+            .first()
+        )
+        if running is not None:
+            return running
+        job = Job.objects.create(
+            kind=AGGREGATION_JOB,
+            subject=f"{wave.name} ≤ {cutoff.isoformat()}",
+            total=STEPS,
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        result_set = ResultSet.objects.create(
+            wave=wave, cutoff=cutoff, is_final=cutoff >= wave.ends_on, job=job
+        )
+        transaction.on_commit(
+            lambda: _enqueue(aggregate_wave, result_set_id=result_set.pk), robust=True
+        )
+    return result_set
+
+
+def _enqueue(task: Any, **kwargs: Any) -> None:
+    try:
+        task.apply_async(kwargs=kwargs)
+    except (KombuOperationalError, RedisError):  # the nightly run or a staff rerun catches up
+        logger.exception("could not queue %s %s", task.name, kwargs)
+
+
+def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
+    """Compute a result set's rows and make it current. Safe to run again: a complete set is
+    left alone; a partial one starts over."""
+    result_set = ResultSet.objects.select_related("wave__study", "job").get(pk=result_set_id)
+    if result_set.status == ResultSetStatus.COMPLETE:
+        return {"skipped": True, "rows": result_set.rows.count()}
+    job_id = result_set.job_id
+
+    def step(message: str) -> None:
+        if job_id:
+            job_advance(job_id=job_id, by=1, message=message)
+
+    if job_id:
+        Job.objects.filter(pk=job_id).update(done=0)
+        job_start(job_id=job_id, total=STEPS)
+    try:
+        ResultRow.objects.filter(result_set=result_set).delete()
+        rows, info = compute_rows(result_set=result_set, progress=step)
+        for start in range(0, len(rows), ROW_BATCH):
+            ResultRow.objects.bulk_create(rows[start : start + ROW_BATCH])
+        step(_("Saved %(n)d figures.") % {"n": len(rows)})
+        _make_current(result_set=result_set, info=info)
+    except Exception as exc:
+        ResultSet.objects.filter(pk=result_set.pk).update(
+            status=ResultSetStatus.FAILED, error=str(exc)[:500]
+        )
+        if job_id:
+            job_fail(job_id=job_id, message=_("The aggregation failed: %(e)s") % {"e": exc})
+        raise
+    if job_id:
+        job_finish(
+            job_id=job_id,
+            result={"result_set": result_set.pk, "rows": len(rows)},
+            message=_("%(n)d figures from %(r)d responses.")
+            % {"n": len(rows), "r": info["responses"]},
+        )
+    return {"rows": len(rows), "responses": info["responses"]}
+
+
+def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
+    with transaction.atomic():
+        Wave.objects.select_for_update().get(pk=result_set.wave_id)
+        current = ResultSet.objects.filter(wave_id=result_set.wave_id, is_current=True).first()
+        # A run started earlier than the current set's (a retried old run) never replaces it.
+        takes_over = current is None or current.started_at <= result_set.started_at
+        if takes_over and current is not None:
+            ResultSet.objects.filter(pk=current.pk).update(is_current=False)
+        ResultSet.objects.filter(pk=result_set.pk).update(
+            status=ResultSetStatus.COMPLETE,
+            is_current=takes_over,
+            completed_at=timezone.now(),
+            responses=info["responses"],
+            weighting=info["weighting"],
+            error="",
+        )
+        if takes_over:
+            transaction.on_commit(results_changed)
+
+
+def results_changed() -> None:
+    """Public results pages are cached under a version: bump it so every page is rebuilt."""
+    from surveys.selectors import results_cache_bump
+
+    results_cache_bump()
+
+
+def stale_waves() -> list[Wave]:
+    """Waves whose current results are missing or older than a counted response's last change."""
+    waves = []
+    for wave in Wave.objects.select_related("study").exclude(status="draft"):
+        current = wave.result_sets.filter(is_current=True).first()
+        if current is None or results_are_stale(wave=wave, result_set=current):
+            waves.append(wave)
+    return waves
+
+
+def results_are_stale(*, wave: Wave, result_set: ResultSet) -> bool:
+    """Has a response been submitted, approved, invalidated or restored since this set ran?"""
+    return (
+        Response.objects.filter(wave=wave, updated_at__gt=result_set.started_at)
+        .exclude(status=ResponseStatus.DRAFT)
+        .exists()
+    )
+
+
+# --- Computing ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sums:
+    """Additive sufficient statistics of one group."""
+
+    n: int = 0
+    sw: float = 0.0
+    sw2: float = 0.0
+    n_x: int = 0
+    sw_x: float = 0.0
+    sw2_x: float = 0.0
+    swx: float = 0.0
+    swx2: float = 0.0
+    sw_promoters: float = 0.0
+    sw_detractors: float = 0.0
+
+    def add(self, other: "Sums") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def score_moments(self) -> stats.Moments:
+        return stats.Moments(n=self.n_x, sw=self.sw_x, sw2=self.sw2_x, swx=self.swx, swx2=self.swx2)
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    scope: str
+    industry: int | None
+    company: int | None
+    channel: str
+
+
+@dataclass
+class Computation:
+    wave: Wave
+    result_set: ResultSet
+    minimum_n: int
+    company_industry: dict[int, int]
+    rows: list[ResultRow] = field(default_factory=list)
+
+
+def compute_rows(
+    *, result_set: ResultSet, progress: Callable[[str], None] = lambda _m: None
+) -> tuple[list[ResultRow], dict[str, Any]]:
+    wave = result_set.wave
+    cutoff = result_set.cutoff
+    responses = counted_responses(wave, cutoff)
+    weights, weighting = cell_weights(wave=wave, responses=responses)
+    progress(_("Weights computed."))
+    questions = list(
+        Question.objects.filter(questionnaire_id=wave.questionnaire_id)
+        .exclude(role__in=[QuestionRole.COMPANY, QuestionRole.SCREENING])
+        .filter(Q(type__in=MEAN_TYPES | CHOICE_TYPES) | Q(scored=True))
+        .select_related("section")
+        .prefetch_related("options")
+    )
+    comp = Computation(
+        wave=wave,
+        result_set=result_set,
+        minimum_n=wave.minimum_n,
+        company_industry=dict(Company.objects.values_list("id", "industry_id")),
+    )
+    answer_groups = _answer_sums(wave, cutoff, weights, [q.pk for q in questions])
+    progress(_("Answers summed."))
+    response_groups = _response_sums(wave, cutoff, weights)
+    progress(_("Scores summed."))
+    for question in questions:
+        _question_rows(comp, question, answer_groups.get(question.pk, {}))
+    sections = {s.key: s for s in Section.objects.filter(questionnaire_id=wave.questionnaire_id)}
+    for measure, groups in response_groups.items():
+        section = sections.get(measure.removeprefix("area:")) if measure != "score" else None
+        if measure != "score" and section is None:
+            continue
+        for key, sums in groups.items():
+            comp.rows.append(_mean_row(comp, key, sums.score_moments, measure, section=section))
+    _rank(comp)
+    _compare_with_previous(comp)
+    progress(_("Intervals, ranks and changes computed."))
+    counted = responses.count()
+    return comp.rows, {"responses": counted, "weighting": weighting}
+
+
+def headline_measure(*, wave: Wave) -> str | None:
+    """The measure companies are ranked on: an observed contact's score, or a survey's
+    satisfaction question."""
+    if wave.study.kind == StudyKind.OBSERVATION:
+        return "score"
+    key = (
+        Question.objects.filter(
+            questionnaire_id=wave.questionnaire_id, role=QuestionRole.SATISFACTION
+        )
+        .order_by("section__position", "position")
+        .values_list("key", flat=True)
+        .first()
+    )
+    return f"q:{key}" if key else None
+
+
+def _fill_key(comp: Computation, key: GroupKey) -> GroupKey:
+    if key.company is not None and key.industry is None:
+        return GroupKey(key.scope, comp.company_industry.get(key.company), key.company, key.channel)
+    return key
+
+
+def _base_row(comp: Computation, key: GroupKey, measure: str, metric: str) -> ResultRow:
+    key = _fill_key(comp, key)
+    return ResultRow(
+        result_set=comp.result_set,
+        scope=key.scope,
+        measure=measure,
+        metric=metric,
+        industry_id=key.industry,
+        company_id=key.company,
+        channel=key.channel,
+        n=0,
+        n_eff=0.0,
+    )
+
+
+def _mean_row(
+    comp: Computation,
+    key: GroupKey,
+    moments: stats.Moments,
+    measure: str,
+    *,
+    section: Section | None = None,
+    question: Question | None = None,
+) -> ResultRow:
+    row = _base_row(comp, key, measure, Metric.MEAN)
+    estimate = stats.mean_interval(moments)
+    row.section = section or (question.section if question else None)
+    row.question = question
+    _set_estimate(comp, row, estimate, moments.n, moments.n_eff)
+    return row
+
+
+def _set_estimate(
+    comp: Computation, row: ResultRow, estimate: stats.Estimate, n: int, n_eff: float
+) -> None:
+    row.n = n
+    row.n_eff = n_eff
+    row.value, row.sd, row.se = estimate.value, estimate.sd, estimate.se
+    row.ci_low, row.ci_high = estimate.ci_low, estimate.ci_high
+    row.suppressed = n < comp.minimum_n
+
+
+def _question_rows(
+    comp: Computation, question: Question, groups: dict[tuple[GroupKey, str], Sums]
+) -> None:
+    totals: dict[GroupKey, Sums] = defaultdict(Sums)
+    for (key, _option), sums in groups.items():
+        totals[key].add(sums)
+    measure = f"q:{question.key}"
+    for key, sums in totals.items():
+        if sums.n_x and (question.type in MEAN_TYPES or question.scored):
+            comp.rows.append(_mean_row(comp, key, sums.score_moments, measure, question=question))
+        if question.type == QuestionType.NPS and sums.sw > 0:
+            n_eff = stats.kish_n_eff(sums.sw, sums.sw2)
+            estimate = stats.nps(
+                sums.sw_promoters / sums.sw * n_eff, sums.sw_detractors / sums.sw * n_eff, n_eff
+            )
+            row = _base_row(comp, key, measure, Metric.NPS)
+            row.section, row.question = question.section, question
+            _set_estimate(comp, row, estimate, sums.n, n_eff)
+            comp.rows.append(row)
+    if question.type not in CHOICE_TYPES:
+        return
+    options = [o.value for o in question.options.all()] or sorted({o for _k, o in groups})
+    if question.type == QuestionType.CHANNEL and not question.options.all():
+        options = sorted({o for _k, o in groups})
+    for key, total in totals.items():
+        if total.sw <= 0:
+            continue
+        moments = stats.Moments(n=total.n, sw=total.sw, sw2=total.sw2, swx=0.0, swx2=0.0)
+        for option in options:
+            chosen = groups.get((key, option))
+            estimate = stats.share(chosen.sw if chosen else 0.0, moments)
+            row = _base_row(comp, key, f"{measure}={option}", Metric.SHARE)
+            row.section, row.question, row.option = question.section, question, option
+            _set_estimate(comp, row, _percent(estimate), total.n, moments.n_eff)
+            comp.rows.append(row)
+
+
+def _percent(estimate: stats.Estimate) -> stats.Estimate:
+    def pct(x: float | None) -> float | None:
+        return None if x is None else 100.0 * x
+
+    return stats.Estimate(
+        pct(estimate.value),
+        pct(estimate.ci_low),
+        pct(estimate.ci_high),
+        se=pct(estimate.se),
+        n=estimate.n,
+        n_eff=estimate.n_eff,
+    )
+
+
+def _rank(comp: Computation) -> None:
+    """Companies ranked within their industry, and company × channel within the channel, on
+    the headline measure; suppressed rows get no rank."""
+    measure = headline_measure(wave=comp.wave)
+    if measure is None:
+        return
+    pools: dict[tuple[str, Any], list[ResultRow]] = defaultdict(list)
+    for row in comp.rows:
+        if row.measure != measure or row.metric != Metric.MEAN or row.suppressed:
+            continue
+        if row.value is None:
+            continue
+        if row.scope == Scope.COMPANY:
+            pools[(Scope.COMPANY, row.industry_id)].append(row)
+        elif row.scope == Scope.COMPANY_CHANNEL:
+            pools[(Scope.COMPANY_CHANNEL, row.channel)].append(row)
+    for pool in pools.values():
+        ranks = stats.competition_ranks([r.value for r in pool])
+        for row, rank in zip(pool, ranks, strict=True):
+            row.rank = rank
+        leaders = [r for r in pool if r.rank == 1]
+        others = [r for r in pool if r.rank != 1]
+        if not others and len(leaders) < 2:
+            continue
+        next_rank = min((r.rank or 0 for r in others), default=None)
+        contenders = leaders[1:] + [r for r in others if r.rank == next_rank]
+        for leader in leaders:
+            for other in contenders:
+                low_high, other_low_high = _interval(leader), _interval(other)
+                equal = other.rank == 1
+                if equal or (
+                    low_high
+                    and other_low_high
+                    and stats.statistically_tied(low_high, other_low_high)
+                ):
+                    leader.tied = other.tied = True
+
+
+def _interval(row: ResultRow) -> tuple[float, float] | None:
+    if row.ci_low is None or row.ci_high is None:
+        return None
+    return (row.ci_low, row.ci_high)
+
+
+def _row_key(row: ResultRow) -> tuple[Any, ...]:
+    return (row.scope, row.industry_id, row.company_id, row.channel, row.measure, row.metric)
+
+
+def previous_result_set(wave: Wave) -> ResultSet | None:
+    if wave.previous_id is None:
+        return None
+    sets = ResultSet.objects.filter(wave_id=wave.previous_id, status=ResultSetStatus.COMPLETE)
+    return sets.filter(is_current=True).first() or sets.filter(is_final=True).first()
+
+
+def _compare_with_previous(comp: Computation) -> None:
+    previous = previous_result_set(comp.wave)
+    if previous is None:
+        return
+    before = {_row_key(row): row for row in previous.rows.all().iterator(chunk_size=5000)}
+    for row in comp.rows:
+        old = before.get(_row_key(row))
+        if old is None or old.value is None or row.value is None:
+            continue
+        row.previous_value = old.value
+        row.change = row.value - old.value
+        comparison = _compare(row, old)
+        if comparison is not None:
+            row.change_low, row.change_high = comparison.ci_low, comparison.ci_high
+            row.significant = comparison.significant
+
+
+def _compare(new: ResultRow, old: ResultRow) -> stats.Comparison | None:
+    if new.metric == Metric.MEAN:
+        if not (new.sd and old.sd and new.n_eff > 1 and old.n_eff > 1):
+            return None
+        return stats.welch(new.value, new.sd, new.n_eff, old.value, old.sd, old.n_eff)  # type: ignore[arg-type]
+    if new.metric == Metric.SHARE:
+        if new.n_eff <= 0 or old.n_eff <= 0:
+            return None
+        comparison = stats.newcombe(
+            new.value / 100 * new.n_eff,  # type: ignore[operator]
+            new.n_eff,
+            old.value / 100 * old.n_eff,  # type: ignore[operator]
+            old.n_eff,
+        )
+        return stats.Comparison(
+            100 * comparison.difference,
+            100 * comparison.ci_low,
+            100 * comparison.ci_high,
+            None,
+            None,
+            comparison.significant,
+        )
+    if new.se is None or old.se is None:
+        return None
+    return stats.difference_of_estimates(new.value, new.se, old.value, old.se)  # type: ignore[arg-type]
+
+
+# --- Weights --------------------------------------------------------------------------------
+
+
+def cell_weights(
+    *, wave: Wave, responses: Any
+) -> tuple[dict[tuple[str, ...], float], dict[str, Any]]:
+    """Raking weights per weighting cell (gender × age group × region), trimmed, mean 1.
+
+    Only panel waves with targets are weighted. Responses whose cell lacks a value the targets
+    name keep weight 1 and are counted in the summary."""
+    margins = wave.weight_margins or {}
+    if wave.study.kind != StudyKind.PANEL or not margins:
+        return {}, {}
+    dims = [d for d in WEIGHT_DIMENSIONS if d in margins]
+    counts = list(responses.values_list(*WEIGHT_DIMENSIONS).annotate(n=Count("id")))
+    complete = [
+        (cell, n)
+        for *cell, n in counts
+        if all(cell[WEIGHT_DIMENSIONS.index(d)] in margins[d] for d in dims)
+    ]
+    outside = sum(n for *_cell, n in counts) - sum(n for _cell, n in complete)
+    if not complete:
+        return {}, {"unweighted": outside}
+    people = [
+        {d: cell[WEIGHT_DIMENSIONS.index(d)] for d in dims}
+        for cell, n in complete
+        for _ in range(n)
+    ]
+    try:
+        raked = stats.rake(
+            people,
+            {d: margins[d] for d in dims},
+            trim=(wave.weight_trim_min, wave.weight_trim_max),
+        )
+    except ValueError as exc:
+        raise DomainError(
+            _("The weighting targets do not fit the responses: %(e)s") % {"e": exc},
+            code="weighting",
+        ) from exc
+    weights: dict[tuple[str, ...], float] = {}
+    position = 0
+    for cell, n in complete:
+        weights[tuple(cell)] = raked[position]
+        position += n
+    sw = sum(raked)
+    sw2 = sum(w * w for w in raked)
+    summary = {
+        "weighted": len(raked),
+        "unweighted": outside,
+        "min": min(raked),
+        "max": max(raked),
+        "design_effect": len(raked) / stats.kish_n_eff(sw, sw2),
+    }
+    return weights, summary
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], str, str]:
+    """A ``cw`` CTE of cell weights, its join and the weight expression."""
+    if not weights:
+        return "", [], "", "1.0"
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(weights))
+    params: list[Any] = []
+    for (gender, age, region), weight in weights.items():
+        params += [gender, age, region, float(weight)]
+    cte = f"cw(gender, age_group, region, w) AS (VALUES {values})"
+    join = (
+        " LEFT JOIN cw ON cw.gender = r.gender AND cw.age_group = r.age_group"
+        " AND cw.region = r.region"
+    )
+    return cte, params, join, "COALESCE(cw.w, 1.0)"
+
+
+def _grouped(
+    *,
+    ctes: list[str],
+    select: str,
+    from_where: str,
+    group_by: str,
+    dims: tuple[str, str, str],
+    params: list[Any],
+    cte_params: list[Any],
+) -> list[tuple[Any, ...]]:
+    """Run ``select`` for every scope; rows start with (bits, industry, company, channel)."""
+    with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
+    industry, company, channel = dims
+    if connection.vendor == "postgresql":
+        sets = ", ".join(
+            "(" + ", ".join(d for d, on in zip(dims, cols, strict=True) if on) + ")"
+            for cols in SCOPE_COLUMNS.values()
+        )
+        prefix = f"{group_by}, " if group_by else ""
+        sql = (
+            f"{with_clause}SELECT GROUPING({industry}, {company}, {channel}), {industry}, "
+            f"{company}, {channel}, {select} {from_where} "
+            f"GROUP BY {prefix}GROUPING SETS ({sets})"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = %s", [settings.AGGREGATION_WORK_MEM])
+            cursor.execute(sql, cte_params + params)
+            return cursor.fetchall()
+    parts = []
+    all_params: list[Any] = list(cte_params)
+    for cols in SCOPE_COLUMNS.values():
+        picked = [d if on else "NULL" for d, on in zip(dims, cols, strict=True)]
+        grouped = ", ".join(
+            [g for g in [group_by] if g] + [d for d, on in zip(dims, cols, strict=True) if on]
+        )
+        group_clause = f" GROUP BY {grouped}" if grouped else ""
+        columns = ", ".join(picked)
+        parts.append(
+            f"SELECT {_grouping_bits(cols)}, {columns}, {select} {from_where}{group_clause}"
+        )
+        all_params += params
+    with connection.cursor() as cursor:
+        cursor.execute(with_clause + " UNION ALL ".join(parts), all_params)
+        return cursor.fetchall()
+
+
+def _answer_sums(
+    wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float], question_ids: list[int]
+) -> dict[int, dict[tuple[GroupKey, str], Sums]]:
+    if not question_ids:
+        return {}
+    cte, cte_params, join, w = _weight_cte(weights)
+    statuses = counted_statuses(wave)
+    select = (
+        f"a.question_id, a.value_text, COUNT(*), SUM({w}), SUM({w} * {w}), COUNT(a.score), "
+        f"SUM(CASE WHEN a.score IS NULL THEN 0 ELSE {w} END), "
+        f"SUM(CASE WHEN a.score IS NULL THEN 0 ELSE {w} * {w} END), "
+        f"SUM({w} * a.score), SUM({w} * a.score * a.score), "
+        f"SUM(CASE WHEN a.value_number >= 9 THEN {w} ELSE 0 END), "
+        f"SUM(CASE WHEN a.value_number <= 6 THEN {w} ELSE 0 END)"
+    )
+    from_where = (
+        "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
+        "LEFT JOIN surveys_company c ON c.id = a.company_id"
+        f"{join} WHERE a.wave_id = %s AND NOT a.is_na "
+        f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) "
+        f"AND r.status IN ({', '.join(['%s'] * len(statuses))}) "
+        "AND r.invalidated_at IS NULL AND r.submitted_at < %s"
+    )
+    params = [wave.pk, *question_ids, *statuses, cutoff_moment(cutoff)]
+    rows = _grouped(
+        ctes=[cte] if cte else [],
+        select=select,
+        from_where=from_where,
+        group_by="a.question_id, a.value_text",
+        dims=("c.industry_id", "a.company_id", "a.channel"),
+        params=params,
+        cte_params=cte_params,
+    )
+    result: dict[int, dict[tuple[GroupKey, str], Sums]] = defaultdict(dict)
+    for bits, industry, company, channel, question_id, option, *sums in rows:
+        key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
+        if _empty_dimension(key):
+            continue
+        result[question_id][(key, option or "")] = _sums(*sums)
+    return result
+
+
+def _empty_dimension(key: GroupKey) -> bool:
+    """A group for "no company" or "no channel" (an unanswered picker) is no scope at all."""
+    industry, company, channel = SCOPE_COLUMNS[key.scope]
+    return (
+        (industry and key.industry is None)
+        or (company and key.company is None)
+        or (channel and not key.channel)
+    )
+
+
+def _sums(
+    n: int,
+    sw: float,
+    sw2: float,
+    n_x: int,
+    sw_x: float,
+    sw2_x: float,
+    swx: float | None,
+    swx2: float | None,
+    promoters: float,
+    detractors: float,
+) -> Sums:
+    return Sums(
+        n=int(n),
+        sw=float(sw or 0),
+        sw2=float(sw2 or 0),
+        n_x=int(n_x or 0),
+        sw_x=float(sw_x or 0),
+        sw2_x=float(sw2_x or 0),
+        swx=float(swx or 0),
+        swx2=float(swx2 or 0),
+        sw_promoters=float(promoters or 0),
+        sw_detractors=float(detractors or 0),
+    )
+
+
+def _response_sums(
+    wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float]
+) -> dict[str, dict[GroupKey, Sums]]:
+    """A contact's score and each area's score, from the responses themselves."""
+    cte, cte_params, join, w = _weight_cte(weights)
+    statuses = counted_statuses(wave)
+    where = (
+        f"r.wave_id = %s AND r.status IN ({', '.join(['%s'] * len(statuses))}) "
+        "AND r.invalidated_at IS NULL AND r.submitted_at < %s"
+    )
+    params = [wave.pk, *statuses, cutoff_moment(cutoff)]
+    if connection.vendor == "postgresql":
+        areas = "CROSS JOIN LATERAL jsonb_each_text(r.section_scores) s"
+        area_value = "CAST(s.value AS double precision)"
+    else:
+        areas = ", json_each(r.section_scores) s"
+        area_value = "CAST(s.value AS REAL)"
+    measures = [
+        ("'score'", "r.score", ""),
+        ("'area:' || s.key", area_value, areas),
+    ]
+    result: dict[str, dict[GroupKey, Sums]] = defaultdict(dict)
+    for measure, value, extra in measures:
+        select = (
+            f"{measure}, NULL, COUNT(*), SUM({w}), SUM({w} * {w}), COUNT(*), SUM({w}), "
+            f"SUM({w} * {w}), SUM({w} * {value}), SUM({w} * {value} * {value}), 0, 0"
+        )
+        from_where = (
+            f"FROM surveys_response r {extra} LEFT JOIN surveys_company c "
+            f"ON c.id = r.company_id{join} WHERE {where} AND {value} IS NOT NULL"
+        )
+        rows = _grouped(
+            ctes=[cte] if cte else [],
+            select=select,
+            from_where=from_where,
+            group_by="" if measure == "'score'" else "s.key",
+            dims=("c.industry_id", "r.company_id", "r.channel"),
+            params=params,
+            cte_params=cte_params,
+        )
+        for bits, industry, company, channel, name, _option, *sums in rows:
+            key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
+            if sums[0] and not _empty_dimension(key):
+                result[name][key] = _sums(*sums)
+    return result
+
+
+def rows_as_dicts(rows: Iterable[ResultRow]) -> list[dict[str, Any]]:
+    """For tests and debugging: the figures of rows, rounded."""
+    return [
+        {
+            "scope": r.scope,
+            "measure": r.measure,
+            "metric": r.metric,
+            "company": r.company_id,
+            "industry": r.industry_id,
+            "channel": r.channel,
+            "n": r.n,
+            "value": None if r.value is None or math.isnan(r.value) else round(r.value, 6),
+        }
+        for r in rows
+    ]
