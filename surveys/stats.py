@@ -213,31 +213,60 @@ def rake(
 
     ``cells`` holds each respondent's value per dimension, e.g. {"gender": "female",
     "age_group": "30-44", "region": "oslo"}; ``margins`` the target shares (any scale) per
-    dimension. Raking (iterative proportional fitting) is weightipy's; ``trim`` = (low, high)
-    clips the weights to that range × their mean afterwards (``trim_weights``), which moves the
-    margins a little: the price of a smaller design effect.
+    dimension. Raking is iterative proportional fitting (the ``ipfn`` package) of the table of
+    respondents per cell to the margins, run until every margin matches to 1e-12; a
+    respondent's weight is their cell's fitted count over its observed count. Margins that no
+    weighting of this sample can meet (a category found only beside others whose targets
+    leave it no room) raise ``ValueError`` rather than giving weights that miss them.
+    ``trim`` = (low, high) clips the weights to that range × their mean afterwards
+    (``trim_weights``), which moves the margins a little: the price of a smaller design effect.
     """
-    import pandas as pd
-    import weightipy
+    import numpy as np
+    from ipfn import ipfn
 
     if not cells:
         return []
-    frame = pd.DataFrame([{dim: cell.get(dim) for dim in margins} for cell in cells])
-    for dim, targets in margins.items():
-        seen = set(frame[dim].dropna().unique())
-        unknown = seen - set(targets)
-        if unknown or frame[dim].isna().any():
-            raise ValueError(f"{dim}: no target for {sorted(map(str, unknown)) or ['(missing)']}")
+    dims = list(margins)
+    levels: dict[str, list[str]] = {}
+    for dim in dims:
+        seen = {cell.get(dim) for cell in cells}
+        targets = margins[dim]
+        unknown = {v for v in seen if v not in targets}
+        if unknown:
+            shown = sorted("(missing)" if v is None else str(v) for v in unknown)
+            raise ValueError(f"{dim}: no target for {shown}")
         if any(targets[value] > 0 for value in set(targets) - seen):
             raise ValueError(f"{dim}: a target category has no respondents")
-    scheme = weightipy.scheme_from_dict(
-        {
-            dim: {k: float(v) for k, v in targets.items() if k in set(frame[dim])}
-            for dim, targets in margins.items()
-        }
+        levels[dim] = sorted(str(v) for v in seen)
+    index = {dim: {v: i for i, v in enumerate(levels[dim])} for dim in dims}
+    positions = [tuple(index[d][str(cell[d])] for d in dims) for cell in cells]
+    observed = np.zeros([len(levels[d]) for d in dims])
+    for position in positions:
+        observed[position] += 1
+    n = float(len(cells))
+    aggregates = []
+    for dim in dims:
+        wanted = np.array([float(margins[dim][v]) for v in levels[dim]])
+        aggregates.append(wanted / wanted.sum() * n)
+    fitted, converged = ipfn.ipfn(
+        observed.copy(),
+        aggregates,
+        [[i] for i in range(len(dims))],
+        convergence_rate=1e-12,
+        max_iteration=10_000,
+        rate_tolerance=0.0,
+        verbose=1,
+    ).iteration()
+    axes = range(len(dims))
+    met = all(
+        np.allclose(fitted.sum(axis=tuple(a for a in axes if a != i)), aggregates[i], rtol=1e-9)
+        for i in axes
     )
-    weighted = weightipy.weight_dataframe(frame, scheme, weight_column="w")
-    weights = [float(w) for w in weighted["w"]]
+    if not (converged and met):
+        raise ValueError("the margins cannot all be met by weighting these respondents")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cell_weight = np.where(observed > 0, fitted / observed, 0.0)
+    weights = [float(cell_weight[p]) for p in positions]
     mean = sum(weights) / len(weights)
     weights = [w / mean for w in weights]
     return trim_weights(weights, *trim) if trim else weights

@@ -1,5 +1,6 @@
 """surveys.stats against statsmodels and scipy on random data, to 1e-9."""
 
+import itertools
 import math
 
 import numpy as np
@@ -178,9 +179,11 @@ DIMENSIONS = {
 def test_raking_reproduces_the_target_margins(seed, n, targets):
     rng = np.random.default_rng(seed)
     cells = [{dim: str(rng.choice(values)) for dim, values in DIMENSIONS.items()} for _ in range(n)]
-    for dim, values in DIMENSIONS.items():  # every category has someone in it
-        for i, value in enumerate(values):
-            cells[i][dim] = value
+    # Every combination has someone in it, so any positive margins can be met.
+    combinations = itertools.product(*DIMENSIONS.values())
+    cells[: len(list(itertools.product(*DIMENSIONS.values())))] = [
+        dict(zip(DIMENSIONS, combo, strict=True)) for combo in combinations
+    ]
     margins = {dim: dict(zip(DIMENSIONS[dim], targets[dim], strict=True)) for dim in DIMENSIONS}
     weights = stats.rake(cells, margins)
     assert np.mean(weights) == pytest.approx(1.0)
@@ -190,6 +193,14 @@ def test_raking_reproduces_the_target_margins(seed, n, targets):
         for value, target in wanted.items():
             got = sum(w for w, c in zip(weights, cells, strict=True) if c[dim] == value) / total
             assert got == pytest.approx(target / whole, abs=1e-6)
+
+
+def test_raking_refuses_margins_no_weighting_can_meet():
+    # Everyone aged 60+ lives in Oslo, and Oslo should be 10 % while 60+ should be 50 %.
+    cells = [{"age": "60+", "region": "oslo"}] * 10 + [{"age": "18-29", "region": "agder"}] * 10
+    margins = {"age": {"60+": 50, "18-29": 50}, "region": {"oslo": 10, "agder": 90}}
+    with pytest.raises(ValueError, match="cannot all be met"):
+        stats.rake(cells, margins)
 
 
 def test_raking_refuses_a_category_without_a_target():
