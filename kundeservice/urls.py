@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
@@ -15,11 +16,13 @@ from surveys.views import (
     observer_calibration,
     poll,
     respondent,
+    results,
     staff_catalog,
     staff_exports,
     staff_observations,
     staff_panels,
     staff_questionnaires,
+    staff_results,
     staff_review,
     staff_xlsform,
     unsubscribe,
@@ -77,6 +80,7 @@ staff_patterns = [
     path("waves/<int:pk>/invite/", staff_panels.wave_invite, name="staff-wave-invite"),
     path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),
     path("waves/<int:pk>/responses/", staff_panels.response_list, name="staff-response-list"),
+    path("waves/<int:pk>/results/", staff_results.wave_results, name="staff-wave-results"),
     path("responses/<int:pk>/", staff_panels.response_detail, name="staff-response-detail"),
     # The questionnaire builder
     path(
@@ -210,8 +214,30 @@ observer_patterns = [
     ),
 ]
 
+WAVE = "<slug:study>/<slug:wave>/"
+results_patterns = [
+    path("", results.results_index, name="results-index"),
+    path(WAVE, results.results_wave, name="results-wave"),
+    path(
+        format_lazy("{}{}<slug:industry>/", WAVE, _("industry/")),
+        results.results_industry,
+        name="results-industry",
+    ),
+    path(
+        format_lazy("{}{}<slug:company>/", WAVE, _("company/")),
+        results.results_company,
+        name="results-company",
+    ),
+    path(
+        format_lazy("{}{}<slug:channel>/", WAVE, _("channel/")),
+        results.results_channel,
+        name="results-channel",
+    ),
+]
+
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path(_("results/"), include(results_patterns)),
     path("p/<slug:slug>/", poll.poll, name="poll"),
     path(_("account/"), include(account_patterns)),
     path("staff/", include(staff_patterns)),

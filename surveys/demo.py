@@ -194,6 +194,51 @@ def seed(*, stdout_lines: list[str]) -> None:
     from surveys.demo_observation import seed_observation_wave
 
     seed_observation_wave(stdout_lines=stdout_lines)
+    seed_results(stdout_lines=stdout_lines)
+
+
+#: Weighting targets for the demo panel: roughly Norway's adult population in 2024 (SSB).
+DEMO_MARGINS = {
+    "gender": {"female": 49.6, "male": 50.4},
+    "age_group": {"18-29": 20.0, "30-44": 26.0, "45-59": 25.0, "60+": 29.0},
+    "region": {
+        "oslo": 12.5,
+        "rogaland": 9.0,
+        "more_og_romsdal": 4.9,
+        "nordland": 4.4,
+        "ostfold": 5.9,
+        "akershus": 12.9,
+        "buskerud": 5.5,
+        "innlandet": 6.8,
+        "vestfold": 4.7,
+        "telemark": 3.1,
+        "agder": 5.8,
+        "vestland": 11.6,
+        "trondelag": 8.5,
+        "troms": 3.1,
+        "finnmark": 1.3,
+    },
+}
+
+
+def seed_results(*, stdout_lines: list[str]) -> None:
+    """Weight the panel wave, aggregate the demo waves and publish their results (the
+    aggregation runs when the seeding transaction commits: at once without Redis, otherwise on
+    the worker)."""
+    from surveys.models import StudyKind, Wave
+    from surveys.services.aggregation import aggregation_start
+
+    waves = Wave.objects.filter(
+        study__slug__in=["ksindeks", "kundeserviceprisen"], result_sets__isnull=True
+    ).select_related("study")
+    for wave in waves:
+        if wave.study.kind == StudyKind.PANEL:
+            wave.weight_margins = DEMO_MARGINS
+            wave.save(update_fields=["weight_margins"])
+        aggregation_start(wave=wave)
+        # Demo data: public at once, so `make run` shows the results pages.
+        Wave.objects.filter(pk=wave.pk).update(is_public=True)
+        stdout_lines.append(f"  results: {wave.name} aggregated and published")
 
 
 def seed_ksindeks_wave(*, stdout_lines: list[str], completed: int = 5000, seed: int = 2026) -> None:

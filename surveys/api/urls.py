@@ -12,6 +12,7 @@ from surveys.api.panels import (
     StudyViewSet,
     WaveViewSet,
 )
+from surveys.api.results import AggregationViewSet, ResultSetViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -29,3 +30,5 @@ router.register(
     "fieldwork/assignments", FieldworkAssignmentViewSet, basename="fieldwork-assignment"
 )
 router.register("reviews", ReviewViewSet, basename="review")
+router.register("results", ResultSetViewSet, basename="result-set")
+router.register("results/waves", AggregationViewSet, basename="result-aggregation")

@@ -1,0 +1,50 @@
+"""Publishing a wave's results, and the weighting targets its aggregation uses."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kundeservice.errors import DomainError
+from surveys.models import StudyKind, Wave
+from surveys.selectors import results_cache_bump
+from surveys.services.aggregation import WEIGHT_DIMENSIONS
+
+
+def wave_publish(*, wave: Wave, public: bool) -> Wave:
+    """Show (or hide) a wave's current results on the public pages and the API."""
+    if public and not wave.result_sets.filter(is_current=True).exists():
+        raise DomainError(
+            _("Aggregate the wave before publishing: it has no results yet."), code="no_results"
+        )
+    with transaction.atomic():
+        Wave.objects.filter(pk=wave.pk).update(is_public=public)
+        transaction.on_commit(results_cache_bump)
+    wave.is_public = public
+    return wave
+
+
+def wave_weighting_save(
+    *, wave: Wave, margins: dict[str, dict[str, float]], trim: tuple[float, float]
+) -> Wave:
+    """Store target shares per dimension (each adding up to 100) and the trimming range."""
+    if wave.study.kind != StudyKind.PANEL:
+        raise DomainError(_("Only panel survey waves are weighted."), code="not_panel")
+    unknown = set(margins) - set(WEIGHT_DIMENSIONS)
+    if unknown:
+        raise DomainError(
+            _("Unknown weighting dimension: %(d)s.") % {"d": ", ".join(sorted(unknown))},
+            code="dimension",
+        )
+    for dimension, targets in margins.items():
+        total = sum(targets.values())
+        if any(v < 0 for v in targets.values()) or abs(total - 100) > 0.5:
+            raise DomainError(
+                _("%(d)s: the targets must be shares adding up to 100 %%.") % {"d": dimension},
+                code="margins",
+            )
+    low, high = trim
+    if not 0 < low <= 1 <= high or low >= high:
+        raise DomainError(_("Trim weights to a range around 1, such as 0.3 to 3."), code="trim")
+    wave.weight_margins = margins
+    wave.weight_trim_min, wave.weight_trim_max = low, high
+    wave.save(update_fields=["weight_margins", "weight_trim_min", "weight_trim_max"])
+    return wave

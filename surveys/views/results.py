@@ -1,0 +1,366 @@
+"""Public results pages: a wave's overview, an industry, a company and a channel.
+
+Every table on a page can be downloaded as CSV or JSON (``?download=<table>&format=csv``) with
+the same rows the page shows. Pages for anonymous readers are cached under the results version,
+which changes whenever a result set becomes current or a wave is published, so nobody is served
+figures older than the current set. Staff who run results may preview unpublished waves (never
+cached) with a banner saying so.
+"""
+
+import csv
+import hashlib
+import io
+from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from kundeservice.roles import Role, user_has_role
+from surveys import result_selectors as results
+from surveys.models import Company, Industry, ResultRow, Scope
+from surveys.models.results import Metric
+from surveys.selectors import results_cache_version, safe_cache_get, safe_cache_set
+
+#: Who may preview results the public cannot see yet.
+RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
+TOP_PER_INDUSTRY = 3
+
+
+def cached_for_the_public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve anonymous GETs from the cache, keyed by the results version, language and URL."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"results-page:{results_cache_version()}:{get_language()}:{path}"
+        hit = safe_cache_get(key)
+        if hit is not None:
+            return HttpResponse(hit["content"], content_type=hit["type"], headers=hit["headers"])
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            headers = {
+                k: response[k] for k in ("Content-Disposition", "Content-Language") if k in response
+            }
+            safe_cache_set(
+                key,
+                {"content": response.content, "type": response["Content-Type"], "headers": headers},
+                settings.RESULTS_CACHE_SECONDS,
+            )
+        return response
+
+    return wrapped
+
+
+def _published(request: HttpRequest, study: str, wave: str) -> results.Published:
+    preview = user_has_role(request.user, *RESULTS_ROLES)
+    found = results.published(study=study, wave=wave, preview=preview)
+    if found is None:
+        raise Http404(_("There are no published results for this wave."))
+    return found
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    published: results.Published,
+    tables: dict[str, list[ResultRow]],
+    context: dict[str, Any],
+) -> HttpResponse:
+    wanted = request.GET.get("download")
+    if wanted:
+        return _download(request, published, tables, wanted, context.get("filename", "results"))
+    return render(
+        request,
+        template,
+        {
+            "published": published,
+            "wave": published.wave,
+            "result_set": published.result_set,
+            "labels": published.labels,
+            "is_preview": not published.wave.is_public,
+            **context,
+        },
+    )
+
+
+@require_GET
+@cached_for_the_public
+def results_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/results/index.html", {"sets": results.published_sets()})
+
+
+@require_GET
+@cached_for_the_public
+def results_wave(request: HttpRequest, study: str, wave: str) -> HttpResponse:
+    published = _published(request, study, wave)
+    headline = published.headline or ""
+    key_rows = results.key_figures(
+        published,
+        results.rows(
+            published, scope=Scope.OVERALL, measures=[k.measure for k in published.key_measures]
+        ),
+    )
+    industries = results.rows(published, scope=Scope.INDUSTRY, measure=headline, metric="mean")
+    channels = results.rows(published, scope=Scope.CHANNEL, measure=headline, metric="mean")
+    areas = results.rows(published, scope=Scope.OVERALL, measure_prefix="area:")
+    top = [
+        r
+        for r in results.rows(published, scope=Scope.COMPANY, measure=headline, metric="mean")
+        if r.rank is not None and r.rank <= TOP_PER_INDUSTRY and not r.suppressed
+    ]
+    top_by_industry: dict[int, list[ResultRow]] = defaultdict(list)
+    for row in results.ranked(top):
+        top_by_industry[row.industry_id].append(row)  # type: ignore[index]
+    channel_share: list[ResultRow] = []
+    if published.channel_question:
+        channel_share = results.rows(
+            published,
+            scope=Scope.INDUSTRY,
+            measure_prefix=published.channel_question + "=",
+            metric=Metric.SHARE,
+        )
+    industry_list = sorted(
+        industries, key=lambda r: (r.industry.position, r.industry.name) if r.industry else (0, "")
+    )
+    return _render(
+        request,
+        "surveys/results/wave.html",
+        published,
+        {
+            "key-figures": key_rows,
+            "industries": industry_list,
+            "top": [r for i in industry_list for r in top_by_industry.get(i.industry_id, [])],  # type: ignore[arg-type]
+            "channels": channels,
+            "areas": areas,
+            "channel-share": channel_share,
+        },
+        {
+            "key_rows": key_rows,
+            "industries": [(r, top_by_industry.get(r.industry_id, [])) for r in industry_list],  # type: ignore[arg-type]
+            "industry_rows": industry_list,
+            "channels": sorted(channels, key=lambda r: -(r.value or 0)),
+            "areas": areas,
+            "channel_share": _share_matrix(channel_share, published.channel_question or ""),
+            "filename": f"{published.wave.study.slug}-{published.wave.slug}",
+        },
+    )
+
+
+def _share_matrix(found: list[ResultRow], prefix: str) -> dict[str, Any]:
+    """Industry × channel shares: column options in a stable order, a row per industry."""
+    options: list[str] = []
+    table: dict[int, dict[str, ResultRow]] = defaultdict(dict)
+    industries: dict[int, Industry] = {}
+    for row in found:
+        option = row.measure.removeprefix(prefix + "=")
+        if option not in options:
+            options.append(option)
+        table[row.industry_id][option] = row  # type: ignore[index]
+        industries[row.industry_id] = row.industry  # type: ignore[index,assignment]
+    ordered = sorted(industries.values(), key=lambda i: (i.position, i.name))
+    return {
+        "options": [(o, results.channel_label(o)) for o in options],
+        "rows": [(i, [table[i.pk].get(o) for o in options]) for i in ordered],
+    }
+
+
+@require_GET
+@cached_for_the_public
+def results_industry(request: HttpRequest, study: str, wave: str, industry: str) -> HttpResponse:
+    published = _published(request, study, wave)
+    the_industry = get_object_or_404(Industry, slug=industry)
+    headline = published.headline or ""
+    league = results.ranked(
+        results.rows(
+            published,
+            scope=Scope.COMPANY,
+            measure=headline,
+            metric="mean",
+            industry=the_industry.pk,
+        )
+    )
+    overall = results.rows(
+        published, scope=Scope.INDUSTRY, measure=headline, metric="mean", industry=the_industry.pk
+    )
+    channels = results.rows(
+        published,
+        scope=Scope.INDUSTRY_CHANNEL,
+        measure=headline,
+        metric="mean",
+        industry=the_industry.pk,
+    )
+    if not league and not overall:
+        raise Http404(_("There are no results for this industry in this wave."))
+    return _render(
+        request,
+        "surveys/results/industry.html",
+        published,
+        {"league": league, "channels": channels},
+        {
+            "industry": the_industry,
+            "league": league,
+            "overall": overall[0] if overall else None,
+            "channels": channels,
+            "filename": f"{published.wave.slug}-{the_industry.slug}",
+        },
+    )
+
+
+@require_GET
+@cached_for_the_public
+def results_company(request: HttpRequest, study: str, wave: str, company: str) -> HttpResponse:
+    published = _published(request, study, wave)
+    the_company = get_object_or_404(Company.objects.select_related("industry"), slug=company)
+    headline = published.headline or ""
+    everything = results.rows(published, scope=Scope.COMPANY, company=the_company.pk)
+    if not everything:
+        raise Http404(_("There are no results for this company in this wave."))
+    main = next((r for r in everything if r.measure == headline and r.metric == "mean"), None)
+    channels = results.rows(
+        published,
+        scope=Scope.COMPANY_CHANNEL,
+        measure=headline,
+        metric="mean",
+        company=the_company.pk,
+    )
+    areas = [r for r in everything if r.measure.startswith("area:")]
+    questions = [r for r in everything if r.measure.startswith("q:") and r is not main]
+    history = results.company_history(published=published, company_id=the_company.pk)
+    return _render(
+        request,
+        "surveys/results/company.html",
+        published,
+        {"channels": channels, "areas": areas, "questions": questions, "history": history},
+        {
+            "company": the_company,
+            "main": main,
+            "channels": channels,
+            "areas": areas,
+            "questions": questions,
+            "history": history,
+            "filename": f"{published.wave.slug}-{the_company.slug}",
+        },
+    )
+
+
+@require_GET
+@cached_for_the_public
+def results_channel(request: HttpRequest, study: str, wave: str, channel: str) -> HttpResponse:
+    published = _published(request, study, wave)
+    code = results.CHANNEL_BY_SLUG.get(channel)
+    if code is None:
+        raise Http404(_("There is no such channel."))
+    headline = published.headline or ""
+    league = results.ranked(
+        results.rows(
+            published, scope=Scope.COMPANY_CHANNEL, measure=headline, metric="mean", channel=code
+        )
+    )
+    overall = results.rows(
+        published, scope=Scope.CHANNEL, measure=headline, metric="mean", channel=code
+    )
+    industries = results.rows(
+        published, scope=Scope.INDUSTRY_CHANNEL, measure=headline, metric="mean", channel=code
+    )
+    if not overall:
+        raise Http404(_("There are no results for this channel in this wave."))
+    return _render(
+        request,
+        "surveys/results/channel.html",
+        published,
+        {"league": league, "industries": industries},
+        {
+            "channel": code,
+            "channel_label": results.channel_label(code),
+            "league": league,
+            "overall": overall[0],
+            "industries": sorted(industries, key=lambda r: -(r.value or 0)),
+            "filename": f"{published.wave.slug}-{code}",
+        },
+    )
+
+
+# --- Downloads -----------------------------------------------------------------------------
+
+COLUMNS = [
+    "label",
+    "scope",
+    "measure",
+    "metric",
+    "industry",
+    "company",
+    "org_number",
+    "channel",
+    "n",
+    "n_eff",
+    "value",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "statistically_tied",
+    "previous_value",
+    "change",
+    "change_low",
+    "change_high",
+    "significant",
+    "suppressed",
+    "wave",
+    "results_through",
+    "provisional",
+]
+
+
+def download_record(published: results.Published, row: ResultRow) -> dict[str, Any]:
+    result_set = row.result_set if row.result_set_id != published.result_set.pk else None
+    wave = result_set.wave if result_set else published.wave
+    cutoff = (result_set or published.result_set).cutoff
+    return {
+        "label": published.labels.get(row.measure, row.measure),
+        "scope": row.scope,
+        "measure": row.measure,
+        "metric": row.metric,
+        "industry": row.industry.slug if row.industry else "",
+        "company": row.company.name if row.company else "",
+        "org_number": row.company.org_number if row.company else "",
+        "channel": row.channel,
+        **results.public_value(row),
+        "wave": f"{wave.study.slug}/{wave.slug}" if result_set is None else wave.slug,
+        "results_through": cutoff.isoformat(),
+        "provisional": not (result_set or published.result_set).is_final,
+    }
+
+
+def _download(
+    request: HttpRequest,
+    published: results.Published,
+    tables: dict[str, list[ResultRow]],
+    wanted: str,
+    filename: str,
+) -> HttpResponse:
+    if wanted not in tables:
+        raise Http404(_("This page has no table called %(name)s.") % {"name": wanted})
+    records = [download_record(published, row) for row in tables[wanted]]
+    name = f"{filename}-{wanted}"
+    if request.GET.get("format") == "json":
+        as_json = JsonResponse({"table": wanted, "rows": records}, json_dumps_params={"indent": 1})
+        as_json["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return as_json
+    if request.GET.get("format", "csv") != "csv":
+        raise Http404(_("Download as csv or json."))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
