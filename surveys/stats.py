@@ -19,6 +19,7 @@ Conventions (DOMAIN.md "Statistics"):
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from scipy import stats as sps
 
@@ -188,9 +189,16 @@ def trim_weights(weights: Sequence[float], low: float, high: float) -> list[floa
     return result
 
 
+def round_half_up(value: float, decimals: int = 1) -> Decimal:
+    """``value`` rounded as it is printed: half away from zero on its shortest decimal form
+    (65.55 → 65.6), so ranks and published figures agree on what "equal" means."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
 def competition_ranks(scores: Sequence[float | None], decimals: int = 1) -> list[int | None]:
     """Ranks, highest first; equal *rounded* scores share a rank (1, 2, 2, 4). None stays None."""
-    rounded = [round(s, decimals) if s is not None else None for s in scores]
+    rounded = [round_half_up(s, decimals) if s is not None else None for s in scores]
     present = [r for r in rounded if r is not None]
     ranks: list[int | None] = []
     for r in rounded:

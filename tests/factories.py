@@ -391,3 +391,30 @@ def calibration_exercise(*, observers: int = 2, **kwargs: Any) -> Any:
         "transcript": "Kundebehandler: Hei, du snakker med Kari.\nObservatør: Jeg vil si opp.",
     }
     return calibration_create(**{**defaults, **kwargs})
+
+
+def aggregated_wave(*, public: bool = True, scores: tuple[float, ...] = (70.0, 80.0)) -> Any:
+    """An observation wave with approved contacts of one company by phone, aggregated (minimum
+    n 1): its current ``ResultSet``. ``public`` publishes the results."""
+    from surveys.models import Response, ResponseSource, ResponseStatus, ResultSet
+    from surveys.services.aggregation import aggregation_run
+
+    company = CompanyFactory(channels=["phone"])
+    wave = observation_wave(minimum_n=1, is_public=public)
+    for score in scores:
+        Response.objects.create(
+            wave=wave,
+            source=ResponseSource.OBSERVER,
+            company=company,
+            channel="phone",
+            status=ResponseStatus.APPROVED,
+            submitted_at=timezone.make_aware(
+                datetime.datetime.combine(wave.starts_on, datetime.time(12))
+            ),
+            score=score,
+            section_scores={"agent": score},
+        )
+    result_set = ResultSet.objects.create(wave=wave, cutoff=wave.ends_on, is_final=True)
+    aggregation_run(result_set_id=result_set.pk)
+    result_set.refresh_from_db()
+    return result_set

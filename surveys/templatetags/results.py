@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from surveys.models import ResultRow
 from surveys.models.results import Metric
 from surveys.result_selectors import channel_label, channel_slug
+from surveys.stats import round_half_up
 
 register = template.Library()
 
@@ -22,10 +23,12 @@ MINUS = "\u2212"
 
 
 def _number(value: float, decimals: int = 1, signed: bool = False) -> str:
-    text = number_format(abs(value), decimals)
-    if value < 0 and float(text.replace(",", ".").replace(NBSP, "")) != 0:
+    """Rounded half up (as ranks are) and localised: Django's number_format truncates."""
+    rounded = round_half_up(value, decimals)
+    text = number_format(abs(rounded), decimals)
+    if rounded < 0:
         return MINUS + text
-    return ("+" + text) if signed and value > 0 else text
+    return ("+" + text) if signed and rounded > 0 else text
 
 
 @register.filter

@@ -48,12 +48,14 @@ class WeightingForm(forms.Form):
         min_value=Decimal("0.01"),
         max_value=Decimal(1),
         decimal_places=2,
+        localize=True,
     )
     trim_max = forms.DecimalField(
         label=gettext_lazy("Largest weight (× the mean)"),
         min_value=Decimal(1),
         max_value=Decimal(20),
         decimal_places=2,
+        localize=True,
     )
 
     def __init__(self, data: Any = None, *, wave: Wave) -> None:
@@ -70,7 +72,11 @@ class WeightingForm(forms.Form):
             for value, name in choices:
                 field_name = f"{dim}__{value}"
                 self.fields[field_name] = forms.DecimalField(
-                    label=name, required=False, min_value=Decimal(0), max_value=Decimal(100)
+                    label=name,
+                    required=False,
+                    min_value=Decimal(0),
+                    max_value=Decimal(100),
+                    localize=True,
                 )
                 names.append(field_name)
             self.groups.append((dim, label, names))

@@ -15,6 +15,7 @@ from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
 from surveys.models import Assignment, AssignmentStatus, Invitation
 from surveys.services.responding import response_for_token, token_hash
+from surveys.views.results import RESULTS_ROLES
 from surveys.views.staff_observations import OBSERVATION_ROLES
 from surveys.views.staff_panels import PANEL_ROLES
 from surveys.views.staff_review import REVIEW_ROLES
@@ -26,6 +27,7 @@ from tests.factories import (
     PanelistFactory,
     UserFactory,
     WaveFactory,
+    aggregated_wave,
     calibration_exercise,
     invite,
     ksindeks_questionnaire,
@@ -123,6 +125,35 @@ def industry_kwargs() -> dict[str, Any]:
 
 def company_kwargs() -> dict[str, Any]:
     return {"slug": CompanyFactory().slug}
+
+
+def preview_for(roles: tuple[Role, ...]) -> dict[str, int]:
+    """Unpublished results: those who run results may preview them; to everyone else they do
+    not exist (404), so an embargo cannot be probed."""
+    allowed = {r.value for r in roles}
+    return {role: 200 if role in allowed else 404 for role in ROLES}
+
+
+def unpublished_kwargs(page: str = "") -> Callable[[], dict[str, Any]]:
+    """URL kwargs of an aggregated wave whose results are not public (and of its company)."""
+
+    def kwargs() -> dict[str, Any]:
+        result_set = aggregated_wave(public=False)
+        company = result_set.rows.filter(scope="company").select_related("company")[0].company
+        found = {"study": result_set.wave.study.slug, "wave": result_set.wave.slug}
+        if page == "industry":
+            found["industry"] = company.industry.slug
+        elif page == "company":
+            found["company"] = company.slug
+        elif page == "channel":
+            found["channel"] = "phone"
+        return found
+
+    return kwargs
+
+
+def unpublished_set_kwargs() -> dict[str, Any]:
+    return {"pk": aggregated_wave(public=False).pk}
 
 
 MATRIX: dict[str, Entry] = {
@@ -237,6 +268,22 @@ MATRIX: dict[str, Entry] = {
     "staff-wave-export": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "staff-export-progress": Entry(html_for(PANEL_ROLES), kwargs=export_job_kwargs),
     "staff-export-download": Entry(html_for(PANEL_ROLES, ok=404), kwargs=export_job_kwargs),
+    # Public results: published waves for everyone; unpublished ones only for a preview
+    "results-index": Entry(everyone(200)),
+    "results-wave": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs()),
+    "results-industry": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("industry")),
+    "results-company": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("company")),
+    "results-channel": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("channel")),
+    "staff-wave-results": Entry(html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
+    "result-set-list": Entry(everyone(200)),
+    "result-set-detail": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
+    "result-set-rows": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
+    "result-aggregation-aggregate": Entry(
+        api_write(RESULTS_ROLES, 202),
+        method="post",
+        kwargs=lambda: {"pk": observation_wave().pk},
+        data={},
+    ),
     # API documentation
     "api-schema": Entry(everyone(200)),
     "api-docs": Entry(everyone(200)),

@@ -213,3 +213,10 @@ def test_trimmed_raking_keeps_weights_in_range():
     weights = stats.rake(cells, {"g": {"m": 50, "f": 50}}, trim=(0.3, 3.0))
     assert max(weights) <= 3.0 * np.mean(weights) + 1e-9
     assert min(weights) >= 0.3 * np.mean(weights) - 1e-9
+
+
+def test_ranks_and_figures_round_the_same_way():
+    # 65.55 is 65.5499… in binary; printed and ranked it is 65.6, equal to a 65.6 score.
+    assert str(stats.round_half_up(65.55)) == "65.6"
+    assert str(stats.round_half_up(-2.25)) == "-2.3"
+    assert stats.competition_ranks([65.55, 65.6, 65.54]) == [1, 1, 3]

@@ -1,0 +1,221 @@
+"""Public results pages on the golden dataset: what the public sees, what it never sees,
+number formatting, downloads, caching and query budgets; the results API; the staff console."""
+
+import csv
+import datetime
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from surveys.models import ResultSet, Wave
+from surveys.services.publishing import wave_publish
+from tests.factories import UserFactory
+from tests.surveys.services.test_aggregation import add_contacts, golden_wave, run
+
+pytestmark = pytest.mark.django_db
+
+QUERY_BUDGET = 15
+
+
+@pytest.fixture
+def published() -> ResultSet:
+    wave = golden_wave()
+    result_set = run(wave)
+    wave_publish(wave=wave, public=True)
+    return result_set
+
+
+def url(name: str, wave: Wave, language: str = "nb", **extra: str) -> str:
+    with translation.override(language):
+        return reverse(name, kwargs={"study": wave.study.slug, "wave": wave.slug, **extra})
+
+
+def text(response: Any) -> str:
+    return response.content.decode()
+
+
+def test_bokmal_and_english_urls_and_number_formats(client: Any, published: ResultSet) -> None:
+    wave = published.wave
+    nb = url("results-company", wave, company="alfa")
+    en = url("results-company", wave, "en", company="alfa")
+    assert nb.startswith("/resultater/")
+    assert "/virksomhet/alfa/" in nb
+    assert en.startswith("/en/results/")
+    assert "/company/alfa/" in en
+    page = text(client.get(nb))
+    assert "60,0" in page  # Alfa's score, with a decimal comma
+    assert "100,0\u00a0%" in page  # would buy: 2 of 2, N/A left out
+    english = text(client.get(en))
+    assert "60.0" in english
+    assert "Score (0–100)" in english
+
+
+def test_industry_league_has_shared_ranks_ties_and_suppression(
+    client: Any, published: ResultSet
+) -> None:
+    bank = text(client.get(url("results-industry", published.wave, industry="bank")))
+    assert bank.index("Alfa") < bank.index("Beta")
+    assert bank.count("statistisk likt") >= 2
+    telecom = text(client.get(url("results-industry", published.wave, industry="telefoni")))
+    assert "Ikke publisert: 2 svar, færre enn 3." in telecom
+    assert "92,5" not in telecom  # Gamma's score is never shown
+    gamma = text(client.get(url("results-company", published.wave, company="gamma")))
+    assert "92,5" not in gamma
+    assert "Ikke publisert" in gamma
+
+
+def test_overview_and_channel_pages(client: Any, published: ResultSet) -> None:
+    overview = text(client.get(url("results-wave", published.wave)))
+    assert "65,6" in overview  # overall: 590 / 9
+    assert 'role="img"' in overview  # the channel chart, with its table beside it
+    assert "Telefon" in overview
+    assert "Chat" in overview
+    assert "Foreløpig" not in overview
+    assert "Endelige resultater" in overview
+    phone = client.get(url("results-channel", published.wave, channel="telefon"))
+    assert phone.status_code == 200
+    assert "61,4" in text(phone)  # 430 / 7
+    assert client.get(url("results-channel", published.wave, channel="fax")).status_code == 404
+
+
+def test_provisional_results_say_so(client: Any) -> None:
+    wave = golden_wave()
+    run(wave, cutoff=datetime.date(2026, 6, 1))
+    wave_publish(wave=wave, public=True)
+    page = text(client.get(url("results-wave", wave)))
+    assert "foreløpige" in page
+    assert "1. juni 2026" in page
+
+
+def test_csv_and_json_downloads_carry_the_table_and_hide_suppressed_figures(
+    client: Any, published: ResultSet
+) -> None:
+    page = url("results-industry", published.wave, industry="telefoni")
+    response = client.get(page, {"download": "league", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["company"], r["n"], r["value"], r["suppressed"]) for r in rows] == [
+        ("Gamma", "2", "", "True")
+    ]
+    bank = client.get(
+        url("results-industry", published.wave, industry="bank"),
+        {"download": "league", "format": "json"},
+    ).json()
+    alfa = bank["rows"][0]
+    assert (alfa["company"], alfa["rank"], alfa["statistically_tied"]) == ("Alfa", 1, True)
+    assert alfa["value"] == pytest.approx(60)
+    assert alfa["ci_low"] == pytest.approx(-8.748697)
+    assert client.get(page, {"download": "nope"}).status_code == 404
+
+
+def test_unpublished_waves_are_invisible_and_publishing_shows_them(
+    client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wave = golden_wave()
+    run(wave)
+    page = url("results-wave", wave)
+    assert client.get(page).status_code == 404
+    assert client.get(reverse("api-root") + "results/").json()["count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        wave_publish(wave=wave, public=True)
+    assert client.get(page).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        wave_publish(wave=wave, public=False)
+    assert client.get(page).status_code == 404  # the cached page is not served after hiding
+
+
+def test_pages_are_cached_until_a_new_result_set_becomes_current(
+    client: Any, published: ResultSet
+) -> None:
+    page = url("results-company", published.wave, company="beta")
+    first = client.get(page)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(page)
+    assert again.content == first.content
+    assert len(queries) == 0
+    companies = {"beta": published.wave.responses.filter(company__slug="beta").first().company}
+    add_contacts(published.wave, companies, {"beta": [(100, "phone", "yes")] * 3})
+    run(published.wave)
+    assert "77,5" in text(client.get(page))  # (50 + 60 + 55 + 3 × 100) / 6
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("results-wave", {}),
+        ("results-industry", {"industry": "bank"}),
+        ("results-company", {"company": "alfa"}),
+        ("results-channel", {"channel": "telefon"}),
+    ],
+)
+def test_uncached_pages_stay_within_the_query_budget(
+    client: Any, published: ResultSet, name: str, extra: dict[str, str]
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(name, published.wave, **extra))
+    assert response.status_code == 200
+    assert len(queries) <= QUERY_BUDGET, [q["sql"][:120] for q in queries]
+
+
+def test_results_api_filters_and_hides_suppressed_figures(
+    client: Any, published: ResultSet
+) -> None:
+    listing = client.get("/api/v1/results/").json()
+    assert [r["id"] for r in listing["results"]] == [published.pk]
+    rows = client.get(
+        f"/api/v1/results/{published.pk}/rows/", {"scope": "company", "measure": "score"}
+    ).json()["results"]
+    by_company = {r["company"]: r for r in rows}
+    assert by_company["alfa"]["rank"] == 1
+    assert by_company["alfa"]["statistically_tied"]
+    assert by_company["gamma"]["suppressed"]
+    assert by_company["gamma"]["value"] is None
+    assert by_company["gamma"]["n"] == 2
+    bad = client.get(f"/api/v1/results/{published.pk}/rows/", {"channel": "fax"})
+    assert bad.status_code == 400
+    assert "channel" in bad.json()
+
+
+def test_staff_start_an_aggregation_and_publish(client: Any) -> None:
+    wave = golden_wave()
+    client.force_login(UserFactory(roles=["editor"]))
+    page = reverse("staff-wave-results", args=[wave.pk])
+    refused = client.post(page, {"action": "publish"})
+    assert refused.status_code == 400
+    assert "Aggreger bølgen før du publiserer" in text(refused)
+    assert not Wave.objects.get(pk=wave.pk).is_public
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = client.post(page, {"action": "aggregate", "cutoff": "2026-12-31"})
+    assert started.status_code == 302
+    result_set = ResultSet.objects.get(wave=wave)
+    assert result_set.is_current
+    assert result_set.job.status == "done"
+    assert client.post(page, {"action": "publish"}).status_code == 302
+    assert Wave.objects.get(pk=wave.pk).is_public
+    shown = text(client.get(page))
+    assert "Resultatene er offentlige." in shown
+
+
+def test_weighting_targets_must_add_up(client: Any) -> None:
+    from tests.factories import WaveFactory
+
+    wave = WaveFactory()
+    client.force_login(UserFactory(roles=["panel_manager"]))
+    page = reverse("staff-wave-results", args=[wave.pk])
+    data = {"action": "weighting", "trim_min": "0,3", "trim_max": "3", "gender__female": "60"}
+    data["gender__male"] = "30"
+    bad = client.post(page, data)
+    assert bad.status_code == 400
+    assert "blir 90" in text(bad)
+    assert Wave.objects.get(pk=wave.pk).weight_margins == {}
+    data["gender__male"] = "40"
+    assert client.post(page, data).status_code == 302
+    assert Wave.objects.get(pk=wave.pk).weight_margins == {"gender": {"female": 60.0, "male": 40.0}}
