@@ -290,6 +290,11 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None
 # Aggregation: memory PostgreSQL may use for the grouped pass (GROUPING SETS hash tables).
 AGGREGATION_WORK_MEM = os.environ.get("AGGREGATION_WORK_MEM", "256MB")
+# An aggregation whose job has not moved for this many seconds is taken to have lost its worker:
+# starting another one for the same wave and cutoff marks it failed instead of waiting for it.
+AGGREGATION_STALLED_AFTER = int(os.environ.get("AGGREGATION_STALLED_AFTER", "600"))
+# Fault injection for tests and demos only: seconds to pause after each aggregation step.
+AGGREGATION_STEP_DELAY = float(os.environ.get("AGGREGATION_STEP_DELAY", "0"))
 # Public results pages are cached this long, in seconds; a new current ResultSet changes the
 # cache key, so nobody is served figures older than the current set.
 RESULTS_CACHE_SECONDS = int(os.environ.get("RESULTS_CACHE_SECONDS", str(60 * 60 * 24)))

@@ -18,6 +18,7 @@ for the same set starts over (its partial rows are deleted first).
 
 import logging
 import math
+import time as time_module
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -124,10 +125,14 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
         running = (
             ResultSet.objects.filter(wave=wave, cutoff=cutoff, status=ResultSetStatus.RUNNING)
             .exclude(job__status__in=[JobStatus.DONE, JobStatus.FAILED])
+            .select_related("job")
             .first()
         )
         if running is not None:
-            return running
+            stalled = timezone.now() - timedelta(seconds=settings.AGGREGATION_STALLED_AFTER)
+            if running.job and running.job.updated_at >= stalled:
+                return running
+            _give_up(running, _("The worker stopped before the aggregation finished."))
         job = Job.objects.create(
             kind=AGGREGATION_JOB,
             subject=f"{wave.name} ≤ {cutoff.isoformat()}",
@@ -143,6 +148,14 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
     return result_set
 
 
+def _give_up(result_set: ResultSet, message: str) -> None:
+    ResultSet.objects.filter(pk=result_set.pk).update(
+        status=ResultSetStatus.FAILED, error=message[:500]
+    )
+    if result_set.job_id:
+        job_fail(job_id=result_set.job_id, message=message)
+
+
 def _enqueue(task: Any, **kwargs: Any) -> None:
     try:
         task.apply_async(kwargs=kwargs)
@@ -151,16 +164,19 @@ def _enqueue(task: Any, **kwargs: Any) -> None:
 
 
 def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
-    """Compute a result set's rows and make it current. Safe to run again: a complete set is
-    left alone; a partial one starts over."""
+    """Compute a result set's rows and make it current. Safe to run again: a complete or failed
+    set is left alone (a rerun is a new set); a partial one, redelivered after its worker was
+    lost, starts over."""
     result_set = ResultSet.objects.select_related("wave__study", "job").get(pk=result_set_id)
-    if result_set.status == ResultSetStatus.COMPLETE:
-        return {"skipped": True, "rows": result_set.rows.count()}
+    if result_set.status != ResultSetStatus.RUNNING:
+        return {"skipped": True, "status": result_set.status}
     job_id = result_set.job_id
 
     def step(message: str) -> None:
         if job_id:
             job_advance(job_id=job_id, by=1, message=message)
+        if settings.AGGREGATION_STEP_DELAY:
+            time_module.sleep(settings.AGGREGATION_STEP_DELAY)
 
     if job_id:
         Job.objects.filter(pk=job_id).update(done=0)
@@ -173,11 +189,7 @@ def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
         step(_("Saved %(n)d figures.") % {"n": len(rows)})
         _make_current(result_set=result_set, info=info)
     except Exception as exc:
-        ResultSet.objects.filter(pk=result_set.pk).update(
-            status=ResultSetStatus.FAILED, error=str(exc)[:500]
-        )
-        if job_id:
-            job_fail(job_id=job_id, message=_("The aggregation failed: %(e)s") % {"e": exc})
+        _give_up(result_set, _("The aggregation failed: %(e)s") % {"e": exc})
         raise
     if job_id:
         job_finish(

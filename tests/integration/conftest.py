@@ -22,9 +22,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``celery worker`` on every queue; tasks go through Redis, not eagerly."""
+def start_worker() -> subprocess.Popen[bytes]:
+    """Start ``celery worker`` on every queue, with this process's environment, and wait until
+    it answers a ping. Its log goes to ``.pytest_cache/celery-worker.log``."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_test_db(),
@@ -32,7 +32,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         "PYTHONUNBUFFERED": "1",
     }
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    log = open(ROOT / ".pytest_cache" / "celery-worker.log", "wb")  # noqa: SIM115
+    log = open(ROOT / ".pytest_cache" / "celery-worker.log", "ab")  # noqa: SIM115
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -56,6 +56,7 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     celery_app.conf.task_always_eager = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -64,18 +65,28 @@ def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         if celery_app.control.ping(
             timeout=0.5, destination=[f"pytest-{os.getpid()}@{os.uname().nodename}"]
         ):
-            break
-    else:
-        worker.terminate()
-        raise RuntimeError("celery worker did not answer within 60 s")
-    yield worker
-    celery_app.conf.task_always_eager = True
+            return worker
+    worker.terminate()
+    raise RuntimeError("celery worker did not answer within 60 s")
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
     worker.terminate()
     try:
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
-    log.close()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real worker; tasks go through Redis, not eagerly."""
+    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+    (ROOT / ".pytest_cache" / "celery-worker.log").write_bytes(b"")
+    worker = start_worker()
+    yield worker
+    celery_app.conf.task_always_eager = True
+    stop_worker(worker)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from surveys.models import (
@@ -168,8 +169,6 @@ def add_contacts(
 
 
 def start(wave: Wave, cutoff: datetime.date | None = None) -> ResultSet:
-    from django.test import TestCase
-
     with TestCase.captureOnCommitCallbacks(execute=True):
         return aggregation_start(wave=wave, cutoff=cutoff or wave.ends_on)
 
@@ -309,11 +308,24 @@ def test_a_failed_run_leaves_the_previous_set_current_and_a_rerun_succeeds(
     assert first.is_current
 
     monkeypatch.setattr(aggregation, "_rank", real)
-    aggregation_run(result_set_id=failed.pk)
-    failed.refresh_from_db()
-    assert failed.status == ResultSetStatus.COMPLETE
-    assert failed.is_current
-    assert failed.rows.count() == first.rows.count()
+    assert aggregation_run(result_set_id=failed.pk)["skipped"]  # a failed set stays failed
+    rerun = run(wave)
+    assert rerun.is_current
+    assert rerun.rows.count() == first.rows.count()
+
+
+def test_a_rerun_replaces_a_run_whose_worker_stopped(settings: Any) -> None:
+    wave = golden_wave()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        lost = aggregation_start(wave=wave, cutoff=wave.ends_on)  # queued; its worker dies
+    assert start(wave).pk == lost.pk  # while it may still be working, it is not doubled
+    settings.AGGREGATION_STALLED_AFTER = 0
+    rerun = run(wave)
+    lost.refresh_from_db()
+    assert rerun.pk != lost.pk
+    assert rerun.is_current
+    assert lost.status == ResultSetStatus.FAILED
+    assert "worker stopped" in lost.error
 
 
 def test_change_against_the_previous_wave() -> None:
