@@ -4,7 +4,7 @@ STAMP   := .venv/.install-stamp
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 
-.PHONY: install run serve test lint format migrate messages translations demo worker beat bench bench-mail bench-export check-deploy clean
+.PHONY: install run serve test lint format migrate messages translations demo worker beat bench bench-mail bench-export bench-aggregate bench-pages check-deploy clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv .venv
@@ -67,6 +67,12 @@ bench-mail: messages
 
 bench-export: messages
 	bash scripts/with-services $(PY) bench/export.py $(ARGS)
+
+bench-aggregate: messages
+	bash scripts/with-services $(PY) bench/aggregate.py $(ARGS)
+
+bench-pages: messages
+	bash scripts/with-services $(PY) bench/pages.py $(ARGS)
 
 clean:
 	rm -rf .venv node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -17,10 +17,9 @@ for the same set starts over (its partial rows are deleted first).
 """
 
 import logging
-import math
 import time as time_module
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -184,8 +183,7 @@ def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
     try:
         ResultRow.objects.filter(result_set=result_set).delete()
         rows, info = compute_rows(result_set=result_set, progress=step)
-        for start in range(0, len(rows), ROW_BATCH):
-            ResultRow.objects.bulk_create(rows[start : start + ROW_BATCH])
+        save_rows(rows)
         step(_("Saved %(n)d figures.") % {"n": len(rows)})
         _make_current(result_set=result_set, info=info)
     except Exception as exc:
@@ -199,6 +197,24 @@ def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
             % {"n": len(rows), "r": info["responses"]},
         )
     return {"rows": len(rows), "responses": info["responses"]}
+
+
+def save_rows(rows: list[ResultRow]) -> None:
+    """Insert the rows: with COPY on PostgreSQL (a set has thousands), else in batches."""
+    if connection.vendor != "postgresql":
+        for start in range(0, len(rows), ROW_BATCH):
+            ResultRow.objects.bulk_create(rows[start : start + ROW_BATCH])
+        return
+    fields = [f for f in ResultRow._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(ResultRow._meta.db_table)
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([getattr(row, f.attname) for f in fields])
 
 
 def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
@@ -421,7 +437,7 @@ def _question_rows(
     if question.type == QuestionType.CHANNEL and not question.options.all():
         options = sorted({o for _k, o in groups})
     for key, total in totals.items():
-        if total.sw <= 0:
+        if total.sw <= 0 or not _shares_wanted(question, key.scope):
             continue
         moments = stats.Moments(n=total.n, sw=total.sw, sw2=total.sw2, swx=0.0, swx2=0.0)
         for option in options:
@@ -431,6 +447,15 @@ def _question_rows(
             row.section, row.question, row.option = question.section, question, option
             _set_estimate(comp, row, _percent(estimate), total.n, moments.n_eff)
             comp.rows.append(row)
+
+
+def _shares_wanted(question: Question, scope: str) -> bool:
+    """Option shares are published down to company and industry × channel. A company × channel
+    cell is small (the index has some 450 of them) and gets means only; and the share choosing
+    each channel, within one channel, is 100 % by definition."""
+    if scope == Scope.COMPANY_CHANNEL:
+        return False
+    return not (question.role == QuestionRole.CHANNEL and SCOPE_COLUMNS[scope][2])
 
 
 def _percent(estimate: stats.Estimate) -> stats.Estimate:
@@ -603,13 +628,23 @@ def cell_weights(
 
 
 # --- SQL ------------------------------------------------------------------------------------
+#
+# Two stages. The inner query makes one pass over the counted answers (or responses), grouped by
+# the finest keys any scope needs: (what, option, company, channel), with weighted sums. Sums add
+# up, so the outer query rolls those few thousand rows up to every scope at once: GROUPING SETS
+# on PostgreSQL, a UNION ALL of GROUP BYs over the materialised inner rows on SQLite. The one
+# pass over the answers costs about what a bare GROUP BY does.
+
+#: The additive sums every group carries, in ``Sums`` order.
+SUM_COLUMNS = ("n", "sw", "sw2", "n_x", "sw_x", "sw2_x", "swx", "swx2", "prom", "det")
 
 
 def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], str, str]:
     """A ``cw`` CTE of cell weights, its join and the weight expression."""
     if not weights:
         return "", [], "", "1.0"
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(weights))
+    # Weights as double precision: a bare 1.23 is NUMERIC to PostgreSQL, whose sums are slow.
+    values = ", ".join(["(%s, %s, %s, CAST(%s AS DOUBLE PRECISION))"] * len(weights))
     params: list[Any] = []
     for (gender, age, region), weight in weights.items():
         params += [gender, age, region, float(weight)]
@@ -618,94 +653,95 @@ def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], 
         " LEFT JOIN cw ON cw.gender = r.gender AND cw.age_group = r.age_group"
         " AND cw.region = r.region"
     )
-    return cte, params, join, "COALESCE(cw.w, 1.0)"
+    return cte, params, join, "COALESCE(cw.w, CAST(1 AS DOUBLE PRECISION))"
 
 
-def _grouped(
-    *,
-    ctes: list[str],
-    select: str,
-    from_where: str,
-    group_by: str,
-    dims: tuple[str, str, str],
-    params: list[Any],
-    cte_params: list[Any],
-) -> list[tuple[Any, ...]]:
-    """Run ``select`` for every scope; rows start with (bits, industry, company, channel)."""
-    with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-    industry, company, channel = dims
+def _sums_sql(w: str, value: str, *, nps: str | None = None) -> str:
+    """The inner query's sums of ``value`` under weight ``w`` (NPS counts from ``nps``)."""
+    promoters = f"SUM(CASE WHEN {nps} >= 9 THEN {w} ELSE 0 END)" if nps else "0"
+    detractors = f"SUM(CASE WHEN {nps} <= 6 THEN {w} ELSE 0 END)" if nps else "0"
+    return (
+        f"COUNT(*), SUM({w}), SUM({w} * {w}), COUNT({value}), "
+        f"SUM(CASE WHEN {value} IS NULL THEN 0 ELSE {w} END), "
+        f"SUM(CASE WHEN {value} IS NULL THEN 0 ELSE {w} * {w} END), "
+        f"SUM({w} * {value}), SUM({w} * {value} * {value}), {promoters}, {detractors}"
+    )
+
+
+def _rolled_up(*, inner: list[str], params: list[Any], cte: str, cte_params: list[Any]) -> Any:
+    """Every scope's sums from the inner queries' rows (key, option, company, channel, sums…).
+
+    Yields (scope bits, industry, company, channel, key, option, *sums)."""
+    columns = ", ".join(SUM_COLUMNS)
+    fine = f"fine(k, opt, company_id, channel, {columns}) AS ({' UNION ALL '.join(inner)})"
+    dims = ("c.industry_id", "f.company_id", "f.channel")
+    summed = ", ".join(f"SUM(f.{c})" for c in SUM_COLUMNS)
+    source = "FROM fine f LEFT JOIN surveys_company c ON c.id = f.company_id"
+    ctes = ", ".join([x for x in (cte, fine) if x])
+    all_params = cte_params + params
     if connection.vendor == "postgresql":
         sets = ", ".join(
             "(" + ", ".join(d for d, on in zip(dims, cols, strict=True) if on) + ")"
             for cols in SCOPE_COLUMNS.values()
         )
-        prefix = f"{group_by}, " if group_by else ""
         sql = (
-            f"{with_clause}SELECT GROUPING({industry}, {company}, {channel}), {industry}, "
-            f"{company}, {channel}, {select} {from_where} "
-            f"GROUP BY {prefix}GROUPING SETS ({sets})"
+            f"WITH {ctes} SELECT GROUPING({', '.join(dims)}), {', '.join(dims)}, f.k, f.opt, "
+            f"{summed} {source} GROUP BY f.k, f.opt, GROUPING SETS ({sets})"
         )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = %s", [settings.AGGREGATION_WORK_MEM])
-            cursor.execute(sql, cte_params + params)
+            cursor.execute(sql, all_params)
             return cursor.fetchall()
     parts = []
-    all_params: list[Any] = list(cte_params)
     for cols in SCOPE_COLUMNS.values():
-        picked = [d if on else "NULL" for d, on in zip(dims, cols, strict=True)]
-        grouped = ", ".join(
-            [g for g in [group_by] if g] + [d for d, on in zip(dims, cols, strict=True) if on]
-        )
-        group_clause = f" GROUP BY {grouped}" if grouped else ""
-        columns = ", ".join(picked)
+        picked = ", ".join(d if on else "NULL" for d, on in zip(dims, cols, strict=True))
+        grouped = ", ".join(["f.k", "f.opt", *(d for d, on in zip(dims, cols, strict=True) if on)])
         parts.append(
-            f"SELECT {_grouping_bits(cols)}, {columns}, {select} {from_where}{group_clause}"
+            f"SELECT {_grouping_bits(cols)}, {picked}, f.k, f.opt, {summed} {source} "
+            f"GROUP BY {grouped}"
         )
-        all_params += params
     with connection.cursor() as cursor:
-        cursor.execute(with_clause + " UNION ALL ".join(parts), all_params)
+        cursor.execute(f"WITH {ctes} " + " UNION ALL ".join(parts), all_params)
         return cursor.fetchall()
+
+
+def _counted_where(alias: str, wave: Wave, cutoff: date) -> tuple[str, list[Any]]:
+    statuses = counted_statuses(wave)
+    where = (
+        f"{alias}.status IN ({', '.join(['%s'] * len(statuses))}) "
+        f"AND {alias}.invalidated_at IS NULL AND {alias}.submitted_at < %s"
+    )
+    return where, [*statuses, cutoff_moment(cutoff)]
 
 
 def _answer_sums(
     wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float], question_ids: list[int]
 ) -> dict[int, dict[tuple[GroupKey, str], Sums]]:
+    """Sums per question and chosen option (the option is '' for numbers) in every scope."""
     if not question_ids:
         return {}
     cte, cte_params, join, w = _weight_cte(weights)
-    statuses = counted_statuses(wave)
-    select = (
-        f"a.question_id, a.value_text, COUNT(*), SUM({w}), SUM({w} * {w}), COUNT(a.score), "
-        f"SUM(CASE WHEN a.score IS NULL THEN 0 ELSE {w} END), "
-        f"SUM(CASE WHEN a.score IS NULL THEN 0 ELSE {w} * {w} END), "
-        f"SUM({w} * a.score), SUM({w} * a.score * a.score), "
-        f"SUM(CASE WHEN a.value_number >= 9 THEN {w} ELSE 0 END), "
-        f"SUM(CASE WHEN a.value_number <= 6 THEN {w} ELSE 0 END)"
+    counted, counted_params = _counted_where("r", wave, cutoff)
+    # Only column names and placeholders are interpolated; every value is a parameter.
+    inner = (
+        f"SELECT a.question_id, a.value_text, a.company_id, a.channel, "  # noqa: S608
+        f"{_sums_sql(w, 'a.score', nps='a.value_number')} "
+        f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
+        f"WHERE a.wave_id = %s AND NOT a.is_na "
+        f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) AND {counted} "
+        "GROUP BY a.question_id, a.value_text, a.company_id, a.channel"
     )
-    from_where = (
-        "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
-        "LEFT JOIN surveys_company c ON c.id = a.company_id"
-        f"{join} WHERE a.wave_id = %s AND NOT a.is_na "
-        f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) "
-        f"AND r.status IN ({', '.join(['%s'] * len(statuses))}) "
-        "AND r.invalidated_at IS NULL AND r.submitted_at < %s"
-    )
-    params = [wave.pk, *question_ids, *statuses, cutoff_moment(cutoff)]
-    rows = _grouped(
-        ctes=[cte] if cte else [],
-        select=select,
-        from_where=from_where,
-        group_by="a.question_id, a.value_text",
-        dims=("c.industry_id", "a.company_id", "a.channel"),
-        params=params,
+    rows = _rolled_up(
+        inner=[inner],
+        params=[wave.pk, *question_ids, *counted_params],
+        cte=cte,
         cte_params=cte_params,
     )
     result: dict[int, dict[tuple[GroupKey, str], Sums]] = defaultdict(dict)
     for bits, industry, company, channel, question_id, option, *sums in rows:
         key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
-        if _empty_dimension(key):
-            continue
-        result[question_id][(key, option or "")] = _sums(*sums)
+        if sums[0] and not _empty_dimension(key):
+            result[int(question_id)][(key, option or "")] = _sums(*sums)
     return result
 
 
@@ -750,60 +786,32 @@ def _response_sums(
 ) -> dict[str, dict[GroupKey, Sums]]:
     """A contact's score and each area's score, from the responses themselves."""
     cte, cte_params, join, w = _weight_cte(weights)
-    statuses = counted_statuses(wave)
-    where = (
-        f"r.wave_id = %s AND r.status IN ({', '.join(['%s'] * len(statuses))}) "
-        "AND r.invalidated_at IS NULL AND r.submitted_at < %s"
-    )
-    params = [wave.pk, *statuses, cutoff_moment(cutoff)]
+    counted, counted_params = _counted_where("r", wave, cutoff)
     if connection.vendor == "postgresql":
         areas = "CROSS JOIN LATERAL jsonb_each_text(r.section_scores) s"
         area_value = "CAST(s.value AS double precision)"
     else:
         areas = ", json_each(r.section_scores) s"
         area_value = "CAST(s.value AS REAL)"
-    measures = [
-        ("'score'", "r.score", ""),
-        ("'area:' || s.key", area_value, areas),
+    where = f"WHERE r.wave_id = %s AND {counted}"
+    # Only column names and placeholders are interpolated; every value is a parameter.
+    inner = [
+        f"SELECT 'score', '', r.company_id, r.channel, {_sums_sql(w, 'r.score')} "  # noqa: S608
+        f"FROM surveys_response r{join} {where} AND r.score IS NOT NULL "
+        "GROUP BY r.company_id, r.channel",
+        f"SELECT 'area:' || s.key, '', r.company_id, r.channel, {_sums_sql(w, area_value)} "  # noqa: S608
+        f"FROM surveys_response r {areas}{join} {where} AND s.value IS NOT NULL "
+        "GROUP BY s.key, r.company_id, r.channel",
     ]
+    rows = _rolled_up(
+        inner=inner,
+        params=[wave.pk, *counted_params, wave.pk, *counted_params],
+        cte=cte,
+        cte_params=cte_params,
+    )
     result: dict[str, dict[GroupKey, Sums]] = defaultdict(dict)
-    for measure, value, extra in measures:
-        select = (
-            f"{measure}, NULL, COUNT(*), SUM({w}), SUM({w} * {w}), COUNT(*), SUM({w}), "
-            f"SUM({w} * {w}), SUM({w} * {value}), SUM({w} * {value} * {value}), 0, 0"
-        )
-        from_where = (
-            f"FROM surveys_response r {extra} LEFT JOIN surveys_company c "
-            f"ON c.id = r.company_id{join} WHERE {where} AND {value} IS NOT NULL"
-        )
-        rows = _grouped(
-            ctes=[cte] if cte else [],
-            select=select,
-            from_where=from_where,
-            group_by="" if measure == "'score'" else "s.key",
-            dims=("c.industry_id", "r.company_id", "r.channel"),
-            params=params,
-            cte_params=cte_params,
-        )
-        for bits, industry, company, channel, name, _option, *sums in rows:
-            key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
-            if sums[0] and not _empty_dimension(key):
-                result[name][key] = _sums(*sums)
+    for bits, industry, company, channel, name, _option, *sums in rows:
+        key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
+        if sums[0] and not _empty_dimension(key):
+            result[str(name)][key] = _sums(*sums)
     return result
-
-
-def rows_as_dicts(rows: Iterable[ResultRow]) -> list[dict[str, Any]]:
-    """For tests and debugging: the figures of rows, rounded."""
-    return [
-        {
-            "scope": r.scope,
-            "measure": r.measure,
-            "metric": r.metric,
-            "company": r.company_id,
-            "industry": r.industry_id,
-            "channel": r.channel,
-            "n": r.n,
-            "value": None if r.value is None or math.isnan(r.value) else round(r.value, 6),
-        }
-        for r in rows
-    ]

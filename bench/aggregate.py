@@ -1,0 +1,227 @@
+"""Aggregation benchmark (issue 5): a panel wave of N responses × 20 answers on PostgreSQL,
+aggregated into a ResultSet, against one bare ``GROUP BY`` pass over the same answers.
+
+    make bench-aggregate                               # 100 k, 1 M and 5 M answers, 3 rounds
+    make bench-aggregate ARGS="--responses 50000"      # one size
+    .venv/bin/python bench/aggregate.py --responses 5000 50000 250000 --repeat 3
+
+It uses its own database, ``kundeservice_bench_aggregate`` (created when missing, migrated), and
+seeds each size with the export benchmark's generator (20 questions, every one answered; COPY),
+then weights the wave by raking to gender × age group × county targets. Each measurement runs
+in a fresh process, so its peak resident memory is that run's alone:
+
+  groupby   ``SELECT question_id, company_id, channel, count(*), sum(score),
+            sum(score * score) FROM surveys_answer WHERE wave_id = … GROUP BY 1, 2, 3``:
+            one bare pass over the same answers, rows fetched
+  aggregate ``aggregation_run`` of a new ResultSet, as the worker runs it: weights (raking),
+            the grouped passes over answers and responses, intervals, ranks, changes, bulk
+            insert of the rows, and the swap that makes the set current
+
+Rounds are interleaved. Targets (issue 5): at 1 M answers the aggregation's median ≤ 2 × the
+bare pass's median and its peak memory < 500 MB; from the smallest size to each larger one the
+time grows no worse than 1.3 × linearly. Exit status 1 when one is missed. Record what it prints
+in bench/RESULTS.md with the command.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in {None, ""}:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PY, ROOT, bench_database_url, bench_env, ensure_database, load_average
+from bench.common import migrate as migrate_database
+
+DATABASE = "kundeservice_bench_aggregate"
+KINDS = ["groupby", "aggregate"]
+TARGET_RATIO = 2.0
+TARGET_PEAK_MB = 500
+TARGET_GROWTH = 1.3
+HEADLINE_ANSWERS = 1_000_000
+MARGINS = {
+    "gender": {"female": 50, "male": 50},
+    "age_group": {"18-29": 20, "30-44": 26, "45-59": 25, "60+": 29},
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--responses", type=int, nargs="+", default=[5_000, 50_000, 250_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+
+    database_url = bench_database_url(DATABASE)
+    try:
+        ensure_database(database_url)
+    except Exception as exc:  # psycopg's errors: the server is down or refuses us
+        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+        return 2
+    env = bench_env(database_url=database_url, redis_url="")
+    migrate_database(env)
+    results: dict[int, dict[str, Any]] = {}
+    for responses in sorted(args.responses):
+        started = time.perf_counter()
+        seeded = run_child(env, ["seed", str(responses)])
+        print(
+            f"wave {seeded['wave']}: {seeded['responses']:,} responses, "
+            f"{seeded['answers']:,} answers (seeded in {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        loads = []
+        for _round in range(args.repeat):
+            for kind in KINDS:
+                runs[kind].append(run_child(env, ["measure", kind, str(seeded["wave"])]))
+            loads.append(load_average())
+        results[seeded["answers"]] = {"runs": runs, "loads": loads}
+        print_size(seeded["answers"], runs, loads)
+    return 0 if check_targets(results) else 1
+
+
+def run_child(env: dict[str, str], argv: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [PY, str(Path(__file__).resolve()), "--child", *argv],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"bench child {' '.join(argv)} failed ({done.returncode})")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def median(runs: list[dict[str, Any]], key: str = "seconds") -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def print_size(answers: int, runs: dict[str, list[dict[str, Any]]], loads: list[str]) -> None:
+    base = median(runs["groupby"])
+    print(f"{'kind':<10}{'median s':>10}{'best s':>9}{'vs GROUP BY':>13}{'peak MB':>9}{'rows':>9}")
+    for kind, found in runs.items():
+        med = median(found)
+        ratio = f"{med / base:.2f}×" if kind != "groupby" else "-"
+        print(
+            f"{kind:<10}{med:>10.2f}{min(r['seconds'] for r in found):>9.2f}{ratio:>13}"
+            f"{max(r['peak_mb'] for r in found):>9.0f}{found[0]['rows']:>9,}"
+        )
+    print(
+        "rounds (s): "
+        + "; ".join(f"{k} " + ", ".join(f"{r['seconds']:.2f}" for r in v) for k, v in runs.items())
+    )
+    print(f"{answers:,} answers; load after each round: " + " | ".join(loads), flush=True)
+
+
+def check_targets(results: dict[int, dict[str, Any]]) -> bool:
+    ok = True
+    sizes = sorted(results)
+    headline = min(sizes, key=lambda n: abs(n - HEADLINE_ANSWERS))
+    runs = results[headline]["runs"]
+    ratio = median(runs["aggregate"]) / median(runs["groupby"])
+    met = ratio <= TARGET_RATIO
+    ok &= met
+    print(
+        f"target at {headline:,} answers: aggregation ≤ {TARGET_RATIO:g}× GROUP BY: "
+        f"{ratio:.2f}× {'met' if met else 'MISSED'}"
+    )
+    peak = max(r["peak_mb"] for r in runs["aggregate"])
+    met = peak < TARGET_PEAK_MB
+    ok &= met
+    print(f"target peak < {TARGET_PEAK_MB} MB: {peak:.0f} MB {'met' if met else 'MISSED'}")
+    smallest = sizes[0]
+    base = median(results[smallest]["runs"]["aggregate"])
+    for size in sizes[1:]:
+        growth = median(results[size]["runs"]["aggregate"]) / base
+        linear = size / smallest
+        met = growth <= TARGET_GROWTH * linear
+        ok &= met
+        print(
+            f"target growth {smallest:,} → {size:,} answers (×{linear:.0f}): time ×{growth:.1f}, "
+            f"{growth / linear:.2f}× linear (≤ {TARGET_GROWTH}) {'met' if met else 'MISSED'}"
+        )
+    return ok
+
+
+# In the child processes ----------------------------------------------------------------------
+
+
+def child(argv: list[str]) -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    if "bench" not in name:
+        raise SystemExit(f"refusing to use {name!r}: not a benchmark database")
+    if argv[0] == "seed":
+        result = seed(responses=int(argv[1]))
+    else:
+        result = measure(kind=argv[1], wave_id=int(argv[2]))
+    print(json.dumps(result))
+    return 0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def seed(*, responses: int) -> dict[str, Any]:
+    from bench.export import seed as seed_wave
+    from surveys.models import ResultSet, Wave
+
+    seeded = seed_wave(responses=responses, reseed=False)
+    wave = Wave.objects.get(pk=seeded["wave"])
+    wave.weight_margins = MARGINS
+    wave.save(update_fields=["weight_margins"])
+    ResultSet.objects.filter(wave=wave).delete()
+    return seeded
+
+
+def measure(*, kind: str, wave_id: int) -> dict[str, Any]:
+    from django.db import connection
+
+    from surveys.models import ResultSet, Wave
+    from surveys.services.aggregation import aggregation_run
+
+    wave = Wave.objects.select_related("study").get(pk=wave_id)
+    started = time.perf_counter()
+    if kind == "groupby":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT question_id, company_id, channel, count(*), sum(score), "
+                "sum(score * score) FROM surveys_answer WHERE wave_id = %s GROUP BY 1, 2, 3",
+                [wave.pk],
+            )
+            rows = len(cursor.fetchall())
+    else:
+        result_set = ResultSet.objects.create(wave=wave, cutoff=wave.ends_on, is_final=True)
+        aggregation_run(result_set_id=result_set.pk)
+        seconds = time.perf_counter() - started
+        result_set.refresh_from_db()
+        if result_set.status != "complete":
+            raise SystemExit(f"aggregation failed: {result_set.error}")
+        rows = result_set.rows.count()
+        # Keep the database the same size for every round: the next run replaces this one.
+        ResultSet.objects.exclude(pk=result_set.pk).filter(wave=wave).delete()
+        return {"kind": kind, "seconds": seconds, "rows": rows, "peak_mb": peak_mb()}
+    seconds = time.perf_counter() - started
+    return {"kind": kind, "seconds": seconds, "rows": rows, "peak_mb": peak_mb()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
