@@ -186,17 +186,21 @@ def newcombe(
     return Comparison(diff, low, high, None, None, significant=low > 0 or high < 0)
 
 
-def trim_weights(weights: Sequence[float], low: float, high: float) -> list[float]:
+def trim_weights(
+    weights: Sequence[float], low: float, high: float, counts: Sequence[int] | None = None
+) -> list[float]:
     """Weights within [low, high] × their mean, with the same sum: clip, rescale, and repeat
-    until the rescaling no longer pushes any weight out of range."""
+    until the rescaling no longer pushes any weight out of range. With ``counts``, each weight
+    stands for that many respondents (a weighting cell)."""
     if not weights:
         return []
-    total = sum(weights)
-    mean = total / len(weights)
+    times = list(counts) if counts is not None else [1] * len(weights)
+    total = sum(w * c for w, c in zip(weights, times, strict=True))
+    mean = total / sum(times)
     result = list(weights)
     for _ in range(100):
         clipped = [min(max(w, low * mean), high * mean) for w in result]
-        scale = total / sum(clipped)
+        scale = total / sum(w * c for w, c in zip(clipped, times, strict=True))
         result = [w * scale for w in clipped]
         if all(low * mean - 1e-12 <= w <= high * mean + 1e-12 for w in result):
             break
@@ -230,6 +234,7 @@ def rake(
     margins: dict[str, dict[str, float]],
     *,
     trim: tuple[float, float] | None = None,
+    counts: Sequence[int] | None = None,
 ) -> list[float]:
     """Weights (mean 1) that make the sample's shares match ``margins`` on every dimension.
 
@@ -242,6 +247,8 @@ def rake(
     leave it no room) raise ``ValueError`` rather than giving weights that miss them.
     ``trim`` = (low, high) clips the weights to that range × their mean afterwards
     (``trim_weights``), which moves the margins a little: the price of a smaller design effect.
+    With ``counts``, each of ``cells`` is a weighting cell holding that many respondents, and
+    the weights returned are the cells'.
     """
     import numpy as np
     from ipfn import ipfn
@@ -262,10 +269,11 @@ def rake(
         levels[dim] = sorted(str(v) for v in seen)
     index = {dim: {v: i for i, v in enumerate(levels[dim])} for dim in dims}
     positions = [tuple(index[d][str(cell[d])] for d in dims) for cell in cells]
+    times = list(counts) if counts is not None else [1] * len(cells)
     observed = np.zeros([len(levels[d]) for d in dims])
-    for position in positions:
-        observed[position] += 1
-    n = float(len(cells))
+    for position, count in zip(positions, times, strict=True):
+        observed[position] += count
+    n = float(sum(times))
     aggregates = []
     for dim in dims:
         wanted = np.array([float(margins[dim][v]) for v in levels[dim]])
@@ -289,9 +297,9 @@ def rake(
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_weight = np.where(observed > 0, fitted / observed, 0.0)
     weights = [float(cell_weight[p]) for p in positions]
-    mean = sum(weights) / len(weights)
+    mean = sum(w * c for w, c in zip(weights, times, strict=True)) / n
     weights = [w / mean for w in weights]
-    return trim_weights(weights, *trim) if trim else weights
+    return trim_weights(weights, *trim, counts=times) if trim else weights
 
 
 def difference_of_estimates(

@@ -199,24 +199,6 @@ def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
     return {"rows": len(rows), "responses": info["responses"]}
 
 
-def save_rows(rows: list[ResultRow]) -> None:
-    """Insert the rows: with COPY on PostgreSQL (a set has thousands), else in batches."""
-    if connection.vendor != "postgresql":
-        for start in range(0, len(rows), ROW_BATCH):
-            ResultRow.objects.bulk_create(rows[start : start + ROW_BATCH])
-        return
-    fields = [f for f in ResultRow._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(ResultRow._meta.db_table)
-    with (
-        transaction.atomic(),
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([getattr(row, f.attname) for f in fields])
-
-
 def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
     with transaction.atomic():
         Wave.objects.select_for_update().get(pk=result_set.wave_id)
@@ -298,18 +280,68 @@ class GroupKey:
     channel: str
 
 
+@dataclass(slots=True)
+class Figure:
+    """A ``ResultRow`` being computed: its fields by column name, without a model instance
+    (a set has thousands; rows are written with COPY or ``bulk_create``)."""
+
+    result_set_id: int
+    scope: str
+    measure: str
+    metric: str
+    industry_id: int | None
+    company_id: int | None
+    channel: str
+    n: int
+    n_eff: float
+    section_id: int | None = None
+    question_id: int | None = None
+    option: str = ""
+    value: float | None = None
+    sd: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    suppressed: bool = False
+    rank: int | None = None
+    tied: bool = False
+    previous_value: float | None = None
+    change: float | None = None
+    change_low: float | None = None
+    change_high: float | None = None
+    significant: bool = False
+
+
+def save_rows(rows: list[Figure]) -> None:
+    """Insert the rows: with COPY on PostgreSQL (a set has thousands), else in batches."""
+    if connection.vendor != "postgresql":
+        models = [ResultRow(**{f: getattr(row, f) for f in Figure.__slots__}) for row in rows]
+        ResultRow.objects.bulk_create(models, batch_size=ROW_BATCH)
+        return
+    fields = [f for f in ResultRow._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(ResultRow._meta.db_table)
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([getattr(row, f.attname) for f in fields])
+
+
 @dataclass
 class Computation:
     wave: Wave
     result_set: ResultSet
     minimum_n: int
     company_industry: dict[int, int]
-    rows: list[ResultRow] = field(default_factory=list)
+    rows: list[Figure] = field(default_factory=list)
 
 
 def compute_rows(
     *, result_set: ResultSet, progress: Callable[[str], None] = lambda _m: None
-) -> tuple[list[ResultRow], dict[str, Any]]:
+) -> tuple[list[Figure], dict[str, Any]]:
     wave = result_set.wave
     cutoff = result_set.cutoff
     responses = counted_responses(wave, cutoff)
@@ -370,10 +402,10 @@ def _fill_key(comp: Computation, key: GroupKey) -> GroupKey:
     return key
 
 
-def _base_row(comp: Computation, key: GroupKey, measure: str, metric: str) -> ResultRow:
+def _base_row(comp: Computation, key: GroupKey, measure: str, metric: str) -> Figure:
     key = _fill_key(comp, key)
-    return ResultRow(
-        result_set=comp.result_set,
+    return Figure(
+        result_set_id=comp.result_set.pk,
         scope=key.scope,
         measure=measure,
         metric=metric,
@@ -393,17 +425,17 @@ def _mean_row(
     *,
     section: Section | None = None,
     question: Question | None = None,
-) -> ResultRow:
+) -> Figure:
     row = _base_row(comp, key, measure, Metric.MEAN)
     estimate = stats.mean_interval(moments)
-    row.section = section or (question.section if question else None)
-    row.question = question
+    row.section_id = section.pk if section else (question.section_id if question else None)
+    row.question_id = question.pk if question else None
     _set_estimate(comp, row, estimate, moments.n, moments.n_eff)
     return row
 
 
 def _set_estimate(
-    comp: Computation, row: ResultRow, estimate: stats.Estimate, n: int, n_eff: float
+    comp: Computation, row: Figure, estimate: stats.Estimate, n: int, n_eff: float
 ) -> None:
     row.n = n
     row.n_eff = n_eff
@@ -428,7 +460,7 @@ def _question_rows(
                 sums.sw_promoters / sums.sw * n_eff, sums.sw_detractors / sums.sw * n_eff, n_eff
             )
             row = _base_row(comp, key, measure, Metric.NPS)
-            row.section, row.question = question.section, question
+            row.section_id, row.question_id = question.section_id, question.pk
             _set_estimate(comp, row, estimate, sums.n, n_eff)
             comp.rows.append(row)
     if question.type not in CHOICE_TYPES:
@@ -444,7 +476,7 @@ def _question_rows(
             chosen = groups.get((key, option))
             estimate = stats.share(chosen.sw if chosen else 0.0, moments)
             row = _base_row(comp, key, f"{measure}={option}", Metric.SHARE)
-            row.section, row.question, row.option = question.section, question, option
+            row.section_id, row.question_id, row.option = question.section_id, question.pk, option
             _set_estimate(comp, row, _percent(estimate), total.n, moments.n_eff)
             comp.rows.append(row)
 
@@ -478,7 +510,7 @@ def _rank(comp: Computation) -> None:
     measure = headline_measure(wave=comp.wave)
     if measure is None:
         return
-    pools: dict[tuple[str, Any], list[ResultRow]] = defaultdict(list)
+    pools: dict[tuple[str, Any], list[Figure]] = defaultdict(list)
     for row in comp.rows:
         if row.measure != measure or row.metric != Metric.MEAN or row.suppressed:
             continue
@@ -510,13 +542,13 @@ def _rank(comp: Computation) -> None:
                     leader.tied = other.tied = True
 
 
-def _interval(row: ResultRow) -> tuple[float, float] | None:
+def _interval(row: Figure | ResultRow) -> tuple[float, float] | None:
     if row.ci_low is None or row.ci_high is None:
         return None
     return (row.ci_low, row.ci_high)
 
 
-def _row_key(row: ResultRow) -> tuple[Any, ...]:
+def _row_key(row: Figure | ResultRow) -> tuple[Any, ...]:
     return (row.scope, row.industry_id, row.company_id, row.channel, row.measure, row.metric)
 
 
@@ -544,7 +576,7 @@ def _compare_with_previous(comp: Computation) -> None:
             row.significant = comparison.significant
 
 
-def _compare(new: ResultRow, old: ResultRow) -> stats.Comparison | None:
+def _compare(new: Figure, old: ResultRow) -> stats.Comparison | None:
     if new.metric == Metric.MEAN:
         if not (new.sd and old.sd and new.n_eff > 1 and old.n_eff > 1):
             return None
@@ -594,35 +626,28 @@ def cell_weights(
     outside = sum(n for *_cell, n in counts) - sum(n for _cell, n in complete)
     if not complete:
         return {}, {"unweighted": outside}
-    people = [
-        {d: cell[WEIGHT_DIMENSIONS.index(d)] for d in dims}
-        for cell, n in complete
-        for _ in range(n)
-    ]
     try:
-        raked = stats.rake(
-            people,
+        cell_weights_found = stats.rake(
+            [{d: cell[WEIGHT_DIMENSIONS.index(d)] for d in dims} for cell, _n in complete],
             {d: margins[d] for d in dims},
             trim=(wave.weight_trim_min, wave.weight_trim_max),
+            counts=[n for _cell, n in complete],
         )
     except ValueError as exc:
         raise DomainError(
             _("The weighting targets do not fit the responses: %(e)s") % {"e": exc},
             code="weighting",
         ) from exc
-    weights: dict[tuple[str, ...], float] = {}
-    position = 0
-    for cell, n in complete:
-        weights[tuple(cell)] = raked[position]
-        position += n
-    sw = sum(raked)
-    sw2 = sum(w * w for w in raked)
+    weights = {tuple(cell): w for (cell, _n), w in zip(complete, cell_weights_found, strict=True)}
+    people = sum(n for _cell, n in complete)
+    sw = sum(w * n for (_cell, n), w in zip(complete, cell_weights_found, strict=True))
+    sw2 = sum(w * w * n for (_cell, n), w in zip(complete, cell_weights_found, strict=True))
     summary = {
-        "weighted": len(raked),
+        "weighted": people,
         "unweighted": outside,
-        "min": min(raked),
-        "max": max(raked),
-        "design_effect": len(raked) / stats.kish_n_eff(sw, sw2),
+        "min": min(cell_weights_found),
+        "max": max(cell_weights_found),
+        "design_effect": people / stats.kish_n_eff(sw, sw2),
     }
     return weights, summary
 

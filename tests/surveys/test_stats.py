@@ -220,3 +220,25 @@ def test_ranks_and_figures_round_the_same_way():
     assert str(stats.round_half_up(65.55)) == "65.6"
     assert str(stats.round_half_up(-2.25)) == "-2.3"
     assert stats.competition_ranks([65.55, 65.6, 65.54]) == [1, 1, 3]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 40), min_size=6, max_size=6),
+    targets=st.lists(st.integers(5, 60), min_size=5, max_size=5),
+)
+def test_raking_weighting_cells_with_counts_equals_raking_everyone(counts, targets):
+    cells = [
+        {"g": g, "a": a}
+        for g, a in [("f", "y"), ("f", "m"), ("f", "o"), ("m", "y"), ("m", "m"), ("m", "o")]
+    ]
+    margins = {
+        "g": {"f": targets[0], "m": targets[1]},
+        "a": dict(zip("ymo", targets[2:], strict=True)),
+    }
+    people = [cell for cell, n in zip(cells, counts, strict=True) for _ in range(n)]
+    for trim in (None, (0.5, 2.0)):
+        each = stats.rake(people, margins, trim=trim)
+        by_cell = stats.rake(cells, margins, trim=trim, counts=counts)
+        expanded = [w for w, n in zip(by_cell, counts, strict=True) for _ in range(n)]
+        assert expanded == pytest.approx(each, rel=1e-9)
