@@ -683,12 +683,12 @@ def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], 
 
 def _sums_sql(w: str, value: str, *, nps: str | None = None) -> str:
     """The inner query's sums of ``value`` under weight ``w`` (NPS counts from ``nps``)."""
-    promoters = f"SUM(CASE WHEN {nps} >= 9 THEN {w} ELSE 0 END)" if nps else "0"
-    detractors = f"SUM(CASE WHEN {nps} <= 6 THEN {w} ELSE 0 END)" if nps else "0"
+    promoters = f"SUM({w}) FILTER (WHERE {nps} >= 9)" if nps else "0"
+    detractors = f"SUM({w}) FILTER (WHERE {nps} <= 6)" if nps else "0"
     return (
         f"COUNT(*), SUM({w}), SUM({w} * {w}), COUNT({value}), "
-        f"SUM(CASE WHEN {value} IS NULL THEN 0 ELSE {w} END), "
-        f"SUM(CASE WHEN {value} IS NULL THEN 0 ELSE {w} * {w} END), "
+        f"SUM({w}) FILTER (WHERE {value} IS NOT NULL), "
+        f"SUM({w} * {w}) FILTER (WHERE {value} IS NOT NULL), "
         f"SUM({w} * {value}), SUM({w} * {value} * {value}), {promoters}, {detractors}"
     )
 
