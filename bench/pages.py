@@ -1,0 +1,223 @@
+"""Public results pages benchmark (issue 5): latency cached and uncached, queries, page weight.
+
+    make bench-pages
+    .venv/bin/python bench/pages.py --requests 300
+
+It uses its own database, ``kundeservice_bench_pages`` (created, migrated and given the demo
+data once: KSIndeks 2026 with 5,000 weighted responses and Kundeserviceprisen 2026, both
+aggregated and published) and Redis database 8 for the cache. Two gunicorn servers (2 sync
+workers each) serve the same database: one caching pages as production does, one with
+``RESULTS_CACHE_SECONDS=0`` so every request renders the page. One client asks each page
+``--requests`` times in turn (service time, not queueing), after one warm-up request.
+
+Targets (issue 5): cached p95 < 20 ms; uncached p95 < 300 ms; HTML + CSS + JS < 300 KB. The
+uncached query count (≤ 15) is asserted in tests/surveys/views/test_results_pages.py and is
+printed here too. Exit status 1 when a target is missed.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+if __package__ in {None, ""}:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    PY,
+    ROOT,
+    bench_database_url,
+    bench_env,
+    bench_redis_url,
+    ensure_database,
+    free_port,
+    load_average,
+    migrate,
+)
+
+DATABASE = "kundeservice_bench_pages"
+REDIS_DB = 8
+BIN = Path(PY).parent
+TARGET_CACHED_P95_MS = 20
+TARGET_UNCACHED_P95_MS = 300
+TARGET_WEIGHT_KB = 300
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+    database_url = bench_database_url(DATABASE)
+    try:
+        ensure_database(database_url)
+    except Exception as exc:  # psycopg's errors: the server is down or refuses us
+        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+        return 2
+    env = bench_env(database_url=database_url, redis_url=bench_redis_url(REDIS_DB))
+    migrate(env)
+    info = json.loads(
+        subprocess.run(
+            [PY, str(Path(__file__).resolve()), "--child", "seed"],
+            cwd=ROOT,
+            env={**env, "CELERY_TASK_ALWAYS_EAGER": "1"},  # seed_demo aggregates at once
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    servers = {
+        "cached": start(env),
+        "uncached": start({**env, "RESULTS_CACHE_SECONDS": "0"}),
+    }
+    ok = True
+    try:
+        print(f"{'page':<44}{'mode':<10}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'KB':>7}")
+        for path in info["pages"]:
+            for mode, (_server, port) in servers.items():
+                times, size = timed(port, path, args.requests)
+                p95 = percentile(times, 95)
+                target = TARGET_CACHED_P95_MS if mode == "cached" else TARGET_UNCACHED_P95_MS
+                ok &= p95 < target
+                print(
+                    f"{path:<44}{mode:<10}{statistics.median(times):>8.1f}{p95:>8.1f}"
+                    f"{max(times):>8.1f}{size / 1024:>7.1f}"
+                    + ("" if p95 < target else f"  MISSED (< {target} ms)")
+                )
+        print("queries per uncached page: " + json.dumps(info["queries"]))
+        heaviest = max(info["weights"].values())
+        light = heaviest < TARGET_WEIGHT_KB * 1024
+        ok &= light
+        print(
+            "HTML + CSS + JS per page (KB): "
+            + ", ".join(f"{p} {w / 1024:.0f}" for p, w in info["weights"].items())
+            + f"; target < {TARGET_WEIGHT_KB} KB {'met' if light else 'MISSED'}"
+        )
+        print("load after the run: " + load_average())
+    finally:
+        for server, _port in servers.values():
+            server.terminate()
+            server.wait(timeout=20)
+    return 0 if ok else 1
+
+
+def start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "bench.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return server, port
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def timed(port: int, path: str, count: int) -> tuple[list[float], int]:
+    url = f"http://127.0.0.1:{port}{path}"
+    size = len(urllib.request.urlopen(url, timeout=10).read())
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, size
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# In the child process --------------------------------------------------------------------------
+
+
+def child(argv: list[str]) -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if "bench" not in str(connection.settings_dict["NAME"]):
+        raise SystemExit("refusing to use a database that is not a benchmark database")
+    print(json.dumps(seed()))
+    return 0
+
+
+def seed() -> dict[str, Any]:
+    """The demo data once; then the pages to time, their uncached query counts and weight."""
+    import re
+
+    from django.contrib.staticfiles import finders
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from surveys.models import ResultSet
+    from surveys.selectors import results_cache_bump
+
+    if not ResultSet.objects.filter(is_current=True).exists():
+        from django.core.management import call_command
+
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    pages = ["/resultater/"]
+    for result_set in ResultSet.objects.filter(is_current=True).select_related("wave__study"):
+        wave = result_set.wave
+        base = f"/resultater/{wave.study.slug}/{wave.slug}/"
+        top = (
+            result_set.rows.filter(scope="company", rank=1)
+            .select_related("company__industry")
+            .first()
+        )
+        pages += [base, f"{base}bransje/{top.company.industry.slug}/"]
+        pages += [f"{base}virksomhet/{top.company.slug}/", f"{base}kanal/telefon/"]
+    results_cache_bump()  # so the first request of each page below renders it
+    client = Client(HTTP_HOST="127.0.0.1")
+    queries, weights = {}, {}
+    for path in pages:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(path).content
+        queries[path] = len(captured)
+        assets = re.findall(rb'(?:href|src)="/static/([^"]+)"', html)
+        size = len(html)
+        for asset in assets:
+            name = re.sub(r"\.[0-9a-f]{12}(\.\w+)$", r"\1", asset.decode())
+            found = finders.find(name)
+            if found:
+                size += Path(found).stat().st_size
+        weights[path] = size
+    return {"pages": pages, "queries": queries, "weights": weights}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
