@@ -26,6 +26,7 @@ from surveys.models import (
     Questionnaire,
     Response,
     Study,
+    StudyKind,
     Wave,
 )
 from surveys.selectors import questionnaire_structure
@@ -80,6 +81,9 @@ class WaveSerializer(StrictModelSerializer):
             "open_slug",
             "show_results",
         ]
+        # Publishing goes through /api/v1/results/waves/<id>/publish/, which checks that there
+        # are results and refreshes the cached public pages.
+        read_only_fields = ["is_public"]
 
     def validate_open_slug(self, value: str | None) -> str | None:
         return value or None  # blank means no open link (the column is unique, NULLs are not)
@@ -95,6 +99,10 @@ class WaveSerializer(StrictModelSerializer):
             study=attrs.get("study", getattr(self.instance, "study", None)),
             open_slug=attrs.get("open_slug", getattr(self.instance, "open_slug", None)),
         )
+        study = attrs.get("study")
+        if self.instance is None and "minimum_n" not in attrs and study is not None:
+            # DOMAIN.md: 50 respondents for the index; 10 contacts for an observed company.
+            attrs["minimum_n"] = 10 if study.kind == StudyKind.OBSERVATION else 50
         return attrs
 
 

@@ -18,6 +18,7 @@ from surveys import result_selectors
 from surveys.models import Channel, ResultRow, ResultSet, Scope, Wave
 from surveys.models.results import Metric
 from surveys.services.aggregation import aggregation_start
+from surveys.services.publishing import wave_publish
 from surveys.views.results import RESULTS_ROLES
 
 
@@ -172,8 +173,12 @@ class AggregateRequestSerializer(serializers.Serializer[Any]):
     )
 
 
+class PublishSerializer(serializers.Serializer[Any]):
+    public = serializers.BooleanField(help_text="true publishes the results, false hides them")
+
+
 class AggregationViewSet(viewsets.GenericViewSet[Wave]):
-    """Start an aggregation of a wave (staff who run results)."""
+    """Aggregate a wave, and publish or hide its results (staff who run results)."""
 
     queryset = Wave.objects.select_related("study")
     permission_classes = [RolePermission]
@@ -203,3 +208,15 @@ class AggregationViewSet(viewsets.GenericViewSet[Wave]):
             {"result_set": result_set.pk, "job": result_set.job_id},
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        request=PublishSerializer,
+        responses={200: inline_serializer("Published", {"public": serializers.BooleanField()})},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        """Show the wave's current results to the public (or hide them); 400 without results."""
+        params = PublishSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        wave = wave_publish(wave=self.get_object(), public=params.validated_data["public"])
+        return Response({"public": wave.is_public})

@@ -556,7 +556,13 @@ def previous_result_set(wave: Wave) -> ResultSet | None:
     if wave.previous_id is None:
         return None
     sets = ResultSet.objects.filter(wave_id=wave.previous_id, status=ResultSetStatus.COMPLETE)
-    return sets.filter(is_current=True).first() or sets.filter(is_final=True).first()
+    # Its final results: the current set when it is final, else the latest final one; a
+    # previous wave still collecting is compared as it stands.
+    return (
+        sets.filter(is_current=True, is_final=True).first()
+        or sets.filter(is_final=True).order_by("-started_at").first()
+        or sets.filter(is_current=True).first()
+    )
 
 
 def _compare_with_previous(comp: Computation) -> None:

@@ -152,6 +152,10 @@ def unpublished_kwargs(page: str = "") -> Callable[[], dict[str, Any]]:
     return kwargs
 
 
+def unpublished_set_wave_kwargs() -> dict[str, Any]:
+    return {"pk": aggregated_wave(public=False).wave_id}
+
+
 def unpublished_set_kwargs() -> dict[str, Any]:
     return {"pk": aggregated_wave(public=False).pk}
 
@@ -278,6 +282,12 @@ MATRIX: dict[str, Entry] = {
     "result-set-list": Entry(everyone(200)),
     "result-set-detail": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
     "result-set-rows": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
+    "result-aggregation-publish": Entry(
+        api_write(RESULTS_ROLES, 200),
+        method="post",
+        kwargs=unpublished_set_wave_kwargs,
+        data={"public": True},
+    ),
     "result-aggregation-aggregate": Entry(
         api_write(RESULTS_ROLES, 202),
         method="post",

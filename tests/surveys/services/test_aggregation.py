@@ -325,7 +325,7 @@ def test_a_rerun_replaces_a_run_whose_worker_stopped(settings: Any) -> None:
     assert rerun.pk != lost.pk
     assert rerun.is_current
     assert lost.status == ResultSetStatus.FAILED
-    assert "worker stopped" in lost.error
+    assert "Arbeideren stoppet" in lost.error
 
 
 def test_change_against_the_previous_wave() -> None:
@@ -417,3 +417,36 @@ def test_weighted_panel_wave_uses_raked_weights_and_n_eff() -> None:
     assert overall.n_eff == pytest.approx(stats.kish_n_eff(weights.sum(), (weights**2).sum()))
     assert result_set.weighting["weighted"] == 4
     assert result_set.weighting["design_effect"] == pytest.approx(4 / overall.n_eff)
+
+
+def test_new_responses_make_results_stale_and_the_nightly_run_refreshes_them() -> None:
+    from surveys.services.aggregation import results_are_stale, stale_waves
+    from surveys.tasks import aggregate_stale_waves
+
+    wave = golden_wave()
+    assert wave in stale_waves()  # never aggregated
+    first = run(wave)
+    assert not results_are_stale(wave=wave, result_set=first)
+    assert wave not in stale_waves()
+    companies = {"beta": wave.responses.filter(company__slug="beta").first().company}
+    add_contacts(wave, companies, {"beta": [(100, "phone", "yes")]})
+    assert results_are_stale(wave=wave, result_set=first)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = aggregate_stale_waves()
+    fresh = ResultSet.objects.get(pk=started[wave.slug])
+    assert fresh.is_current
+    assert fresh.responses == 10
+    assert not results_are_stale(wave=wave, result_set=fresh)
+
+
+def test_changes_compare_with_the_previous_waves_final_results() -> None:
+    from surveys.services.aggregation import previous_result_set
+
+    previous = golden_wave(ends_on=datetime.date(2026, 6, 30))
+    final = run(previous)
+    provisional = run(previous, cutoff=datetime.date(2026, 3, 1))  # current, but not final
+    assert provisional.is_current
+    wave = WaveFactory(
+        study=previous.study, questionnaire=previous.questionnaire, previous=previous
+    )
+    assert previous_result_set(wave) == final

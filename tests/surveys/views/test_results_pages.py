@@ -219,3 +219,37 @@ def test_weighting_targets_must_add_up(client: Any) -> None:
     data["gender__male"] = "40"
     assert client.post(page, data).status_code == 302
     assert Wave.objects.get(pk=wave.pk).weight_margins == {"gender": {"female": 60.0, "male": 40.0}}
+
+
+def test_api_publishes_and_creates_observation_waves_with_minimum_n_10(client: Any) -> None:
+    from tests.factories import StudyFactory, evaluation_questionnaire
+
+    wave = golden_wave()
+    client.force_login(UserFactory(roles=["staff_admin"]))
+    refused = client.post(
+        f"/api/v1/results/waves/{wave.pk}/publish/", {"public": True}, "application/json"
+    )
+    assert refused.status_code == 400
+    run(wave)
+    done = client.post(
+        f"/api/v1/results/waves/{wave.pk}/publish/", {"public": True}, "application/json"
+    )
+    assert done.json() == {"public": True}
+    assert client.get(url("results-wave", wave)).status_code == 200
+    study = StudyFactory(slug="ksp-2", kind="observation")
+    created = client.post(
+        "/api/v1/waves/",
+        {
+            "study": study.slug,
+            "slug": "2027",
+            "name": "KSP 2027",
+            "questionnaire": evaluation_questionnaire().pk,
+            "starts_on": "2027-01-04",
+            "ends_on": "2027-04-30",
+            "is_public": True,
+        },
+        "application/json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["minimum_n"] == 10
+    assert created.json()["is_public"] is False  # publishing is its own step
