@@ -7,8 +7,9 @@ It uses its own database, ``kundeservice_bench_pages`` (created, migrated and gi
 data once: KSIndeks 2026 with 5,000 weighted responses and Kundeserviceprisen 2026, both
 aggregated and published) and Redis database 8 for the cache. Two gunicorn servers (2 sync
 workers each) serve the same database: one caching pages as production does, one with
-``RESULTS_CACHE_SECONDS=0`` so every request renders the page. One client asks each page
-``--requests`` times in turn (service time, not queueing), after one warm-up request.
+``RESULTS_CACHE_SECONDS=0`` and its own Redis database (13), so every request renders the page.
+One client asks each page ``--requests`` times in turn (service time, not queueing), after one
+warm-up request.
 
 Targets (issue 5): cached p95 < 20 ms; uncached p95 < 300 ms; HTML + CSS + JS < 300 KB. The
 uncached query count (≤ 15) is asserted in tests/surveys/views/test_results_pages.py and is
@@ -42,6 +43,7 @@ from bench.common import (
 
 DATABASE = "kundeservice_bench_pages"
 REDIS_DB = 8
+UNCACHED_REDIS_DB = 13
 BIN = Path(PY).parent
 TARGET_CACHED_P95_MS = 20
 TARGET_UNCACHED_P95_MS = 300
@@ -82,7 +84,10 @@ def main() -> int:
     )
     servers = {
         "cached": start(env),
-        "uncached": start({**env, "RESULTS_CACHE_SECONDS": "0"}),
+        # Its own Redis database too: it must not read the pages the other one caches.
+        "uncached": start(
+            {**env, "RESULTS_CACHE_SECONDS": "0", "REDIS_URL": bench_redis_url(UNCACHED_REDIS_DB)}
+        ),
     }
     ok = True
     try:
