@@ -362,7 +362,10 @@ def compute_rows(
     )
     answer_groups = _answer_sums(wave, cutoff, weights, [q.pk for q in questions])
     progress(_("Answers summed."))
-    response_groups = _response_sums(wave, cutoff, weights)
+    # Only an observed contact has a score and area scores (a survey's figures are its answers').
+    response_groups = (
+        _response_sums(wave, cutoff, weights) if wave.study.kind == StudyKind.OBSERVATION else {}
+    )
     progress(_("Scores summed."))
     for question in questions:
         _question_rows(comp, question, answer_groups.get(question.pk, {}))
