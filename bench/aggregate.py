@@ -30,7 +30,6 @@ import datetime
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,8 +38,9 @@ from typing import Any
 if __package__ in {None, ""}:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PY, ROOT, bench_database_url, bench_env, ensure_database, load_average
+from bench.common import bench_database_url, bench_env, ensure_database, load_average
 from bench.common import migrate as migrate_database
+from bench.common import run_child as common_run_child
 
 DATABASE = "kundeservice_bench_aggregate"
 KINDS = ["groupby", "counted", "aggregate"]
@@ -94,18 +94,7 @@ def main() -> int:
 
 
 def run_child(env: dict[str, str], argv: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [PY, str(Path(__file__).resolve()), "--child", *argv],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"bench child {' '.join(argv)} failed ({done.returncode})")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return common_run_child(__file__, env, argv)
 
 
 def median(runs: list[dict[str, Any]], key: str = "seconds") -> float:

@@ -1,11 +1,13 @@
 """What every benchmark script shares: its own PostgreSQL database and Redis database number,
 so a benchmark never touches the development (`kundeservice`) or test databases."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +56,22 @@ def bench_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, s
         "CACHE_KEY_PREFIX": "bench",
         **extra,
     }
+
+
+def run_child(script: str, env: dict[str, str], argv: list[str]) -> dict[str, Any]:
+    """Run ``script --child argv…`` in a fresh process; its last line of output is JSON."""
+    done = subprocess.run(
+        [PY, str(Path(script).resolve()), "--child", *argv],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"bench child {' '.join(argv)} failed ({done.returncode})")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def migrate(env: dict[str, str]) -> None:

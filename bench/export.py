@@ -29,7 +29,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,14 +39,13 @@ if __package__ in {None, ""}:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    PY,
-    ROOT,
     bench_database_url,
     bench_env,
     ensure_database,
     load_average,
     migrate,
 )
+from bench.common import run_child as common_run_child
 
 DATABASE = "kundeservice_bench_export"
 KINDS = ["copy", "csv", "xlsx", "sav"]
@@ -123,18 +121,7 @@ def main() -> int:
 
 
 def run_child(env: dict[str, str], argv: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [PY, str(Path(__file__).resolve()), "--child", *argv],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"bench child {' '.join(argv)} failed ({done.returncode})")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return common_run_child(__file__, env, argv)
 
 
 def print_table(

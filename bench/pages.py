@@ -39,6 +39,7 @@ from bench.common import (
     free_port,
     load_average,
     migrate,
+    run_child,
 )
 
 DATABASE = "kundeservice_bench_pages"
@@ -67,18 +68,8 @@ def main() -> int:
         return 2
     env = bench_env(database_url=database_url, redis_url=bench_redis_url(REDIS_DB))
     migrate(env)
-    info = json.loads(
-        subprocess.run(
-            [PY, str(Path(__file__).resolve()), "--child", "seed"],
-            cwd=ROOT,
-            env={**env, "CELERY_TASK_ALWAYS_EAGER": "1"},  # seed_demo aggregates at once
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    # seed_demo aggregates at once (no worker here)
+    info = run_child(__file__, {**env, "CELERY_TASK_ALWAYS_EAGER": "1"}, ["seed"])
     subprocess.run(
         [PY, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
     )

@@ -230,6 +230,24 @@ def company_history(*, published: Published, company_id: int) -> list[ResultRow]
     )
 
 
+#: A published figure's fields, as the API and the downloads name them.
+FIGURE_FIELDS = (
+    "n",
+    "n_eff",
+    "value",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "statistically_tied",
+    "previous_value",
+    "change",
+    "change_low",
+    "change_high",
+    "significant",
+    "suppressed",
+)
+
+
 def public_value(row: ResultRow) -> dict[str, Any]:
     """A row's published figures: suppressed rows carry n and nothing else."""
     hidden = row.suppressed

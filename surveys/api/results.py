@@ -71,19 +71,7 @@ class ResultRowSerializer(serializers.ModelSerializer[ResultRow]):
             "company",
             "channel",
             "option",
-            "n",
-            "n_eff",
-            "value",
-            "ci_low",
-            "ci_high",
-            "rank",
-            "statistically_tied",
-            "previous_value",
-            "change",
-            "change_low",
-            "change_high",
-            "significant",
-            "suppressed",
+            *result_selectors.FIGURE_FIELDS,
         ]
         read_only_fields = fields
 
