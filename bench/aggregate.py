@@ -38,8 +38,10 @@ from typing import Any
 if __package__ in {None, ""}:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_database_url, bench_env, ensure_database, load_average
-from bench.common import migrate as migrate_database
+from bench.common import (
+    load_average,
+    prepared_database,
+)
 from bench.common import run_child as common_run_child
 
 DATABASE = "kundeservice_bench_aggregate"
@@ -65,14 +67,9 @@ def main() -> int:
     if args.child:
         return child(args.child)
 
-    database_url = bench_database_url(DATABASE)
-    try:
-        ensure_database(database_url)
-    except Exception as exc:  # psycopg's errors: the server is down or refuses us
-        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+    env = prepared_database(DATABASE)
+    if env is None:
         return 2
-    env = bench_env(database_url=database_url, redis_url="")
-    migrate_database(env)
     results: dict[int, dict[str, Any]] = {}
     for responses in sorted(args.responses):
         started = time.perf_counter()

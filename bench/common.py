@@ -58,6 +58,20 @@ def bench_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, s
     }
 
 
+def prepared_database(name: str, *, redis_url: str = "") -> dict[str, str] | None:
+    """The environment for a benchmark on its own database ``name``, created when missing and
+    migrated; None (after saying why) when PostgreSQL cannot be reached."""
+    database_url = bench_database_url(name)
+    try:
+        ensure_database(database_url)
+    except Exception as exc:  # psycopg's errors: the server is down or refuses us
+        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+        return None
+    env = bench_env(database_url=database_url, redis_url=redis_url)
+    migrate(env)
+    return env
+
+
 def run_child(script: str, env: dict[str, str], argv: list[str]) -> dict[str, Any]:
     """Run ``script --child argv…`` in a fresh process; its last line of output is JSON."""
     done = subprocess.run(

@@ -39,11 +39,8 @@ if __package__ in {None, ""}:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    bench_database_url,
-    bench_env,
-    ensure_database,
     load_average,
-    migrate,
+    prepared_database,
 )
 from bench.common import run_child as common_run_child
 
@@ -88,14 +85,10 @@ def main() -> int:
     if args.child:
         return child(args.child)
 
-    database_url = bench_database_url(DATABASE)
-    try:
-        ensure_database(database_url)
-    except Exception as exc:  # psycopg's errors: the server is down or refuses us
-        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+    env = prepared_database(DATABASE)
+    if env is None:
         return 2
-    env = bench_env(database_url=database_url, redis_url="")
-    migrate(env)
+    database_url = env["DATABASE_URL"]
     started = time.perf_counter()
     seeded = run_child(env, ["seed", str(args.responses), "1" if args.reseed else "0"])
     print(

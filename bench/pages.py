@@ -32,13 +32,10 @@ if __package__ in {None, ""}:
 from bench.common import (
     PY,
     ROOT,
-    bench_database_url,
-    bench_env,
     bench_redis_url,
-    ensure_database,
     free_port,
     load_average,
-    migrate,
+    prepared_database,
     run_child,
 )
 
@@ -60,14 +57,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args.child)
-    database_url = bench_database_url(DATABASE)
-    try:
-        ensure_database(database_url)
-    except Exception as exc:  # psycopg's errors: the server is down or refuses us
-        print(f"bench needs PostgreSQL ({exc}); set BENCH_DATABASE_URL.", file=sys.stderr)
+    env = prepared_database(DATABASE, redis_url=bench_redis_url(REDIS_DB))
+    if env is None:
         return 2
-    env = bench_env(database_url=database_url, redis_url=bench_redis_url(REDIS_DB))
-    migrate(env)
     # seed_demo aggregates at once (no worker here)
     info = run_child(__file__, {**env, "CELERY_TASK_ALWAYS_EAGER": "1"}, ["seed"])
     subprocess.run(
