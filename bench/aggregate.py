@@ -100,14 +100,14 @@ def median(runs: list[dict[str, Any]], key: str = "seconds") -> float:
 
 def print_size(answers: int, runs: dict[str, list[dict[str, Any]]], loads: list[str]) -> None:
     base = median(runs["groupby"])
-    print(f"{'kind':<10}{'median s':>10}{'best s':>9}{'vs GROUP BY':>13}{'peak MB':>9}{'rows':>9}")
+    print(f"{'kind':<10}{'median s':>10}{'best s':>9}{'vs GROUP BY':>28}{'peak MB':>9}{'rows':>9}")
     for kind, found in runs.items():
         med = median(found)
         ratio = f"{med / base:.2f}×" if kind != "groupby" else "-"
         if kind == "aggregate":
             ratio += f" ({med / median(runs['counted']):.2f}× counted)"
         print(
-            f"{kind:<10}{med:>10.2f}{min(r['seconds'] for r in found):>9.2f}{ratio:>13}"
+            f"{kind:<10}{med:>10.2f}{min(r['seconds'] for r in found):>9.2f}{ratio:>28}"
             f"{max(r['peak_mb'] for r in found):>9.0f}{found[0]['rows']:>9,}"
         )
     print(
