@@ -22,7 +22,14 @@ from surveys.models.observations import (
     ReviewEvent,
 )
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
-from surveys.models.responses import Answer, Response, ResponseSource, ResponseStatus
+from surveys.models.responses import (
+    Answer,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+    SubmissionInbox,
+    SubmissionStatus,
+)
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
 __all__ = [
@@ -58,6 +65,8 @@ __all__ = [
     "Section",
     "Study",
     "StudyKind",
+    "SubmissionInbox",
+    "SubmissionStatus",
     "Wave",
     "WaveStatus",
 ]
