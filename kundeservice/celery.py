@@ -18,5 +18,7 @@ app.conf.task_routes = {
 }
 app.conf.beat_schedule = {
     "send-due-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 60 * 60},
+    # Submissions accepted while the broker was down (or whose task was lost) are saved here.
+    "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
 }
 app.autodiscover_tasks()

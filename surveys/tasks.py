@@ -148,3 +148,13 @@ def mail_report_returned(*, event_id: int) -> dict[str, Any]:
     from surveys.services.review import report_returned_mail
 
     return report_returned_mail(event_id=event_id)
+
+
+@shared_task(name="surveys.tasks.expand_submissions", acks_late=True, ignore_result=True)
+def expand_submissions() -> dict[str, int]:
+    """Save the respondent API's accepted submissions as responses and answers, in bulk
+    (``default`` queue). Queued after each accepted submission and run by beat every minute as
+    a sweep; safe to run twice or in parallel."""
+    from surveys.services.submissions import submissions_expand
+
+    return submissions_expand()
