@@ -39,6 +39,7 @@ from surveys.models import (
     ResponseSource,
     ResponseStatus,
     Section,
+    SubmissionStatus,
     Wave,
     WaveStatus,
 )
@@ -308,6 +309,8 @@ class WaveProgress:
     completed: int
     unsent: int
     in_flight: int
+    # Accepted by the respondent API and not yet saved as responses (seconds, normally).
+    receiving: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -334,6 +337,7 @@ def wave_progress(*, wave: Wave) -> WaveProgress:
         started=Count("id", filter=Q(status__in=[s.STARTED, s.SCREENED_OUT, s.COMPLETED])),
         screened_out=Count("id", filter=Q(status=s.SCREENED_OUT)),
         completed=Count("id", filter=Q(status=s.COMPLETED)),
+        receiving=Count("id", filter=Q(submission__status=SubmissionStatus.PENDING)),
     )
     return WaveProgress(**counts)
 

@@ -1,13 +1,14 @@
-"""Write-behind submissions: the worker's expansion (bulk, idempotent, beside the browser flow)
-and the sweep."""
+"""Write-behind submissions: the worker's expansion (bulk, idempotent, beside the browser flow),
+the sweep, and what the rest of the site sees of a submission still waiting to be saved."""
 
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from kundeservice.celery import app as celery_app
@@ -24,6 +25,8 @@ from surveys.models import (
 )
 from surveys.selectors import questionnaire_structure
 from surveys.services import submissions
+from surveys.services.mailing import reminders_due
+from surveys.services.panels import panelist_erase, panelist_export
 from surveys.services.responding import response_for_token, response_submit
 from surveys.services.submissions import RECEIVED, submission_accept, submissions_expand
 from surveys.tasks import expand_submissions
@@ -150,6 +153,36 @@ def test_one_task_is_queued_for_the_submissions_a_process_accepts_in_a_second(
     ):
         accepted(wave, 5)
     queued.assert_called_once_with(countdown=submissions.EXPANSION_DELAY, retry=False)
+
+
+def test_erasing_a_panelist_saves_their_waiting_submission_first(wave: Wave) -> None:
+    accepted(wave, gender="male", region="vestland", birth_year=1990)
+    panelist = Invitation.objects.get().panelist
+    assert panelist_export(panelist=panelist)["invitations"][0]["answers"] == ANSWERS
+    panelist_erase(panelist=panelist)
+    response = Response.objects.get()
+    assert (response.gender, response.region, response.age_group) == ("male", "vestland", "30-44")
+    assert Answer.objects.filter(response=response).count() == len(ANSWERS)
+    panelist.refresh_from_db()
+    assert (panelist.email, panelist.gender, panelist.birth_year) == (None, "", None)
+
+
+def test_the_dashboard_shows_waiting_submissions_and_counts_them_once_saved(wave: Wave) -> None:
+    accepted(wave, 2)
+    waiting = selectors.wave_progress(wave=wave)
+    assert (waiting.receiving, waiting.completed) == (2, 0)
+    submissions_expand()
+    saved = selectors.wave_progress(wave=wave)
+    assert (saved.receiving, saved.completed, saved.started) == (0, 2, 2)
+
+
+def test_no_reminder_for_a_submission_waiting_to_be_saved(wave: Wave) -> None:
+    invite(wave)
+    accepted(wave)
+    Invitation.objects.update(
+        status=InvitationStatus.SENT, sent_at=timezone.now() - timedelta(days=30)
+    )
+    assert reminders_due(wave=wave).count() == 1  # the one who did not answer
 
 
 def test_a_catalog_change_reaches_the_api_within_a_second(monkeypatch: Any) -> None:
