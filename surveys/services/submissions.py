@@ -32,6 +32,7 @@ from surveys.models import (
     Answer,
     Invitation,
     InvitationStatus,
+    Questionnaire,
     Response,
     ResponseSource,
     ResponseStatus,
@@ -72,6 +73,19 @@ JOIN surveys_wave w ON w.id = i.wave_id
 JOIN surveys_questionnaire q ON q.id = w.questionnaire_id
 WHERE i.token_hash = %s
 """
+# The common case in one statement: answers already checked against the questionnaire version
+# this process saw last are stored only if the link is open, unfinished and for that version.
+_INSERT_IF_OPEN_SQL = """
+INSERT INTO surveys_submissioninbox (invitation_id, answers, status, error)
+SELECT i.id, %s, %s, ''
+FROM surveys_invitation i
+JOIN surveys_wave w ON w.id = i.wave_id
+JOIN surveys_questionnaire q ON q.id = w.questionnaire_id
+WHERE i.token_hash = %s AND i.status NOT IN (%s, %s) AND i.expires_at >= %s
+  AND w.status = %s AND q.id = %s AND q.updated_at = %s
+ON CONFLICT (invitation_id) DO NOTHING
+RETURNING id
+"""
 # A failed row (see ``_expand_one``) is replaced by a new submit; any other row stays as it is.
 _INSERT_SQL = """
 INSERT INTO surveys_submissioninbox AS s (invitation_id, answers, status, error)
@@ -88,9 +102,41 @@ def submission_accept(*, token: str, answers: Mapping[str, Any]) -> str:
     expanded. Returns ``RECEIVED``, or the response's status when the invitation is finished.
     Raises ``LinkProblem`` for an unknown, closed or expired link and ``IncompleteResponse`` with
     a message per question (in the respondent's language) when answers are wrong or missing;
-    nothing is stored then."""
+    nothing is stored then.
+
+    Usually one statement: answers that pass the questionnaire version this process accepted
+    last are stored by an INSERT that checks the link in SQL. Anything else (another version,
+    wrong answers, a closed, finished or repeated link) takes the path that reads the invitation
+    first and says why."""
+    hashed = token_hash(token)
+    if _stored_as_last_time(hashed, answers):
+        transaction.on_commit(_queue_expansion)
+        return RECEIVED
+    return _accept(hashed, answers)
+
+
+def submissions_expand(
+    *, invitation_ids: Iterable[int] | None = None, batch_size: int = EXPAND_BATCH
+) -> dict[str, int]:
+    """Turn pending submissions (all, or those of ``invitation_ids``) into submitted responses
+    with their answers, a batch per transaction. Returns how many rows ended in each status.
+
+    Safe to run twice and in parallel: rows are claimed with ``SKIP LOCKED`` and marked when
+    done. A submission whose invitation was meanwhile answered in the browser is marked
+    already answered and stores nothing."""
+    ids = None if invitation_ids is None else list(invitation_ids)
+    totals: Counter[str] = Counter()
+    while True:
+        outcome = _expand_batch(batch_size, ids)
+        totals.update(outcome)
+        if outcome.total() < batch_size:
+            return dict(totals)
+
+
+def _accept(hashed: str, answers: Mapping[str, Any]) -> str:
+    global _last_version
     with connection.cursor() as cursor:
-        cursor.execute(_INVITATION_SQL, [token_hash(token)])
+        cursor.execute(_INVITATION_SQL, [hashed])
         row = cursor.fetchone()
         if row is None:
             raise LinkProblem(_("This link is not valid."), reason="unknown")
@@ -111,31 +157,56 @@ def submission_accept(*, token: str, answers: Mapping[str, Any]) -> str:
             _INSERT_SQL,
             [
                 invitation_id,
-                SubmissionInbox._meta.get_field("answers").get_db_prep_save(cleaned, connection),
+                _answers_value(cleaned),
                 SubmissionStatus.PENDING,
                 SubmissionStatus.FAILED,
             ],
         )
+    _last_version = version
     transaction.on_commit(_queue_expansion)
     return RECEIVED
 
 
-def submissions_expand(
-    *, invitation_ids: Iterable[int] | None = None, batch_size: int = EXPAND_BATCH
-) -> dict[str, int]:
-    """Turn pending submissions (all, or those of ``invitation_ids``) into submitted responses
-    with their answers, a batch per transaction. Returns how many rows ended in each status.
+# The questionnaire version (id, updated_at) this process last accepted a submission for.
+_last_version: tuple[int, datetime] | None = None
 
-    Safe to run twice and in parallel: rows are claimed with ``SKIP LOCKED`` and marked when
-    done. A submission whose invitation was meanwhile answered in the browser is marked
-    already answered and stores nothing."""
-    ids = None if invitation_ids is None else list(invitation_ids)
-    totals: Counter[str] = Counter()
-    while True:
-        outcome = _expand_batch(batch_size, ids)
-        totals.update(outcome)
-        if outcome.total() < batch_size:
-            return dict(totals)
+
+def _stored_as_last_time(hashed: str, answers: Mapping[str, Any]) -> bool:
+    """Store answers that pass the questionnaire version this process accepted last, if the
+    link is open, unfinished, answered for the first time and for that version; False (nothing
+    stored) otherwise."""
+    global _last_version
+    version = _last_version
+    if version is None:
+        return False
+    try:
+        cleaned, errors = _validated(_structure(version), answers)
+    except Questionnaire.DoesNotExist:  # deleted since
+        _last_version = None
+        return False
+    if errors:
+        return False
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_IF_OPEN_SQL,
+            [
+                _answers_value(cleaned),
+                SubmissionStatus.PENDING,
+                hashed,
+                InvitationStatus.COMPLETED,
+                InvitationStatus.SCREENED_OUT,
+                adapt(timezone.now()),
+                WaveStatus.OPEN,
+                version[0],
+                adapt(version[1]),
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _answers_value(cleaned: dict[str, Any]) -> Any:
+    return SubmissionInbox._meta.get_field("answers").get_db_prep_save(cleaned, connection)
 
 
 def _structure(version: tuple[int, datetime]) -> Structure:
