@@ -23,5 +23,7 @@ app.conf.beat_schedule = {
         "task": "surveys.tasks.aggregate_stale_waves",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Submissions accepted while the broker was down (or whose task was lost) are saved here.
+    "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
 }
 app.autodiscover_tasks()

@@ -1,7 +1,9 @@
 """Reads shared by views, the API and the award app."""
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,7 @@ from surveys.models import (
     ResponseSource,
     ResponseStatus,
     Section,
+    SubmissionStatus,
     Wave,
     WaveStatus,
 )
@@ -124,9 +127,31 @@ def questionnaire_structure(*, questionnaire: Questionnaire) -> Structure:
     Built in three queries (four with a company picker). Cached for a few minutes per version and
     language: a version in use never changes, and catalog writes bump ``catalog_version``.
     """
+    return _structure(questionnaire.pk, questionnaire.updated_at, lambda: questionnaire)
+
+
+def questionnaire_structure_by_id(*, questionnaire_id: int, updated_at: datetime) -> Structure:
+    """``questionnaire_structure`` for the respondent API's hot path, which read only the
+    questionnaire's id and ``updated_at``: the row itself is read only when the structure has to
+    be built, and the catalog version may be up to ``CATALOG_VERSION_REUSE`` seconds old."""
+    return _structure(
+        questionnaire_id,
+        updated_at,
+        lambda: Questionnaire.objects.get(pk=questionnaire_id),
+        catalog_reuse=CATALOG_VERSION_REUSE,
+    )
+
+
+def _structure(
+    pk: int,
+    updated_at: datetime,
+    questionnaire: Callable[[], Questionnaire],
+    *,
+    catalog_reuse: float = 0.0,
+) -> Structure:
     key = (
-        f"structure:{questionnaire.pk}:{questionnaire.updated_at.timestamp()}:"
-        f"{get_language() or 'nb'}:{catalog_version()}"
+        f"structure:{pk}:{updated_at.timestamp()}:{get_language() or 'nb'}:"
+        f"{catalog_version(reuse_for=catalog_reuse)}"
     )
     # A process-local copy first: unpickling the structure from Redis on every respondent
     # request costs more than the rest of a page save (bench/RESULTS.md). The key changes with
@@ -136,7 +161,7 @@ def questionnaire_structure(*, questionnaire: Questionnaire) -> Structure:
         return structure
     structure = safe_cache_get(key)
     if structure is None:
-        structure = _build_structure(questionnaire)
+        structure = _build_structure(questionnaire())
         safe_cache_set(key, structure, STRUCTURE_TTL)
     if len(_local_structures) >= LOCAL_STRUCTURES:
         _local_structures.pop(next(iter(_local_structures)))
@@ -148,17 +173,33 @@ LOCAL_STRUCTURES = 32
 _local_structures: dict[str, "Structure"] = {}
 
 
-def catalog_version() -> str:
+#: Seconds the respondent API may reuse this process's last reading of the catalog version: a
+#: Redis round trip per submit cost as much CPU as validating the answers (bench/RESULTS.md). A
+#: company added or deactivated reaches the API's validation that much later.
+CATALOG_VERSION_REUSE = 1.0
+_catalog_seen: tuple[float, str] = (float("-inf"), "")
+
+
+def catalog_version(*, reuse_for: float = 0.0) -> str:
+    """The version cached company lists are keyed by. ``reuse_for``: seconds this process's last
+    reading may be reused instead of asking the cache."""
+    global _catalog_seen
+    now = time.monotonic()
+    if now - _catalog_seen[0] < reuse_for:
+        return _catalog_seen[1]
     version = safe_cache_get("catalog-version")
     if version is None:
         version = catalog_changed()
+    _catalog_seen = (now, str(version))
     return str(version)
 
 
 def catalog_changed() -> str:
     """Call after the catalog changes, so cached company lists are rebuilt."""
+    global _catalog_seen
     version = uuid.uuid4().hex[:12]
     safe_cache_set("catalog-version", version, None)
+    _catalog_seen = (time.monotonic(), version)
     return version
 
 
@@ -282,6 +323,8 @@ class WaveProgress:
     completed: int
     unsent: int
     in_flight: int
+    # Accepted by the respondent API and not yet saved as responses (seconds, normally).
+    receiving: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -308,6 +351,7 @@ def wave_progress(*, wave: Wave) -> WaveProgress:
         started=Count("id", filter=Q(status__in=[s.STARTED, s.SCREENED_OUT, s.COMPLETED])),
         screened_out=Count("id", filter=Q(status=s.SCREENED_OUT)),
         completed=Count("id", filter=Q(status=s.COMPLETED)),
+        receiving=Count("id", filter=Q(submission__status=SubmissionStatus.PENDING)),
     )
     return WaveProgress(**counts)
 

@@ -177,3 +177,13 @@ def aggregate_stale_waves() -> dict[str, int]:
         except DomainError:
             logger.warning("wave %s not aggregated", wave.pk, exc_info=True)
     return started
+
+
+@shared_task(name="surveys.tasks.expand_submissions", acks_late=True, ignore_result=True)
+def expand_submissions() -> dict[str, int]:
+    """Save the respondent API's accepted submissions as responses and answers, in bulk
+    (``default`` queue). Queued after each accepted submission and run by beat every minute as
+    a sweep; safe to run twice or in parallel."""
+    from surveys.services.submissions import submissions_expand
+
+    return submissions_expand()

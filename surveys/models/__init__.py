@@ -22,7 +22,14 @@ from surveys.models.observations import (
     ReviewEvent,
 )
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
-from surveys.models.responses import Answer, Response, ResponseSource, ResponseStatus
+from surveys.models.responses import (
+    Answer,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+    SubmissionInbox,
+    SubmissionStatus,
+)
 from surveys.models.results import Metric, ResultRow, ResultSet, ResultSetStatus, Scope
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
@@ -64,6 +71,8 @@ __all__ = [
     "Section",
     "Study",
     "StudyKind",
+    "SubmissionInbox",
+    "SubmissionStatus",
     "Wave",
     "WaveStatus",
 ]

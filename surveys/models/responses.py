@@ -8,6 +8,7 @@ value on the 0–100 scale.
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models.catalog import Channel, Company
@@ -118,3 +119,48 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value_text or self.value_number or self.value_choices}"
+
+
+class SubmissionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be saved")
+    SAVED = "saved", _("Saved")
+    ALREADY_ANSWERED = "already_answered", _("Already answered")
+    FAILED = "failed", _("Could not be saved")
+
+
+class SubmissionInbox(models.Model):
+    """A whole questionnaire accepted from the respondent API, before it becomes a ``Response``
+    with its ``Answer`` rows.
+
+    Write-behind: the request validates the answers and stores them here with one INSERT; a
+    Celery task expands many at a time in bulk (``surveys.services.submissions``). One row per
+    invitation, so a repeated submit stores nothing twice."""
+
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.CASCADE, related_name="submission"
+    )
+    answers = models.JSONField(help_text="cleaned values, only the questions branching shows")
+    received_at = models.DateTimeField(_("received"), db_default=Now())
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SubmissionStatus.choices,
+        default=SubmissionStatus.PENDING,
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("received submission")
+        verbose_name_plural = _("received submissions")
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending"),
+                name="submission_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitation_id} ({self.get_status_display()})"

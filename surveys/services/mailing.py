@@ -69,8 +69,8 @@ def sending_lane_close(*, job_id: int) -> bool:
 
 
 def reminders_due(*, wave: Wave) -> QuerySet[Invitation]:
-    """Invitations of an open wave that were mailed long enough ago, not finished, and not yet
-    reminded as often as the wave allows."""
+    """Invitations of an open wave that were mailed long enough ago, not finished (nor answered
+    through the API), and not yet reminded as often as the wave allows."""
     cutoff = timezone.now() - timedelta(days=wave.reminder_after_days)
     return Invitation.objects.filter(
         wave=wave,
@@ -79,6 +79,7 @@ def reminders_due(*, wave: Wave) -> QuerySet[Invitation]:
         expires_at__gt=timezone.now(),
         panelist__unsubscribed_at__isnull=True,
         panelist__erased_at__isnull=True,
+        submission__isnull=True,  # answered through the API, being saved
     ).filter(Q(reminded_at__lt=cutoff) | Q(reminded_at__isnull=True, sent_at__lt=cutoff))
 
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError, RowError
 from kundeservice.tabular import read_rows, reject_if_errors
-from surveys.models import Gender, Panelist, Region, Response
+from surveys.models import Gender, Panelist, Region, Response, SubmissionInbox, SubmissionStatus
+from surveys.services.submissions import submissions_expand
 
 IMPORT_COLUMNS = {
     "email": ("e-post", "epost", "e_post", "e-mail", "mail"),
@@ -229,9 +230,11 @@ def _has_control_characters(value: str) -> bool:
 
 def panelist_erase(*, panelist: Panelist) -> Panelist:
     """GDPR erasure: personal data is removed; answers stay, no longer linked to a person (the
-    weighting cell was copied onto each response when it was submitted)."""
+    weighting cell was copied onto each response when it was submitted). A survey answered
+    through the API and not yet saved is saved first, so it keeps its weighting cell."""
     with transaction.atomic():
         panelist = Panelist.objects.select_for_update().get(pk=panelist.pk)
+        submissions_expand(invitation_ids=panelist.invitations.values_list("pk", flat=True))
         panelist.email = None
         panelist.external_id = ""
         panelist.gender = ""
@@ -251,6 +254,11 @@ def panelist_export(*, panelist: Panelist) -> dict[str, Any]:
             "answers__question"
         )
     }
+    received = dict(
+        SubmissionInbox.objects.filter(
+            invitation__panelist=panelist, status=SubmissionStatus.PENDING
+        ).values_list("invitation_id", "answers")
+    )
     return {
         "panelist": {
             "email": panelist.email,
@@ -274,7 +282,7 @@ def panelist_export(*, panelist: Panelist) -> dict[str, Any]:
                     for a in responses[i.pk].answers.all()
                 }
                 if i.pk in responses
-                else {},
+                else received.get(i.pk, {}),
             }
             for i in invitations
         ],

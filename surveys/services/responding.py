@@ -7,7 +7,7 @@ double clicks, retries and parallel tabs all end with one set of answers.
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -250,27 +250,43 @@ def response_submit(
             raise IncompleteResponse(errors, first_page)
         if _screened_out(structure, answers):
             return _finish_screened_out(response, structure)
-        company, channel = _company_and_channel(structure, answers)
-        rows = [
-            answer_row(response, view, answers[view.key], company, channel)
-            for section in structure.visible_sections(answers)
-            for view in structure.visible_questions(section, answers)
-            if view.key in answers
-        ]
-        Answer.objects.bulk_create(rows, batch_size=500)
         now = timezone.now()
-        response.status = ResponseStatus.SUBMITTED
-        response.submitted_at = now
-        response.company_id = company
-        response.channel = channel
-        response.draft = answers
-        _copy_weighting_cell(response)
+        rows = response_as_submitted(
+            response=response, structure=structure, answers=answers, now=now
+        )
+        Answer.objects.bulk_create(rows, batch_size=500)
         response.save()
         if response.invitation_id:
             Invitation.objects.filter(pk=response.invitation_id).update(
                 status=InvitationStatus.COMPLETED, completed_at=now
             )
     return response
+
+
+def response_as_submitted(
+    *, response: Response, structure: Structure, answers: dict[str, Any], now: datetime
+) -> list[Answer]:
+    """Set on ``response``, in memory, what submitting sets, and return its answer rows; the
+    caller saves both (``response_submit`` one at a time, the API's expansion many in bulk).
+    ``answers`` are cleaned, shown only and complete. A screened-out respondent gets that status
+    and no answer rows."""
+    response.draft = answers
+    response.submitted_at = now
+    if _screened_out(structure, answers):
+        response.status = ResponseStatus.SCREENED_OUT
+        return []
+    company, channel = _company_and_channel(structure, answers)
+    rows = [
+        answer_row(response, view, answers[view.key], company, channel)
+        for section in structure.visible_sections(answers)
+        for view in structure.visible_questions(section, answers)
+        if view.key in answers
+    ]
+    response.status = ResponseStatus.SUBMITTED
+    response.company_id = company
+    response.channel = channel
+    _copy_weighting_cell(response)
+    return rows
 
 
 def _locked_response(response_id: int) -> Response:
@@ -403,30 +419,3 @@ def response_restore(*, response: Response) -> Response:
     )
     response.refresh_from_db()
     return response
-
-
-def response_answer_all(
-    *, response: Response, structure: Structure, answers: dict[str, Any]
-) -> Response:
-    """Answer the whole questionnaire at once (the API's path): clean every value, keep only
-    what branching shows, then submit. Raises ``IncompleteResponse`` with every problem."""
-    if response.is_final:
-        return response
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for key, raw in answers.items():
-        view = structure.questions.get(key)
-        if view is None:
-            errors[key] = _("There is no such question.")
-            continue
-        values = raw if isinstance(raw, list) else [raw]
-        try:
-            value = clean(view.info, [str(v) for v in values if v is not None])
-        except AnswerError as exc:
-            errors[key] = str(exc)
-            continue
-        if value is not None:
-            cleaned[key] = value
-    if errors:
-        raise IncompleteResponse(errors, 0)
-    return response_submit(response_id=response.pk, structure=structure, answers=cleaned)

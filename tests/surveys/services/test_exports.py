@@ -15,15 +15,11 @@ from kundeservice.errors import DomainError
 from kundeservice.models import Job, JobStatus
 from surveys.branching import NA
 from surveys.models import Company, Response, ResponseStatus, Wave
-from surveys.selectors import questionnaire_structure
 from surveys.services import exports
 from surveys.services.exports import ExportFormat, export_start, wave_export
 from surveys.services.questionnaires import questionnaire_create
-from surveys.services.responding import (
-    response_answer_all,
-    response_for_token,
-    response_invalidate,
-)
+from surveys.services.responding import response_for_token, response_invalidate, token_hash
+from surveys.services.submissions import submission_accept, submissions_expand
 from tests.factories import CompanyFactory, PanelistFactory, UserFactory, WaveFactory, invite
 
 pytestmark = pytest.mark.django_db
@@ -121,9 +117,11 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def answer(wave: Wave, answers: dict[str, Any], **panelist: Any) -> Response:
-    response = response_for_token(token=invite(wave, PanelistFactory(**panelist)))
-    structure = questionnaire_structure(questionnaire=wave.questionnaire)
-    return response_answer_all(response=response, structure=structure, answers=answers)
+    """A panelist who answers the whole questionnaire through the API, saved by the worker."""
+    token = invite(wave, PanelistFactory(**panelist))
+    submission_accept(token=token, answers=answers)
+    submissions_expand()
+    return Response.objects.get(invitation__token_hash=token_hash(token))
 
 
 @pytest.fixture
