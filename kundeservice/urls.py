@@ -81,6 +81,7 @@ staff_patterns = [
     path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),
     path("waves/<int:pk>/responses/", staff_panels.response_list, name="staff-response-list"),
     path("waves/<int:pk>/results/", staff_results.wave_results, name="staff-wave-results"),
+    path("results/", staff_results.results_list, name="staff-results-list"),
     path("responses/<int:pk>/", staff_panels.response_detail, name="staff-response-detail"),
     # The questionnaire builder
     path(

@@ -5,17 +5,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
 from kundeservice.roles import role_required
-from surveys.models import Gender, Region, ResultSetStatus, StudyKind, Wave
+from surveys.models import Gender, Region, ResultSet, ResultSetStatus, StudyKind, Wave
 from surveys.services.aggregation import aggregation_start, results_are_stale
 from surveys.services.publishing import wave_publish, wave_weighting_save
 from surveys.views.results import RESULTS_ROLES
@@ -105,6 +106,20 @@ class WeightingForm(forms.Form):
             self.add_error("trim_max", _("The largest weight must be above the smallest."))
         cleaned["margins"] = margins
         return cleaned
+
+
+@require_GET
+@role_required(*RESULTS_ROLES)
+def results_list(request: HttpRequest) -> HttpResponse:
+    """Every wave with its current results: where editors and panel staff start."""
+    current = ResultSet.objects.filter(is_current=True)
+    waves = (
+        Wave.objects.exclude(study__kind=StudyKind.POLL)
+        .select_related("study")
+        .prefetch_related(Prefetch("result_sets", queryset=current, to_attr="current_sets"))
+        .order_by("-starts_on", "name")
+    )
+    return render(request, "surveys/staff/results_list.html", {"waves": waves})
 
 
 @require_http_methods(["GET", "POST"])

@@ -278,6 +278,7 @@ MATRIX: dict[str, Entry] = {
     "results-industry": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("industry")),
     "results-company": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("company")),
     "results-channel": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("channel")),
+    "staff-results-list": Entry(html_for(RESULTS_ROLES)),
     "staff-wave-results": Entry(html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "result-set-list": Entry(everyone(200)),
     "result-set-detail": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),

@@ -253,3 +253,21 @@ def test_api_publishes_and_creates_observation_waves_with_minimum_n_10(client: A
     assert created.status_code == 201, created.json()
     assert created.json()["minimum_n"] == 10
     assert created.json()["is_public"] is False  # publishing is its own step
+
+
+def test_editors_find_every_wave_and_its_results_from_the_console(
+    client: Any, published: ResultSet
+) -> None:
+    from tests.factories import WaveFactory
+
+    unaggregated = WaveFactory(name="Bølge uten resultater")
+    client.force_login(UserFactory(roles=["editor"]))
+    dashboard = text(client.get(reverse("staff-dashboard")))
+    assert reverse("staff-results-list") in dashboard
+    with CaptureQueriesContext(connection) as queries:
+        listing = text(client.get(reverse("staff-results-list")))
+    assert len(queries) <= 6
+    assert reverse("staff-wave-results", args=[published.wave_id]) in listing
+    assert "Endelig, til og med 31.12.2026, 9 besvarelser" in " ".join(listing.split())
+    assert unaggregated.name in listing
+    assert "Ikke aggregert ennå" in listing
