@@ -31,6 +31,7 @@ from surveys.selectors import results_cache_version, safe_cache_get, safe_cache_
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
 TOP_PER_INDUSTRY = 3
+CACHED_PARAMETERS = {"download", "format"}
 
 
 def cached_for_the_public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -38,7 +39,8 @@ def cached_for_the_public(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated:
+        # Only the URLs the pages link to are cached: random query strings must not fill Redis.
+        if request.user.is_authenticated or not set(request.GET) <= CACHED_PARAMETERS:
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
         key = f"results-page:{results_cache_version()}:{get_language()}:{path}"

@@ -271,3 +271,51 @@ def test_editors_find_every_wave_and_its_results_from_the_console(
     assert "Endelig, til og med 31.12.2026, 9 besvarelser" in " ".join(listing.split())
     assert unaggregated.name in listing
     assert "Ikke aggregert ennå" in listing
+
+
+def test_only_the_linked_urls_are_cached(client: Any, published: ResultSet) -> None:
+    from django.core.cache import cache
+
+    page = url("results-company", published.wave, company="alfa")
+    keys = lambda: {k for k in cache._cache if "results-page" in k}  # noqa: E731 (locmem)
+    client.get(page)
+    client.get(page, {"download": "channels", "format": "csv"})
+    cached = keys()
+    assert len(cached) == 2
+    for n in range(5):
+        assert client.get(page, {"utm": str(n)}).status_code == 200
+    assert keys() == cached
+
+
+def test_weighting_targets_that_cannot_be_met_fail_the_run_with_a_message() -> None:
+    from tests.factories import WaveFactory, ksindeks_questionnaire
+    from tests.surveys.services.test_aggregation import start
+
+    wave = WaveFactory(
+        questionnaire=ksindeks_questionnaire(),
+        weight_margins={
+            "gender": {"female": 90, "male": 10},
+            "age_group": {"18-29": 90, "60+": 10},
+        },
+    )
+    from django.utils import timezone
+
+    from surveys.models import Response
+
+    # Every woman is 60+ and every man 18–29: 90 % women and 90 % aged 18–29 cannot both hold.
+    for gender, age in [("female", "60+")] * 5 + [("male", "18-29")] * 5:
+        Response.objects.create(
+            wave=wave,
+            source="panel",
+            status="submitted",
+            submitted_at=timezone.now(),
+            gender=gender,
+            age_group=age,
+            region="oslo",
+        )
+    result_set = start(wave)
+    result_set.refresh_from_db()
+    assert result_set.status == "failed"
+    assert not result_set.is_current
+    assert "Vektingsmålene passer ikke" in result_set.error
+    assert "Vektingsmålene passer ikke" in result_set.job.message
