@@ -670,7 +670,22 @@ def cell_weights(
 # pass over the answers costs about what a bare GROUP BY does.
 
 #: The additive sums every group carries, in ``Sums`` order.
-SUM_COLUMNS = ("n", "sw", "sw2", "n_x", "sw_x", "sw2_x", "swx", "swx2", "prom", "det")
+#: The inner query's sums; ``no_x`` (before them) says whether the group's value is missing, so
+#: the counts of present values need no sums of their own in the pass over the answers.
+INNER_COLUMNS = ("n", "sw", "sw2", "swx", "swx2", "prom", "det")
+#: The rolled-up sums, in ``Sums`` order.
+SUMMED = (
+    "SUM(f.n)",
+    "SUM(f.sw)",
+    "SUM(f.sw2)",
+    "SUM(f.n) FILTER (WHERE NOT f.no_x)",
+    "SUM(f.sw) FILTER (WHERE NOT f.no_x)",
+    "SUM(f.sw2) FILTER (WHERE NOT f.no_x)",
+    "SUM(f.swx)",
+    "SUM(f.swx2)",
+    "SUM(f.prom)",
+    "SUM(f.det)",
+)
 
 
 def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], str, str]:
@@ -691,14 +706,13 @@ def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], 
 
 
 def _sums_sql(w: str, value: str, *, nps: str | None = None) -> str:
-    """The inner query's sums of ``value`` under weight ``w`` (NPS counts from ``nps``)."""
+    """The inner query's sums of ``value`` under weight ``w`` (NPS counts from ``nps``), in
+    ``INNER_COLUMNS`` order."""
     promoters = f"SUM({w}) FILTER (WHERE {nps} >= 9)" if nps else "0"
     detractors = f"SUM({w}) FILTER (WHERE {nps} <= 6)" if nps else "0"
     return (
-        f"COUNT(*), SUM({w}), SUM({w} * {w}), COUNT({value}), "
-        f"SUM({w}) FILTER (WHERE {value} IS NOT NULL), "
-        f"SUM({w} * {w}) FILTER (WHERE {value} IS NOT NULL), "
-        f"SUM({w} * {value}), SUM({w} * {value} * {value}), {promoters}, {detractors}"
+        f"COUNT(*), SUM({w}), SUM({w} * {w}), SUM({w} * {value}), "
+        f"SUM({w} * {value} * {value}), {promoters}, {detractors}"
     )
 
 
@@ -706,10 +720,10 @@ def _rolled_up(*, inner: list[str], params: list[Any], cte: str, cte_params: lis
     """Every scope's sums from the inner queries' rows (key, option, company, channel, sums…).
 
     Yields (scope bits, industry, company, channel, key, option, *sums)."""
-    columns = ", ".join(SUM_COLUMNS)
-    fine = f"fine(k, opt, company_id, channel, {columns}) AS ({' UNION ALL '.join(inner)})"
+    columns = ", ".join(INNER_COLUMNS)
+    fine = f"fine(k, opt, company_id, channel, no_x, {columns}) AS ({' UNION ALL '.join(inner)})"
     dims = ("c.industry_id", "f.company_id", "f.channel")
-    summed = ", ".join(f"SUM(f.{c})" for c in SUM_COLUMNS)
+    summed = ", ".join(SUMMED)
     source = "FROM fine f LEFT JOIN surveys_company c ON c.id = f.company_id"
     ctes = ", ".join([x for x in (cte, fine) if x])
     all_params = cte_params + params
@@ -759,11 +773,11 @@ def _answer_sums(
     # Only column names and placeholders are interpolated; every value is a parameter.
     inner = (
         f"SELECT a.question_id, a.value_text, a.company_id, a.channel, "  # noqa: S608
-        f"{_sums_sql(w, 'a.score', nps='a.value_number')} "
+        f"a.score IS NULL, {_sums_sql(w, 'a.score', nps='a.value_number')} "
         f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
         f"WHERE a.wave_id = %s AND NOT a.is_na "
         f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) AND {counted} "
-        "GROUP BY a.question_id, a.value_text, a.company_id, a.channel"
+        "GROUP BY a.question_id, a.value_text, a.company_id, a.channel, a.score IS NULL"
     )
     rows = _rolled_up(
         inner=[inner],
@@ -830,10 +844,11 @@ def _response_sums(
     where = f"WHERE r.wave_id = %s AND {counted}"
     # Only column names and placeholders are interpolated; every value is a parameter.
     inner = [
-        f"SELECT 'score', '', r.company_id, r.channel, {_sums_sql(w, 'r.score')} "  # noqa: S608
+        f"SELECT 'score', '', r.company_id, r.channel, FALSE, {_sums_sql(w, 'r.score')} "  # noqa: S608
         f"FROM surveys_response r{join} {where} AND r.score IS NOT NULL "
         "GROUP BY r.company_id, r.channel",
-        f"SELECT 'area:' || s.key, '', r.company_id, r.channel, {_sums_sql(w, area_value)} "  # noqa: S608
+        f"SELECT 'area:' || s.key, '', r.company_id, r.channel, FALSE, "  # noqa: S608
+        f"{_sums_sql(w, area_value)} "
         f"FROM surveys_response r {areas}{join} {where} AND s.value IS NOT NULL "
         "GROUP BY s.key, r.company_id, r.channel",
     ]
