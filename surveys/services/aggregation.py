@@ -229,7 +229,9 @@ def results_changed() -> None:
 def stale_waves() -> list[Wave]:
     """Waves whose current results are missing or older than a counted response's last change."""
     waves = []
-    for wave in Wave.objects.select_related("study").exclude(status="draft"):
+    # Open polls show their own live result after answering; they have no published results.
+    candidates = Wave.objects.select_related("study").exclude(status="draft")
+    for wave in candidates.exclude(study__kind=StudyKind.POLL):
         current = wave.result_sets.filter(is_current=True).first()
         if current is None or results_are_stale(wave=wave, result_set=current):
             waves.append(wave)

@@ -424,7 +424,11 @@ def test_new_responses_make_results_stale_and_the_nightly_run_refreshes_them() -
     from surveys.tasks import aggregate_stale_waves
 
     wave = golden_wave()
+    from tests.factories import poll_wave
+
+    poll = poll_wave()
     assert wave in stale_waves()  # never aggregated
+    assert poll not in stale_waves()  # a poll shows its own result
     first = run(wave)
     assert not results_are_stale(wave=wave, result_set=first)
     assert wave not in stale_waves()
