@@ -6,6 +6,7 @@ wave's minimum n) are returned so pages can say so, but their figures never leav
 get ``None`` for them through ``public_value``.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -198,6 +199,74 @@ def ranked(found: list[ResultRow]) -> list[ResultRow]:
             r.company.name if r.company else "",
         ),
     )
+
+
+TOP_PER_INDUSTRY = 3
+
+
+@dataclass
+class WaveOverview:
+    key_rows: list[ResultRow]
+    industries: list[ResultRow]  # the headline per industry, in the industries' order
+    top: list[tuple[ResultRow, list[ResultRow]]]  # each industry row with its top companies
+    channels: list[ResultRow]  # the headline per channel, best first
+    areas: list[ResultRow]
+    channel_share: list[ResultRow]  # the channel of last contact by industry
+
+
+def wave_overview(published: Published) -> WaveOverview:
+    """What a wave's overview page shows (six queries)."""
+    headline = published.headline or ""
+    key_rows = key_figures(
+        published,
+        rows(published, scope=Scope.OVERALL, measures=[k.measure for k in published.key_measures]),
+    )
+    industries = sorted(
+        rows(published, scope=Scope.INDUSTRY, measure=headline, metric=Metric.MEAN),
+        key=lambda r: (r.industry.position, r.industry.name) if r.industry else (0, ""),
+    )
+    companies = rows(published, scope=Scope.COMPANY, measure=headline, metric=Metric.MEAN)
+    top: dict[int | None, list[ResultRow]] = defaultdict(list)
+    for row in ranked(companies):
+        if row.rank is not None and row.rank <= TOP_PER_INDUSTRY and not row.suppressed:
+            top[row.industry_id].append(row)
+    channel_share = []
+    if published.channel_question:
+        channel_share = rows(
+            published,
+            scope=Scope.INDUSTRY,
+            measure_prefix=published.channel_question + "=",
+            metric=Metric.SHARE,
+        )
+    return WaveOverview(
+        key_rows=key_rows,
+        industries=industries,
+        top=[(r, top.get(r.industry_id, [])) for r in industries],
+        channels=sorted(
+            rows(published, scope=Scope.CHANNEL, measure=headline, metric=Metric.MEAN),
+            key=lambda r: -(r.value or 0),
+        ),
+        areas=rows(published, scope=Scope.OVERALL, measure_prefix="area:"),
+        channel_share=channel_share,
+    )
+
+
+def share_matrix(found: list[ResultRow], prefix: str) -> dict[str, Any]:
+    """Industry × option shares: options in a stable order, a row per industry."""
+    options: list[str] = []
+    table: dict[int | None, dict[str, ResultRow]] = defaultdict(dict)
+    industries: dict[int | None, Any] = {}
+    for row in found:
+        option = row.measure.removeprefix(prefix + "=")
+        if option not in options:
+            options.append(option)
+        table[row.industry_id][option] = row
+        industries[row.industry_id] = row.industry
+    ordered = sorted(industries.values(), key=lambda i: (i.position, i.name))
+    return {
+        "options": [(o, channel_label(o)) for o in options],
+        "rows": [(i, [table[i.pk].get(o) for o in options]) for i in ordered],
+    }
 
 
 def key_figures(published: Published, found: list[ResultRow]) -> list[ResultRow]:

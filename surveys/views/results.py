@@ -10,7 +10,6 @@ cached) with a banner saying so.
 import csv
 import hashlib
 import io
-from collections import defaultdict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,12 +24,10 @@ from django.views.decorators.http import require_GET
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors as results
 from surveys.models import Company, Industry, ResultRow, Scope
-from surveys.models.results import Metric
 from surveys.selectors import results_cache_version, safe_cache_get, safe_cache_set
 
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
-TOP_PER_INDUSTRY = 3
 CACHED_PARAMETERS = {"download", "format"}
 
 
@@ -104,75 +101,31 @@ def results_index(request: HttpRequest) -> HttpResponse:
 @cached_for_the_public
 def results_wave(request: HttpRequest, study: str, wave: str) -> HttpResponse:
     published = _published(request, study, wave)
-    headline = published.headline or ""
-    key_rows = results.key_figures(
-        published,
-        results.rows(
-            published, scope=Scope.OVERALL, measures=[k.measure for k in published.key_measures]
-        ),
-    )
-    industries = results.rows(published, scope=Scope.INDUSTRY, measure=headline, metric="mean")
-    channels = results.rows(published, scope=Scope.CHANNEL, measure=headline, metric="mean")
-    areas = results.rows(published, scope=Scope.OVERALL, measure_prefix="area:")
-    top = [
-        r
-        for r in results.rows(published, scope=Scope.COMPANY, measure=headline, metric="mean")
-        if r.rank is not None and r.rank <= TOP_PER_INDUSTRY and not r.suppressed
-    ]
-    top_by_industry: dict[int, list[ResultRow]] = defaultdict(list)
-    for row in results.ranked(top):
-        top_by_industry[row.industry_id].append(row)  # type: ignore[index]
-    channel_share: list[ResultRow] = []
-    if published.channel_question:
-        channel_share = results.rows(
-            published,
-            scope=Scope.INDUSTRY,
-            measure_prefix=published.channel_question + "=",
-            metric=Metric.SHARE,
-        )
-    industry_list = sorted(
-        industries, key=lambda r: (r.industry.position, r.industry.name) if r.industry else (0, "")
-    )
+    overview = results.wave_overview(published)
     return _render(
         request,
         "surveys/results/wave.html",
         published,
         {
-            "key-figures": key_rows,
-            "industries": industry_list,
-            "top": [r for i in industry_list for r in top_by_industry.get(i.industry_id, [])],  # type: ignore[arg-type]
-            "channels": channels,
-            "areas": areas,
-            "channel-share": channel_share,
+            "key-figures": overview.key_rows,
+            "industries": overview.industries,
+            "top": [row for _industry, top in overview.top for row in top],
+            "channels": overview.channels,
+            "areas": overview.areas,
+            "channel-share": overview.channel_share,
         },
         {
-            "key_rows": key_rows,
-            "industries": [(r, top_by_industry.get(r.industry_id, [])) for r in industry_list],  # type: ignore[arg-type]
-            "industry_rows": industry_list,
-            "channels": sorted(channels, key=lambda r: -(r.value or 0)),
-            "areas": areas,
-            "channel_share": _share_matrix(channel_share, published.channel_question or ""),
+            "key_rows": overview.key_rows,
+            "industries": overview.top,
+            "industry_rows": overview.industries,
+            "channels": overview.channels,
+            "areas": overview.areas,
+            "channel_share": results.share_matrix(
+                overview.channel_share, published.channel_question or ""
+            ),
             "filename": f"{published.wave.study.slug}-{published.wave.slug}",
         },
     )
-
-
-def _share_matrix(found: list[ResultRow], prefix: str) -> dict[str, Any]:
-    """Industry × channel shares: column options in a stable order, a row per industry."""
-    options: list[str] = []
-    table: dict[int, dict[str, ResultRow]] = defaultdict(dict)
-    industries: dict[int, Industry] = {}
-    for row in found:
-        option = row.measure.removeprefix(prefix + "=")
-        if option not in options:
-            options.append(option)
-        table[row.industry_id][option] = row  # type: ignore[index]
-        industries[row.industry_id] = row.industry  # type: ignore[index,assignment]
-    ordered = sorted(industries.values(), key=lambda i: (i.position, i.name))
-    return {
-        "options": [(o, results.channel_label(o)) for o in options],
-        "rows": [(i, [table[i.pk].get(o) for o in options]) for i in ordered],
-    }
 
 
 @require_GET

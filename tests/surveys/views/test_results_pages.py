@@ -327,3 +327,35 @@ def test_weighting_targets_that_cannot_be_met_fail_the_run_with_a_message() -> N
     assert not result_set.is_current
     assert "Vektingsmålene passer ikke" in result_set.error
     assert "Vektingsmålene passer ikke" in result_set.job.message
+
+
+@pytest.mark.parametrize("role", ["editor", "panel_manager"])
+def test_the_staff_results_page_stays_within_its_query_budget(
+    client: Any, published: ResultSet, role: str
+) -> None:
+    client.force_login(UserFactory(roles=[role]))
+    for _run in range(3):  # more runs must not mean more queries
+        run(published.wave)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("staff-wave-results", args=[published.wave_id]))
+    assert page.status_code == 200
+    assert len(queries) <= 12, [q["sql"][:100] for q in queries]
+
+
+def test_bad_staff_input_gets_a_message_and_changes_nothing(
+    client: Any, published: ResultSet
+) -> None:
+    client.force_login(UserFactory(roles=["editor"]))
+    page = reverse("staff-wave-results", args=[published.wave_id])
+    before = ResultSet.objects.count()
+    for data in (
+        {"action": "aggregate", "cutoff": "not a date"},
+        {"action": "aggregate", "cutoff": "2020-01-01"},
+        {"action": "shout"},
+    ):
+        response = client.post(page, data)
+        assert response.status_code == 400
+    assert "før bølgen starter" in text(
+        client.post(page, data | {"action": "aggregate", "cutoff": "2020-01-01"})
+    )
+    assert ResultSet.objects.count() == before
