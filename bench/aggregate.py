@@ -39,6 +39,7 @@ if __package__ in {None, ""}:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    child_setup,
     load_average,
     prepared_database,
 )
@@ -153,14 +154,7 @@ def check_targets(results: dict[int, dict[str, Any]]) -> bool:
 
 
 def child(argv: list[str]) -> int:
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    name = str(connection.settings_dict["NAME"])
-    if "bench" not in name:
-        raise SystemExit(f"refusing to use {name!r}: not a benchmark database")
+    child_setup()
     if argv[0] == "seed":
         result = seed(responses=int(argv[1]))
     else:

@@ -72,6 +72,19 @@ def prepared_database(name: str, *, redis_url: str = "") -> dict[str, str] | Non
     return env
 
 
+def child_setup() -> None:
+    """In a benchmark's child process: set Django up and refuse any database that is not a
+    benchmark's own."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    if "bench" not in name:
+        raise SystemExit(f"refusing to use {name!r}: not a benchmark database")
+
+
 def run_child(script: str, env: dict[str, str], argv: list[str]) -> dict[str, Any]:
     """Run ``script --child argv…`` in a fresh process; its last line of output is JSON."""
     done = subprocess.run(

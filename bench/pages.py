@@ -33,6 +33,7 @@ from bench.common import (
     PY,
     ROOT,
     bench_redis_url,
+    child_setup,
     free_port,
     load_average,
     prepared_database,
@@ -151,13 +152,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def child(argv: list[str]) -> int:
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if "bench" not in str(connection.settings_dict["NAME"]):
-        raise SystemExit("refusing to use a database that is not a benchmark database")
+    child_setup()
     print(json.dumps(seed()))
     return 0
 
