@@ -155,6 +155,10 @@ def check_targets(results: dict[int, dict[str, Any]]) -> bool:
 
 def child(argv: list[str]) -> int:
     child_setup()
+    # Prepared as a Celery worker process is once it has started (the aggregation runs in one).
+    from kundeservice.celery import prepare_worker_process
+
+    prepare_worker_process()
     if argv[0] == "seed":
         result = seed(responses=int(argv[1]))
     else:

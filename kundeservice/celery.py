@@ -1,9 +1,11 @@
 """The Celery application: JSON only, three queues, time limits, the database beat scheduler."""
 
+import gc
 import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
@@ -27,3 +29,12 @@ app.conf.beat_schedule = {
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
 }
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def prepare_worker_process(**_kwargs: object) -> None:
+    """Move what a worker process has loaded at start (Django, the apps, their modules) out of
+    the garbage collector's sight: a full collection then walks only what a task creates. An
+    aggregation creates tens of thousands of small objects; the collections they set off spent
+    0.1 s walking the loaded modules in every run."""
+    gc.freeze()

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 
-from kundeservice.models import Job
 from surveys.models import ResultSet, ResultSetStatus
 from surveys.services.aggregation import aggregation_run, aggregation_start
 from surveys.services.publishing import wave_publish
@@ -35,6 +35,19 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
     raise AssertionError("timed out")
 
 
+def writing_rows(result_set_id: int) -> bool:
+    """Is another connection inside a transaction that has written result rows and waits?"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.relation = 'surveys_resultrow'::regclass AND l.mode = 'RowExclusiveLock' "
+            "AND a.pid <> pg_backend_pid() AND a.state = 'idle in transaction'"
+        )
+        waiting = cursor.fetchone() is not None
+    job = ResultSet.objects.get(pk=result_set_id).job
+    return waiting and job is not None and job.done >= 4
+
+
 def test_killed_aggregation_leaves_the_previous_results_and_a_rerun_succeeds(
     slow_steps: None,
     celery_worker: Any,
@@ -52,8 +65,9 @@ def test_killed_aggregation_leaves_the_previous_results_and_a_rerun_succeeds(
     companies = {"beta": wave.responses.filter(company__slug="beta").first().company}
     add_contacts(wave, companies, {"beta": [(100, "phone", "yes")] * 3})
     killed = aggregation_start(wave=wave)  # through Redis to the real worker
-    # Kill it when its rows are written but before it is made current: the worst moment.
-    wait_for(lambda: Job.objects.get(pk=killed.job_id).done >= 5)
+    # Kill it when its rows are written but before it is made current: the worst moment. The
+    # worker pauses there, inside the transaction that writes the rows and swaps the set.
+    wait_for(lambda: writing_rows(killed.pk))
     celery_worker.kill()
     celery_worker.wait(timeout=10)
 
@@ -61,7 +75,7 @@ def test_killed_aggregation_leaves_the_previous_results_and_a_rerun_succeeds(
     first.refresh_from_db()
     assert killed.status == ResultSetStatus.RUNNING
     assert not killed.is_current
-    assert killed.rows.exists()  # its work so far is there, and invisible
+    assert not killed.rows.exists()  # its transaction died with it: nothing half-written
     assert first.is_current
     assert "55.0" in client.get(page).content.decode()  # readers still see the old figures
 
