@@ -360,7 +360,9 @@ def compute_rows(
     questions = list(
         Question.objects.filter(questionnaire_id=wave.questionnaire_id)
         .exclude(role__in=[QuestionRole.COMPANY, QuestionRole.SCREENING])
-        .filter(Q(type__in=MEAN_TYPES | CHOICE_TYPES) | Q(scored=True))
+        .filter(
+            Q(type__in=MEAN_TYPES | CHOICE_TYPES | {QuestionType.MULTIPLE_CHOICE}) | Q(scored=True)
+        )
         .select_related("section")
         .prefetch_related("options")
     )
@@ -370,7 +372,13 @@ def compute_rows(
         minimum_n=wave.minimum_n,
         company_industry=dict(Company.objects.values_list("id", "industry_id")),
     )
-    answer_groups = _answer_sums(wave, cutoff, weights, [q.pk for q in questions])
+    answer_groups = _answer_sums(
+        wave,
+        cutoff,
+        weights,
+        [q.pk for q in questions],
+        [q.pk for q in questions if q.type == QuestionType.MULTIPLE_CHOICE],
+    )
     progress(_("Answers summed."))
     # Only an observed contact has a score and area scores (a survey's figures are its answers').
     response_groups = (
@@ -460,8 +468,13 @@ def _set_estimate(
 def _question_rows(
     comp: Computation, question: Question, groups: dict[tuple[GroupKey, str], Sums]
 ) -> None:
+    multiple = question.type == QuestionType.MULTIPLE_CHOICE
     totals: dict[GroupKey, Sums] = {}
-    for (key, _option), sums in groups.items():
+    for (key, option), sums in groups.items():
+        if multiple:  # who answered is counted apart from what they ticked
+            if not option:
+                totals[key] = sums
+            continue
         total = totals.get(key)
         totals[key] = sums if total is None else total.plus(sums)
     measure = f"q:{question.key}"
@@ -477,9 +490,9 @@ def _question_rows(
             row.section_id, row.question_id = question.section_id, question.pk
             _set_estimate(comp, row, estimate, sums.n, n_eff)
             comp.rows.append(row)
-    if question.type not in CHOICE_TYPES:
+    if question.type not in CHOICE_TYPES and not multiple:
         return
-    options = [o.value for o in question.options.all()] or sorted({o for _k, o in groups})
+    options = [o.value for o in question.options.all()] or sorted({o for _k, o in groups if o})
     if question.type == QuestionType.CHANNEL and not question.options.all():
         options = sorted({o for _k, o in groups})
     for key, total in totals.items():
@@ -789,25 +802,47 @@ def _counted_where(alias: str, wave: Wave, cutoff: date) -> tuple[str, list[Any]
 
 
 def _answer_sums(
-    wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float], question_ids: list[int]
+    wave: Wave,
+    cutoff: date,
+    weights: dict[tuple[str, ...], float],
+    question_ids: list[int],
+    multiple_ids: list[int] | None = None,
 ) -> dict[int, dict[tuple[GroupKey, str], Sums]]:
-    """Sums per question and chosen option (the option is '' for numbers) in every scope."""
+    """Sums per question and chosen option (the option is '' for numbers) in every scope.
+
+    A multiple-choice answer counts once under '' (who answered the question) and once under
+    each option it ticks (who chose it), so its shares need not add up to 100 %."""
     if not question_ids:
         return {}
     cte, cte_params, join, w = _weight_cte(weights)
     counted, counted_params = _counted_where("r", wave, cutoff)
     # Only column names and placeholders are interpolated; every value is a parameter.
-    inner = (
+    inner = [
         f"SELECT a.question_id, a.value_text, a.company_id, a.channel, "  # noqa: S608
         f"a.score IS NULL, {_sums_sql(w, 'a.score', nps='a.value_number')} "
         f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
         f"WHERE a.wave_id = %s AND NOT a.is_na "
         f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) AND {counted} "
         "GROUP BY a.question_id, a.value_text, a.company_id, a.channel, a.score IS NULL"
-    )
+    ]
+    params = [wave.pk, *question_ids, *counted_params]
+    if multiple_ids:
+        if connection.vendor == "postgresql":
+            ticked = "CROSS JOIN LATERAL jsonb_array_elements_text(a.value_choices) o(value)"
+        else:
+            ticked = "JOIN json_each(a.value_choices) o"
+        inner.append(
+            f"SELECT a.question_id, o.value, a.company_id, a.channel, TRUE, "  # noqa: S608
+            f"{_sums_sql(w, 'NULL')} "
+            f"FROM surveys_answer a {ticked} JOIN surveys_response r ON r.id = a.response_id"
+            f"{join} WHERE a.wave_id = %s AND NOT a.is_na "
+            f"AND a.question_id IN ({', '.join(['%s'] * len(multiple_ids))}) AND {counted} "
+            "GROUP BY a.question_id, o.value, a.company_id, a.channel"
+        )
+        params += [wave.pk, *multiple_ids, *counted_params]
     rows = _rolled_up(
-        inner=[inner],
-        params=[wave.pk, *question_ids, *counted_params],
+        inner=inner,
+        params=params,
         cte=cte,
         cte_params=cte_params,
     )

@@ -454,3 +454,99 @@ def test_changes_compare_with_the_previous_waves_final_results() -> None:
         study=previous.study, questionnaire=previous.questionnaire, previous=previous
     )
     assert previous_result_set(wave) == final
+
+
+def test_multiple_choice_shares_count_each_ticked_option_weighted() -> None:
+    """Each option's share is of those who answered the question (N/A left out), so the shares
+    add up to more than 100 %; weighted, with a Wilson interval on n_eff."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from surveys import stats
+
+    spec = {
+        "slug": "flervalg",
+        "kind": "survey",
+        "title": "Flervalg",
+        "sections": [
+            {
+                "key": "contact",
+                "title": "Kontakten",
+                "questions": [
+                    {
+                        "key": "tried",
+                        "type": "multiple_choice",
+                        "allow_na": True,
+                        "text": "Hva prøvde du først?",
+                        "options": [
+                            {"value": "faq", "label": "Ofte stilte spørsmål"},
+                            {"value": "chat", "label": "Chat"},
+                            {"value": "phone", "label": "Telefon"},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    wave = WaveFactory(
+        questionnaire=questionnaire_create(spec=spec),
+        minimum_n=1,
+        weight_margins={"gender": {"female": 50, "male": 50}},
+    )
+    tried = Question.objects.get(questionnaire=wave.questionnaire, key="tried")
+    company = CompanyFactory()
+    # Three women, one man answered (weights 2/3 and 2); one more woman said N/A.
+    answered = [
+        ("female", ["faq", "chat"]),
+        ("female", ["chat"]),
+        ("female", ["faq", "chat", "phone"]),
+        ("male", ["phone"]),
+        ("female", NA),
+    ]
+    for gender, ticked in answered:
+        response = Response.objects.create(
+            wave=wave,
+            source=ResponseSource.PANEL,
+            company=company,
+            channel="chat",
+            status=ResponseStatus.SUBMITTED,
+            submitted_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 10)),
+            gender=gender,
+            age_group="30-44",
+            region="oslo",
+        )
+        Answer.objects.create(
+            response=response,
+            question=tried,
+            wave=wave,
+            section=tried.section,
+            company=company,
+            channel="chat",
+            value_choices=None if ticked == NA else ticked,
+            is_na=ticked == NA,
+        )
+    result_set = run(wave)
+    # Raking the five responses to 50/50 (mean weight 1): each woman 2.5/4, the man 2.5.
+    w_woman, w_man = 2.5 / 4, 2.5
+    answering = [w_man if g == "male" else w_woman for g, t in answered if t != NA]
+    sw, sw2 = sum(answering), sum(w * w for w in answering)
+    n_eff = stats.kish_n_eff(sw, sw2)
+    expected = {
+        "faq": 2 * w_woman / sw,
+        "chat": 3 * w_woman / sw,
+        "phone": (w_woman + w_man) / sw,
+    }
+    for option, share in expected.items():
+        for scope, extra in [("overall", {}), ("company", {"company": company})]:
+            found = row(
+                result_set, scope=scope, measure=f"q:tried={option}", metric="share", **extra
+            )
+            low, high = proportion_confint(share * n_eff, n_eff, method="wilson")
+            assert found.n == 4
+            assert found.n_eff == pytest.approx(n_eff)
+            assert found.value == pytest.approx(100 * share)
+            assert (found.ci_low, found.ci_high) == (
+                pytest.approx(100 * low),
+                pytest.approx(100 * high),
+            )
+    overall = result_set.rows.filter(scope="overall", measure__startswith="q:tried=")
+    assert sum(r.value for r in overall) > 100  # several ticks per answer
