@@ -18,6 +18,7 @@ for the same set starts over (its partial rows are deleted first).
 
 import logging
 import operator
+import re
 import time as time_module
 from collections import defaultdict
 from collections.abc import Callable
@@ -330,11 +331,14 @@ def save_rows(rows: list[Figure]) -> None:
     fields = [f for f in ResultRow._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(ResultRow._meta.db_table)
+    # Binary: half the time of text, which formats and parses some 150,000 floats.
+    types = [re.sub(r"\(.*\)", "", f.cast_db_type(connection)) for f in fields]
     with (
         transaction.atomic(),
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
+        copy.set_types(types)
         values = operator.attrgetter(*(f.attname for f in fields))
         for row in rows:
             copy.write_row(values(row))
