@@ -843,6 +843,7 @@ def _answer_sums(
         cte_params=cte_params,
     )
     result: dict[int, dict[tuple[GroupKey, str], Sums]] = defaultdict(dict)
+    ticked_sets: dict[str, list[str]] = {}  # a ticked set's JSON text → its options
     for bits, industry, company, channel, question_id, chosen, *sums in rows:
         key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
         if not sums[0] or _empty_dimension(key):
@@ -852,8 +853,9 @@ def _answer_sums(
             groups[(key, chosen or "")] = Sums(*sums)
             continue
         found = Sums(*sums)
-        ticked = json.loads(chosen) if chosen else []
-        for name in ["", *{str(t) for t in ticked}]:  # who answered, then each ticked option
+        if chosen not in ticked_sets:
+            ticked_sets[chosen] = sorted({str(t) for t in json.loads(chosen)}) if chosen else []
+        for name in ["", *ticked_sets[chosen]]:  # who answered, then each ticked option
             before = groups.get((key, name))
             groups[(key, name)] = found if before is None else before.plus(found)
     return result
