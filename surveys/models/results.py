@@ -5,6 +5,8 @@ only when it is complete; a failed or killed run leaves the previous one current
 (one a temperature update shows) is never changed or deleted.
 """
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +75,20 @@ class Metric(models.TextChoices):
     NPS = "nps", _("NPS")
 
 
+def _dimension(to: type[models.Model]) -> "models.ForeignKey[Any, Any]":
+    """A result row's optional pointer to what it describes (see ResultRow on the missing
+    constraint and index)."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+
 class ResultRow(models.Model):
     """One figure: a metric of one measure within one scope, with n and its interval.
 
@@ -90,43 +106,11 @@ class ResultRow(models.Model):
     scope = models.CharField(max_length=20, choices=Scope.choices)
     measure = models.CharField(max_length=140)
     metric = models.CharField(max_length=10, choices=Metric.choices)
-    industry = models.ForeignKey(
-        Industry,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    company = models.ForeignKey(
-        Company,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    industry = _dimension(Industry)
+    company = _dimension(Company)
     channel = models.CharField(max_length=20, blank=True)
-    section = models.ForeignKey(
-        Section,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    question = models.ForeignKey(
-        Question,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    section = _dimension(Section)
+    question = _dimension(Question)
     option = models.CharField(max_length=60, blank=True)
     n = models.PositiveIntegerField()
     n_eff = models.FloatField()

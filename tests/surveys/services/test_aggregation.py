@@ -184,6 +184,33 @@ def row(result_set: ResultSet, **filters: Any) -> ResultRow:
     return result_set.rows.get(**filters)
 
 
+def panel_answer(
+    question: Question, company: Any, channel: str, gender: str, **values: Any
+) -> Answer:
+    """A submitted panel response (aged 30–44, in Oslo) with one answer to ``question``."""
+    wave = question.questionnaire.waves.get()
+    response = Response.objects.create(
+        wave=wave,
+        source=ResponseSource.PANEL,
+        company=company,
+        channel=channel,
+        status=ResponseStatus.SUBMITTED,
+        submitted_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 10)),
+        gender=gender,
+        age_group="30-44",
+        region="oslo",
+    )
+    return Answer.objects.create(
+        response=response,
+        question=question,
+        wave=wave,
+        section=question.section,
+        company=company,
+        channel=channel,
+        **values,
+    )
+
+
 def test_golden_dataset_scores_intervals_ranks_ties_and_suppression() -> None:
     wave = golden_wave()
     result_set = run(wave)
@@ -387,26 +414,8 @@ def test_weighted_panel_wave_uses_raked_weights_and_n_eff() -> None:
     # Three women, one man: raking gives women 2/3 and the man 2 (mean 1).
     scores = [("female", 20.0), ("female", 40.0), ("female", 60.0), ("male", 100.0)]
     for gender, score in scores:
-        response = Response.objects.create(
-            wave=wave,
-            source=ResponseSource.PANEL,
-            company=company,
-            channel="phone",
-            status=ResponseStatus.SUBMITTED,
-            submitted_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 10)),
-            gender=gender,
-            age_group="30-44",
-            region="oslo",
-        )
-        Answer.objects.create(
-            response=response,
-            question=satisfaction,
-            wave=wave,
-            section=satisfaction.section,
-            company=company,
-            channel="phone",
-            value_number=1 + score / 100 * 9,
-            score=score,
+        panel_answer(
+            satisfaction, company, "phone", gender, value_number=1 + score / 100 * 9, score=score
         )
     result_set = run(wave)
     weights = np.array([2 / 3, 2 / 3, 2 / 3, 2.0])
@@ -494,7 +503,7 @@ def test_multiple_choice_shares_count_each_ticked_option_weighted() -> None:
     )
     tried = Question.objects.get(questionnaire=wave.questionnaire, key="tried")
     company = CompanyFactory()
-    # Three women, one man answered (weights 2/3 and 2); one more woman said N/A.
+    # Three women and one man answered; one more woman said N/A.
     answered = [
         ("female", ["faq", "chat"]),
         ("female", ["chat"]),
@@ -503,27 +512,10 @@ def test_multiple_choice_shares_count_each_ticked_option_weighted() -> None:
         ("female", NA),
     ]
     for gender, ticked in answered:
-        response = Response.objects.create(
-            wave=wave,
-            source=ResponseSource.PANEL,
-            company=company,
-            channel="chat",
-            status=ResponseStatus.SUBMITTED,
-            submitted_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 10)),
-            gender=gender,
-            age_group="30-44",
-            region="oslo",
-        )
-        Answer.objects.create(
-            response=response,
-            question=tried,
-            wave=wave,
-            section=tried.section,
-            company=company,
-            channel="chat",
-            value_choices=None if ticked == NA else ticked,
-            is_na=ticked == NA,
-        )
+        if ticked == NA:
+            panel_answer(tried, company, "chat", gender, is_na=True)
+        else:
+            panel_answer(tried, company, "chat", gender, value_choices=ticked)
     result_set = run(wave)
     # Raking the five responses to 50/50 (mean weight 1): each woman 2.5/4, the man 2.5.
     w_woman, w_man = 2.5 / 4, 2.5
