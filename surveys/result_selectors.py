@@ -20,6 +20,7 @@ from surveys.models import (
     Option,
     Question,
     QuestionRole,
+    QuestionType,
     ResultRow,
     ResultSet,
     Scope,
@@ -147,14 +148,25 @@ def _labels(wave: Wave, questions: list[Question]) -> dict[str, str]:
     by_id = {q.pk: q for q in questions}
     for q in questions:
         labels[f"q:{q.key}"] = q.display_text
+        if q.type == QuestionType.CHANNEL:  # its answers are the channels themselves
+            for channel in Channel:
+                labels[f"q:{q.key}={channel.value}"] = _share_label(q, str(channel.label))
     options = Option.objects.filter(question__questionnaire_id=wave.questionnaire_id).only(
         "question_id", "value", "label", "label_en"
     )
     for option in options:
         question = by_id.get(option.question_id)
         if question is not None:
-            labels[f"q:{question.key}={option.value}"] = option.display_label
+            labels[f"q:{question.key}={option.value}"] = _share_label(
+                question, option.display_label
+            )
     return labels
+
+
+def _share_label(question: Question, option: str) -> str:
+    """A share row names its question and its answer ("Ble saken løst? – Ja"): in a table of
+    a company's figures, a bare "Ja" could answer any question."""
+    return f"{question.display_text} – {option}"
 
 
 def rows(

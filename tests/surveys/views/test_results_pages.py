@@ -359,3 +359,12 @@ def test_bad_staff_input_gets_a_message_and_changes_nothing(
         client.post(page, data | {"action": "aggregate", "cutoff": "2020-01-01"})
     )
     assert ResultSet.objects.count() == before
+
+
+def test_share_rows_name_their_question(client: Any, published: ResultSet) -> None:
+    """A company's question-by-question table names the question beside each answer's share
+    (a bare "Ja" could answer any question; it did)."""
+    page = url("results-company", published.wave, company="alfa")
+    assert "Ville du handlet her? – Ja" in text(client.get(page))
+    download = client.get(page, {"download": "questions", "format": "csv"})
+    assert "Ville du handlet her? – Ja" in text(download)
