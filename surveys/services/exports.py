@@ -262,13 +262,17 @@ def wave_export(
         else:
             writer = _WRITERS[file_format](partial, layout.variables)
             na: Any = NA if file_format == ExportFormat.SAV else NA_TEXT
-            for chunk in _response_rows(
-                wave=wave, layout=layout, include_screened_out=include_screened_out, na=na
-            ):
-                writer.write(chunk)
-                rows += len(chunk)
-                if progress is not None:
-                    progress(len(chunk))
+            try:
+                for chunk in _response_rows(
+                    wave=wave, layout=layout, include_screened_out=include_screened_out, na=na
+                ):
+                    writer.write(chunk)
+                    rows += len(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
+            except BaseException:
+                writer.discard()  # its open file (and Excel's temporary one) goes now
+                raise
             writer.close()
         os.replace(partial, path)
     finally:
@@ -695,6 +699,9 @@ class _CsvWriter:
     def close(self) -> None:
         self.file.close()
 
+    def discard(self) -> None:
+        self.file.close()
+
 
 class _XlsxWriter:
     def __init__(self, path: Path, variables: Sequence[Variable]) -> None:
@@ -726,6 +733,14 @@ class _XlsxWriter:
     def close(self) -> None:
         _add_codebook_sheets(self.workbook, self.variables)
         self.workbook.save(self.path)
+
+    def discard(self) -> None:
+        """Give up: openpyxl streams the sheet to a temporary file of its own, which would
+        otherwise stay until the worker exits (and its writer complain when collected)."""
+        self.sheet.close()
+        writer = getattr(self.sheet, "_writer", None)
+        if writer is not None:
+            writer.cleanup()
 
 
 class _SavWriter:
@@ -781,6 +796,9 @@ class _SavWriter:
         codes[value] = code
         self.variables[j].values.append(ValueLabel(value, code, value, value))
         return code
+
+    def discard(self) -> None:
+        self.columns = []  # nothing is open: the columns are only in memory
 
     def close(self) -> None:
         import numpy as np

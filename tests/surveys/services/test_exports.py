@@ -444,3 +444,26 @@ def test_a_rerun_after_a_lost_worker_starts_over_and_a_finished_job_is_left_alon
     }
     job.refresh_from_db()
     assert job.finished_at == finished_at
+
+
+def test_a_failed_excel_export_leaves_no_temporary_file(
+    wave: Wave, media: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    """openpyxl streams a sheet to a temporary file of its own: a failed export removes it
+    (it stayed until the worker exited)."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    written = exports._XlsxWriter.write
+
+    def half_then_disk_full(self: Any, rows: Any) -> None:
+        written(self, rows)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exports._XlsxWriter, "write", half_then_disk_full)
+    before = set(ALL_TEMP_FILES)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = export_start(wave=wave, file_format=ExportFormat.XLSX)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert set(ALL_TEMP_FILES) == before
+    assert not [p for p in media.rglob("*") if p.is_file()]
