@@ -152,7 +152,8 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
 
 
 def _give_up(result_set: ResultSet, message: str) -> None:
-    ResultSet.objects.filter(pk=result_set.pk).update(
+    """Mark a run failed; a set that completed meanwhile stays complete."""
+    ResultSet.objects.filter(pk=result_set.pk, status=ResultSetStatus.RUNNING).update(
         status=ResultSetStatus.FAILED, error=message[:500]
     )
     if result_set.job_id:
@@ -191,10 +192,11 @@ def aggregation_run(*, result_set_id: int) -> dict[str, Any]:
             save_rows(rows)
             _fault_pause()  # rows written, not yet current: where a lost worker hurts most
             _make_current(result_set=result_set, info=info)
-        step(_("Saved %(n)d figures.") % {"n": len(rows)})
     except Exception as exc:
         _give_up(result_set, _("The aggregation failed: %(e)s") % {"e": exc})
         raise
+    # The set is complete and committed: whatever fails from here on does not undo that.
+    step(_("Saved %(n)d figures.") % {"n": len(rows)})
     if job_id:
         job_finish(
             job_id=job_id,

@@ -542,3 +542,32 @@ def test_multiple_choice_shares_count_each_ticked_option_weighted() -> None:
             )
     overall = result_set.rows.filter(scope="overall", measure__startswith="q:tried=")
     assert sum(r.value for r in overall) > 100  # several ticks per answer
+
+
+def test_a_failure_after_the_swap_leaves_the_set_complete_and_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last progress step runs after the set is committed: when it fails (the database
+    connection drops, say), the set stays complete and current instead of being marked failed
+    while the public reads it."""
+    from django.db import DatabaseError
+
+    from surveys.services import aggregation
+
+    wave = golden_wave()
+    result_set = aggregation_start(wave=wave, cutoff=wave.ends_on)  # queued, not run
+    real = aggregation.job_advance
+    calls = []
+
+    def advance(**kwargs: Any) -> None:
+        calls.append(kwargs)
+        if len(calls) == aggregation.STEPS:
+            raise DatabaseError("server closed the connection unexpectedly")
+        real(**kwargs)
+
+    monkeypatch.setattr(aggregation, "job_advance", advance)
+    with pytest.raises(DatabaseError):
+        aggregation_run(result_set_id=result_set.pk)
+    result_set.refresh_from_db()
+    assert (result_set.status, result_set.is_current) == (ResultSetStatus.COMPLETE, True)
+    assert result_set.rows.exists()
