@@ -34,6 +34,7 @@ their final name and renamed when complete, so a download never sees half a file
 ``bench/export.py`` and bench/RESULTS.md.
 """
 
+import contextlib
 import csv
 import json
 import math
@@ -700,7 +701,8 @@ class _CsvWriter:
         self.file.close()
 
     def discard(self) -> None:
-        self.file.close()
+        with contextlib.suppress(OSError):  # flushing may fail as the write did
+            self.file.close()
 
 
 class _XlsxWriter:
@@ -736,11 +738,19 @@ class _XlsxWriter:
 
     def discard(self) -> None:
         """Give up: openpyxl streams the sheet to a temporary file of its own, which would
-        otherwise stay until the worker exits (and its writer complain when collected)."""
-        self.sheet.close()
+        otherwise stay until the worker exits (and its writer complain when collected). It
+        never raises: the error that made the export give up is the one to report."""
         writer = getattr(self.sheet, "_writer", None)
+        rows = getattr(self.sheet, "_rows", None)
+        with contextlib.suppress(Exception):
+            self.sheet.close()  # ends openpyxl's generators; may fail on a full disk too
+        for generator in (rows, writer):  # when it did, end them here (a no-op otherwise)
+            if generator is not None:
+                with contextlib.suppress(Exception):
+                    generator.close()
         if writer is not None:
-            writer.cleanup()
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
 
 
 class _SavWriter:

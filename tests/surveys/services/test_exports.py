@@ -450,7 +450,8 @@ def test_a_failed_excel_export_leaves_no_temporary_file(
     wave: Wave, media: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
     """openpyxl streams a sheet to a temporary file of its own: a failed export removes it
-    (it stayed until the worker exited)."""
+    (it stayed until the worker exited), even when closing the sheet fails as well."""
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
     from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
     written = exports._XlsxWriter.write
@@ -459,11 +460,17 @@ def test_a_failed_excel_export_leaves_no_temporary_file(
         written(self, rows)
         raise OSError(28, "No space left on device")
 
+    def closing_fails_too(self: Any) -> None:
+        raise OSError(28, "No space left on device (closing)")
+
     monkeypatch.setattr(exports._XlsxWriter, "write", half_then_disk_full)
+    monkeypatch.setattr(WriteOnlyWorksheet, "close", closing_fails_too)
     before = set(ALL_TEMP_FILES)
-    with django_capture_on_commit_callbacks(execute=True):
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         job = export_start(wave=wave, file_format=ExportFormat.XLSX)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
+    # The error reported is the one that stopped the export, not the cleanup's.
+    assert job.message == "The export file could not be written: No space left on device"
     assert set(ALL_TEMP_FILES) == before
     assert not [p for p in media.rglob("*") if p.is_file()]
