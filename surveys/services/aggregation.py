@@ -856,11 +856,22 @@ def _answer_sums(
             continue
         found = Sums(*sums)
         if chosen not in ticked_sets:
-            ticked_sets[chosen] = sorted({str(t) for t in json.loads(chosen)}) if chosen else []
+            ticked_sets[chosen] = _ticked(chosen)
         for name in ["", *ticked_sets[chosen]]:  # who answered, then each ticked option
             before = groups.get((key, name))
             groups[(key, name)] = found if before is None else before.plus(found)
     return result
+
+
+def _ticked(chosen: str | None) -> list[str]:
+    """A multiple-choice answer's options from the pass's grouping value: the JSON array it
+    ticked, or a single option kept as text (an answer given before the question allowed
+    several; the aggregation must not fail on it)."""
+    if not chosen:
+        return []
+    if not chosen.startswith("["):
+        return [chosen]
+    return sorted({str(t) for t in json.loads(chosen)})
 
 
 def _empty_dimension(key: GroupKey) -> bool:

@@ -514,6 +514,8 @@ def test_multiple_choice_shares_count_each_ticked_option_weighted() -> None:
     for gender, ticked in answered:
         if ticked == NA:
             panel_answer(tried, company, "chat", gender, is_na=True)
+        elif ticked == ["phone"]:  # one answer kept as text, as a single choice is stored
+            panel_answer(tried, company, "chat", gender, value_text="phone")
         else:
             panel_answer(tried, company, "chat", gender, value_choices=ticked)
     result_set = run(wave)
