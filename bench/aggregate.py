@@ -67,6 +67,9 @@ def main() -> int:
     )
     parser.add_argument("--responses", type=int, nargs="+", default=[5_000, 50_000, 250_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--phases", action="store_true", help="also time the aggregation's phases at each size"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -92,6 +95,12 @@ def main() -> int:
             loads.append(load_average())
         results[seeded["answers"]] = {"runs": runs, "loads": loads}
         print_size(seeded["answers"], runs, loads)
+        if args.phases:
+            found = run_child(env, ["phases", str(seeded["wave"])])
+            print(
+                "phases (s, a worker's second run): "
+                + ", ".join(f"{k} {v:.3f}" for k, v in found.items())
+            )
     return 0 if check_targets(results) else 1
 
 
@@ -169,6 +178,8 @@ def child(argv: list[str]) -> int:
     prepare_worker_process()
     if argv[0] == "seed":
         result = seed(responses=int(argv[1]))
+    elif argv[0] == "phases":
+        result = phases(wave_id=int(argv[1]))
     else:
         result = measure(kind=argv[1], wave_id=int(argv[2]))
     print(json.dumps(result))
@@ -205,6 +216,48 @@ def measure(*, kind: str, wave_id: int) -> dict[str, Any]:
     first = once(kind, wave)
     second = once(kind, wave)
     return {**second, "cold_seconds": first["seconds"], "peak_mb": peak_mb()}
+
+
+PHASES = {
+    "weights": "cell_weights",
+    "pass": "_rolled_up",
+    "pass+unpack": "_answer_sums",
+    "figures": "_question_rows",
+    "ranks": "_rank",
+    "changes": "_compare_with_previous",
+    "compute (all)": "compute_rows",
+    "copy": "save_rows",
+    "swap": "_make_current",
+}
+
+
+def phases(*, wave_id: int) -> dict[str, float]:
+    """Seconds spent in each phase of a worker's second run (the module's functions wrapped
+    in timers; they nest: "compute (all)" holds the ones before it)."""
+    import functools
+
+    from surveys.models import Wave
+    from surveys.services import aggregation
+
+    spent: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+
+    def timed(label: str, function: Any) -> Any:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - started
+
+        return wrapper
+
+    wave = Wave.objects.select_related("study").get(pk=wave_id)
+    once("aggregate", wave)  # the first run, untimed
+    for label, name in PHASES.items():
+        setattr(aggregation, name, timed(label, getattr(aggregation, name)))
+    total = once("aggregate", wave)["seconds"]
+    return {"total": total, **spent}
 
 
 def once(kind: str, wave: Any) -> dict[str, Any]:
