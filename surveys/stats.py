@@ -2,7 +2,9 @@
 
 No Django imports. Every function works from sufficient statistics (n, Σw, Σw², Σwx, Σwx²) so
 aggregation can compute them in one database pass and finish here. Each is checked against
-statsmodels or scipy in ``tests/surveys/test_stats.py``.
+statsmodels or scipy in ``tests/surveys/test_stats.py``. ``mean_intervals``, ``shares`` and
+``npss`` take columns (arrays) and give thousands of estimates in one call, as aggregation
+needs them; ``mean_interval``, ``share`` and ``nps`` are one of those.
 
 Conventions (DOMAIN.md "Statistics"):
 
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+import numpy as np
 from scipy import special
 from scipy import stats as sps
 
@@ -81,21 +84,87 @@ def kish_n_eff(sum_w: float, sum_w2: float) -> float:
     return sum_w * sum_w / sum_w2 if sum_w2 > 0 else 0.0
 
 
+class Estimates(NamedTuple):
+    """Many estimates at once, as float arrays: NaN where ``Estimate`` has None."""
+
+    value: "np.ndarray"
+    ci_low: "np.ndarray"
+    ci_high: "np.ndarray"
+    se: "np.ndarray"
+    sd: "np.ndarray"
+    n_eff: "np.ndarray"
+
+    def one(self, i: int, n: int) -> Estimate:
+        def get(column: "np.ndarray") -> float | None:
+            x = float(column[i])
+            return None if math.isnan(x) else x
+
+        return Estimate(
+            get(self.value),
+            get(self.ci_low),
+            get(self.ci_high),
+            se=get(self.se),
+            sd=get(self.sd),
+            n=n,
+            n_eff=float(self.n_eff[i]),
+        )
+
+
+def _arrays(*columns: "Sequence[float] | np.ndarray") -> list["np.ndarray"]:
+    return [np.asarray(c, dtype=np.float64) for c in columns]
+
+
+def kish_n_effs(sw: "np.ndarray", sw2: "np.ndarray") -> "np.ndarray":
+    """``kish_n_eff`` of many samples."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sw2 > 0, sw * sw / np.where(sw2 > 0, sw2, 1.0), 0.0)
+
+
+def mean_intervals(
+    n: "Sequence[float] | np.ndarray",
+    sw: "Sequence[float] | np.ndarray",
+    sw2: "Sequence[float] | np.ndarray",
+    swx: "Sequence[float] | np.ndarray",
+    swx2: "Sequence[float] | np.ndarray",
+    confidence: float = CONFIDENCE,
+) -> Estimates:
+    """Means with t-intervals on n_eff − 1 degrees of freedom, of many samples given by their
+    moments (column by column): no mean for an empty sample, no interval below 2 responses.
+    Aggregation computes thousands at once; ``mean_interval`` is one of them."""
+    n, sw, sw2, swx, swx2 = _arrays(n, sw, sw2, swx, swx2)
+    nan = np.full(n.shape, np.nan)
+    n_eff = kish_n_effs(sw, sw2)
+    some = (n > 0) & (sw > 0)
+    spread = some & (n >= 2) & (n_eff > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(some, swx / np.where(some, sw, 1.0), nan)
+        # Weighted variance about the mean, with the n_eff/(n_eff − 1) bias correction.
+        biased = np.maximum(0.0, swx2 / sw - mean * mean)
+        variance = biased * n_eff / (n_eff - 1)
+        sd = np.where(spread, np.sqrt(np.where(spread, variance, 0.0)), nan)
+        se = sd / np.sqrt(n_eff)
+        half = special.stdtrit(np.where(spread, n_eff - 1, 1.0), 0.5 + confidence / 2) * se
+    return Estimates(mean, mean - half, mean + half, se, sd, n_eff)
+
+
 def mean_interval(m: Moments, confidence: float = CONFIDENCE) -> Estimate:
     """Mean with a t-interval on n_eff − 1 degrees of freedom (no interval below 2 responses)."""
     if m.n == 0 or m.sw <= 0:
         return Estimate(None, None, None, n=m.n)
-    mean = m.swx / m.sw
-    n_eff = m.n_eff
-    if m.n < 2 or n_eff <= 1:
-        return Estimate(mean, None, None, n=m.n, n_eff=n_eff)
-    # Weighted variance about the mean, with the n_eff/(n_eff − 1) bias correction.
-    biased = max(0.0, m.swx2 / m.sw - mean * mean)
-    variance = biased * n_eff / (n_eff - 1)
-    sd = math.sqrt(variance)
-    se = sd / math.sqrt(n_eff)
-    half = t_quantile(0.5 + confidence / 2, n_eff - 1) * se
-    return Estimate(mean, mean - half, mean + half, se=se, sd=sd, n=m.n, n_eff=n_eff)
+    estimates = mean_intervals([m.n], [m.sw], [m.sw2], [m.swx], [m.swx2], confidence)
+    return estimates.one(0, m.n)
+
+
+def wilson_intervals(
+    successes: "np.ndarray", n: "np.ndarray", confidence: float = CONFIDENCE
+) -> tuple["np.ndarray", "np.ndarray"]:
+    """Wilson score intervals of many shares (``n`` > 0); successes and n may be effective."""
+    z = z_quantile(0.5 + confidence / 2)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
 
 
 def wilson_interval(
@@ -104,23 +173,47 @@ def wilson_interval(
     """Wilson score interval for a share; ``successes`` and ``n`` may be effective (weighted)."""
     if n <= 0:
         raise ValueError("n must be positive")
-    z = z_quantile(0.5 + confidence / 2)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    successes_array, n_array = _arrays([successes], [n])
+    low, high = wilson_intervals(successes_array, n_array, confidence)
+    return float(low[0]), float(high[0])
+
+
+def shares(
+    sw_yes: "Sequence[float] | np.ndarray",
+    sw: "Sequence[float] | np.ndarray",
+    sw2: "Sequence[float] | np.ndarray",
+    confidence: float = CONFIDENCE,
+) -> Estimates:
+    """(Weighted) shares with Wilson intervals on n_eff, of many samples (Σw > 0 each):
+    ``sw_yes`` is Σw over the yeses, ``sw`` and ``sw2`` the sample's Σw and Σw²."""
+    sw_yes, sw, sw2 = _arrays(sw_yes, sw, sw2)
+    p = sw_yes / sw
+    n_eff = kish_n_effs(sw, sw2)
+    low, high = wilson_intervals(p * n_eff, n_eff, confidence)
+    se = np.sqrt(p * (1 - p) / n_eff)
+    return Estimates(p, low, high, se, np.full(p.shape, np.nan), n_eff)
 
 
 def share(sw_yes: float, m: Moments, confidence: float = CONFIDENCE) -> Estimate:
     """A (weighted) share with its Wilson interval on n_eff. ``sw_yes`` is Σw over the yeses."""
     if m.n == 0 or m.sw <= 0:
         return Estimate(None, None, None, n=m.n)
-    p = sw_yes / m.sw
-    n_eff = m.n_eff
-    low, high = wilson_interval(p * n_eff, n_eff, confidence)
-    se = math.sqrt(p * (1 - p) / n_eff)
-    return Estimate(p, low, high, se=se, n=m.n, n_eff=n_eff)
+    return shares([sw_yes], [m.sw], [m.sw2], confidence).one(0, m.n)
+
+
+def npss(
+    promoters: "Sequence[float] | np.ndarray",
+    detractors: "Sequence[float] | np.ndarray",
+    total: "Sequence[float] | np.ndarray",
+    confidence: float = CONFIDENCE,
+) -> Estimates:
+    """``nps`` of many samples (total > 0 each)."""
+    promoters, detractors, total = _arrays(promoters, detractors, total)
+    p, d = promoters / total, detractors / total
+    score = 100 * (p - d)
+    se = 100 * np.sqrt(np.maximum(0.0, p + d - (p - d) ** 2) / total)
+    z = z_quantile(0.5 + confidence / 2)
+    return Estimates(score, score - z * se, score + z * se, se, np.full(p.shape, np.nan), total)
 
 
 def nps(
@@ -131,11 +224,8 @@ def nps(
     Arguments are (weighted) counts; ``total`` may be an effective n for the standard error."""
     if total <= 0:
         return Estimate(None, None, None)
-    p, d = promoters / total, detractors / total
-    score = 100 * (p - d)
-    se = 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / total)
-    z = z_quantile(0.5 + confidence / 2)
-    return Estimate(score, score - z * se, score + z * se, se=se, n=round(total))
+    estimate = npss([promoters], [detractors], [total], confidence).one(0, round(total))
+    return estimate._replace(n_eff=0.0)
 
 
 class Comparison(NamedTuple):

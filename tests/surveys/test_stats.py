@@ -247,3 +247,48 @@ def test_raking_weighting_cells_with_counts_equals_raking_everyone(counts, targe
         by_cell = stats.rake(cells, margins, trim=trim, counts=counts)
         expanded = [w for w, n in zip(by_cell, counts, strict=True) for _ in range(n)]
         assert expanded == pytest.approx(each, rel=1e-9)
+
+
+samples = st.lists(
+    st.lists(st.tuples(st.floats(0, 100), st.floats(0.2, 5)), min_size=0, max_size=12),
+    min_size=1,
+    max_size=8,
+)
+
+
+def as_list(column):
+    return [None if math.isnan(x) else x for x in column.tolist()]
+
+
+@given(samples)
+def test_many_means_at_once_are_each_samples_own(groups):
+    """Aggregation computes thousands of intervals in one call: each must be exactly what its
+    sample alone gives (empty and one-response samples among them: no mean, no interval)."""
+    moments = [stats.Moments.of([x for x, _w in g], [w for _x, w in g]) for g in groups]
+    many = stats.mean_intervals(*zip(*moments, strict=True))
+    for i, m in enumerate(moments):
+        one = stats.mean_interval(m)
+        got = many.one(i, m.n)
+        if m.n == 0:
+            assert got.value is None and one.value is None
+            continue
+        assert got == one
+
+
+@given(samples, st.data())
+def test_many_shares_and_nps_at_once_are_each_samples_own(groups, data):
+    kept = [g for g in groups if g]
+    assume(kept)
+    moments = [stats.Moments.of([x for x, _w in g], [w for _x, w in g]) for g in kept]
+    yes = [data.draw(st.floats(0, 1)) * m.sw for m in moments]
+    many = stats.shares(yes, [m.sw for m in moments], [m.sw2 for m in moments])
+    assert [many.one(i, m.n) for i, m in enumerate(moments)] == [
+        stats.share(y, m) for y, m in zip(yes, moments, strict=True)
+    ]
+    promoters = [y / 2 for y in yes]
+    nps_many = stats.npss(promoters, yes, [m.sw for m in moments])
+    for i, m in enumerate(moments):
+        one = stats.nps(promoters[i], yes[i], m.sw)
+        assert as_list(nps_many.value)[i] == one.value
+        assert as_list(nps_many.se)[i] == one.se
+        assert as_list(nps_many.ci_low)[i] == one.ci_low
