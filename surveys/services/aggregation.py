@@ -3,20 +3,21 @@
 The database does the heavy part. Two grouped queries ask for sufficient statistics
 (n, Σw, Σw², Σwx, Σwx², and weighted counts of NPS promoters and detractors):
 
-- over answers, grouped by question and answered option, for every scope at once;
+- over answers, grouped by question and answered option, for every scope at once, with the
+  weight of each option chosen (a multiple-choice answer's ticked set unpacked);
 - over responses, for a contact's score and each performance area's score.
 
 On PostgreSQL each is one scan with ``GROUPING SETS``; SQLite, the embedded default, gets the
 same numbers through ``UNION ALL`` of plain ``GROUP BY``s. Python then finishes a few thousand
-groups with ``surveys.stats``: intervals, NPS, suppression below the wave's minimum n, shared
-ranks, statistical ties and the change against the previous wave's current results.
+groups with ``surveys.stats``, all intervals of a kind in one call on arrays (means, shares,
+NPS), then suppression below the wave's minimum n, shared ranks, statistical ties and the
+change against the previous wave's current results.
 
 A run writes its rows into its own ``ResultSet`` and swaps it in as current in one transaction
 only at the end, so a failed or killed run leaves the previous one current. Running it again
 for the same set starts over (its partial rows are deleted first).
 """
 
-import json
 import logging
 import operator
 import re
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
+import numpy as np
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
@@ -41,7 +43,6 @@ from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
 from surveys import stats
 from surveys.models import (
-    Company,
     Question,
     QuestionRole,
     QuestionType,
@@ -66,15 +67,19 @@ MEAN_TYPES = {QuestionType.RATING, QuestionType.NPS}
 ROW_BATCH = 2000
 STEPS = 5
 
-#: The scopes, as the columns each groups by: (industry, company, channel).
+#: The scopes, as the columns each groups by: (industry, company, channel). A company's scopes
+#: group by its industry too (which a company determines), so every row names its industry.
 SCOPE_COLUMNS: dict[str, tuple[bool, bool, bool]] = {
     Scope.OVERALL: (False, False, False),
     Scope.INDUSTRY: (True, False, False),
-    Scope.COMPANY: (False, True, False),
+    Scope.COMPANY: (True, True, False),
     Scope.CHANNEL: (False, False, True),
-    Scope.COMPANY_CHANNEL: (False, True, True),
+    Scope.COMPANY_CHANNEL: (True, True, True),
     Scope.INDUSTRY_CHANNEL: (True, False, True),
 }
+#: Option shares are published down to company and industry × channel. A company × channel
+#: cell is small (the index has some 450 of them) and gets means only.
+SHARE_SCOPES = [scope for scope in SCOPE_COLUMNS if scope != Scope.COMPANY_CHANNEL]
 
 
 def _grouping_bits(columns: tuple[bool, bool, bool]) -> int:
@@ -264,33 +269,26 @@ def results_are_stale(*, wave: Wave, result_set: ResultSet) -> bool:
 # --- Computing ---------------------------------------------------------------------------
 
 
-class Sums(NamedTuple):
-    """Additive sufficient statistics of one group (a named tuple: a run makes thousands)."""
+class Group(NamedTuple):
+    """One group's additive sums in one scope, as the database rolled them up: of a question's
+    answers (``what`` is its id) or of contacts' scores ("score", "area:<section key>").
+    ``_x`` sums are over the values present (an N/A-free answer may still have no score)."""
 
-    n: int = 0
-    sw: float = 0.0
-    sw2: float = 0.0
-    n_x: int = 0
-    sw_x: float = 0.0
-    sw2_x: float = 0.0
-    swx: float = 0.0
-    swx2: float = 0.0
-    sw_promoters: float = 0.0
-    sw_detractors: float = 0.0
-
-    def plus(self, other: "Sums") -> "Sums":
-        return Sums(*map(operator.add, self, other))
-
-    @property
-    def score_moments(self) -> stats.Moments:
-        return stats.Moments(self.n_x, self.sw_x, self.sw2_x, self.swx, self.swx2)
-
-
-class GroupKey(NamedTuple):
     scope: str
     industry: int | None
     company: int | None
     channel: str
+    what: Any
+    n: int
+    sw: float
+    sw2: float
+    n_x: int
+    sw_x: float
+    sw2_x: float
+    swx: float
+    swx2: float
+    sw_promoters: float
+    sw_detractors: float
 
 
 @dataclass(slots=True)
@@ -352,7 +350,6 @@ class Computation:
     wave: Wave
     result_set: ResultSet
     minimum_n: int
-    company_industry: dict[int, int]
     rows: list[Figure] = field(default_factory=list)
 
 
@@ -370,41 +367,25 @@ def compute_rows(
         .filter(
             Q(type__in=MEAN_TYPES | CHOICE_TYPES | {QuestionType.MULTIPLE_CHOICE}) | Q(scored=True)
         )
-        .select_related("section")
         .prefetch_related("options")
     )
-    comp = Computation(
-        wave=wave,
-        result_set=result_set,
-        minimum_n=wave.minimum_n,
-        company_industry=dict(Company.objects.values_list("id", "industry_id")),
-    )
-    answer_groups = _answer_sums(
-        wave,
-        cutoff,
-        weights,
-        [q.pk for q in questions],
-        {q.pk for q in questions if q.type == QuestionType.MULTIPLE_CHOICE},
-    )
+    comp = Computation(wave=wave, result_set=result_set, minimum_n=wave.minimum_n)
+    totals, chosen = _answer_sums(wave, cutoff, weights, questions)
     progress(_("Answers summed."))
     # Only an observed contact has a score and area scores (a survey's figures are its answers').
-    response_groups = (
-        _response_sums(wave, cutoff, weights) if wave.study.kind == StudyKind.OBSERVATION else {}
+    scores = (
+        _response_sums(wave, cutoff, weights) if wave.study.kind == StudyKind.OBSERVATION else []
     )
     progress(_("Scores summed."))
-    for question in questions:
-        _question_rows(comp, question, answer_groups.get(question.pk, {}))
-    sections = {s.key: s for s in Section.objects.filter(questionnaire_id=wave.questionnaire_id)}
-    for measure, groups in response_groups.items():
-        section = sections.get(measure.removeprefix("area:")) if measure != "score" else None
-        if measure != "score" and section is None:
-            continue
-        for key, sums in groups.items():
-            comp.rows.append(_mean_row(comp, key, sums.score_moments, measure, section=section))
+    _question_rows(comp, questions, totals, chosen)
+    _score_rows(comp, scores)
     _rank(comp)
     _compare_with_previous(comp)
     progress(_("Intervals, ranks and changes computed."))
-    counted = responses.count()
+    if weighting:  # the weighting counted every response, in its cell or outside them
+        counted = weighting.get("weighted", 0) + weighting["unweighted"]
+    else:
+        counted = responses.count()
     return comp.rows, {"responses": counted, "weighting": weighting}
 
 
@@ -424,118 +405,181 @@ def headline_measure(*, wave: Wave) -> str | None:
     return f"q:{key}" if key else None
 
 
-def _fill_key(comp: Computation, key: GroupKey) -> GroupKey:
-    if key.company is not None and key.industry is None:
-        return GroupKey(key.scope, comp.company_industry.get(key.company), key.company, key.channel)
-    return key
+class _Described(NamedTuple):
+    """What a figure is, apart from its group and numbers."""
+
+    measure: str
+    section_id: int | None
+    question_id: int | None
+    option: str = ""
 
 
-def _base_row(comp: Computation, key: GroupKey, measure: str, metric: str) -> Figure:
-    key = _fill_key(comp, key)
-    return Figure(
-        result_set_id=comp.result_set.pk,
-        scope=key.scope,
-        measure=measure,
-        metric=metric,
-        industry_id=key.industry,
-        company_id=key.company,
-        channel=key.channel,
-        n=0,
-        n_eff=0.0,
-    )
+def _none(values: Any) -> list[float | None]:
+    """An array's values as floats, NaN as None (what a missing figure is stored as)."""
+    return [None if x != x else x for x in values.tolist()]  # only NaN is unequal to itself
 
 
-def _mean_row(
+def _add_figures(
     comp: Computation,
-    key: GroupKey,
-    moments: stats.Moments,
-    measure: str,
+    metric: str,
+    groups: list[Group],
+    described: list[_Described],
+    estimates: stats.Estimates,
+    ns: list[int],
     *,
-    section: Section | None = None,
-    question: Question | None = None,
-) -> Figure:
-    row = _base_row(comp, key, measure, Metric.MEAN)
-    estimate = stats.mean_interval(moments)
-    row.section_id = section.pk if section else (question.section_id if question else None)
-    row.question_id = question.pk if question else None
-    _set_estimate(comp, row, estimate, moments.n, moments.n_eff)
-    return row
-
-
-def _set_estimate(
-    comp: Computation, row: Figure, estimate: stats.Estimate, n: int, n_eff: float
+    percent: bool = False,
 ) -> None:
-    row.n = n
-    row.n_eff = n_eff
-    row.value, row.sd, row.se = estimate.value, estimate.sd, estimate.se
-    row.ci_low, row.ci_high = estimate.ci_low, estimate.ci_high
-    row.suppressed = n < comp.minimum_n
+    """One figure per group from estimates computed for all of them at once (arrays)."""
+    scale = 100.0 if percent else 1.0
+    columns = zip(
+        groups,
+        described,
+        ns,
+        estimates.n_eff.tolist(),
+        _none(scale * estimates.value),
+        _none(scale * estimates.sd),
+        _none(scale * estimates.se),
+        _none(scale * estimates.ci_low),
+        _none(scale * estimates.ci_high),
+        strict=True,
+    )
+    result_set_id, minimum_n = comp.result_set.pk, comp.minimum_n
+    comp.rows += [
+        Figure(
+            result_set_id,
+            group.scope,
+            what.measure,
+            metric,
+            group.industry,
+            group.company,
+            group.channel,
+            n,
+            n_eff,
+            what.section_id,
+            what.question_id,
+            what.option,
+            value,
+            sd,
+            se,
+            low,
+            high,
+            n < minimum_n,
+        )
+        for group, what, n, n_eff, value, sd, se, low, high in columns
+    ]
+
+
+def _add_means(comp: Computation, groups: list[Group], described: list[_Described]) -> None:
+    """Means with t-intervals of the values present in each group."""
+    estimates = stats.mean_intervals(
+        [g.n_x for g in groups],
+        [g.sw_x for g in groups],
+        [g.sw2_x for g in groups],
+        [g.swx for g in groups],
+        [g.swx2 for g in groups],
+    )
+    _add_figures(comp, Metric.MEAN, groups, described, estimates, [g.n_x for g in groups])
+
+
+@dataclass
+class _Batch:
+    """Groups waiting for one kind of figure, computed for all of them in one call."""
+
+    groups: list[Group] = field(default_factory=list)
+    described: list[_Described] = field(default_factory=list)
+    chosen: list[float] = field(default_factory=list)  # a share's Σw over the yeses
+
+    def add(self, group: Group, what: _Described, chosen: float = 0.0) -> None:
+        self.groups.append(group)
+        self.described.append(what)
+        self.chosen.append(chosen)
+
+    def column(self, name: str) -> "np.ndarray":
+        return np.array([getattr(g, name) for g in self.groups], dtype=np.float64)
 
 
 def _question_rows(
-    comp: Computation, question: Question, groups: dict[tuple[GroupKey, str], Sums]
+    comp: Computation,
+    questions: list[Question],
+    totals: list[Group],
+    chosen: dict[tuple[Any, ...], dict[str, float]],
 ) -> None:
-    multiple = question.type == QuestionType.MULTIPLE_CHOICE
-    totals: dict[GroupKey, Sums] = {}
-    for (key, option), sums in groups.items():
-        if multiple:  # who answered is counted apart from what they ticked
-            if not option:
-                totals[key] = sums
+    """Every question's figures in every scope: means (of scores), NPS, and option shares."""
+    by_id = {q.pk: q for q in questions}
+    options = _options(questions, chosen)
+    means, nps, shares = _Batch(), _Batch(), _Batch()
+    for group in totals:
+        question = by_id[group.what]
+        measure = f"q:{question.key}"
+        what = _Described(measure, question.section_id, question.pk)
+        if group.n_x and (question.type in MEAN_TYPES or question.scored):
+            means.add(group, what)
+        if question.type == QuestionType.NPS and group.sw > 0:
+            nps.add(group, what)
+        if group.sw <= 0 or not _shares_wanted(question, group.scope):
             continue
-        total = totals.get(key)
-        totals[key] = sums if total is None else total.plus(sums)
-    measure = f"q:{question.key}"
-    for key, sums in totals.items():
-        if sums.n_x and (question.type in MEAN_TYPES or question.scored):
-            comp.rows.append(_mean_row(comp, key, sums.score_moments, measure, question=question))
-        if question.type == QuestionType.NPS and sums.sw > 0:
-            n_eff = stats.kish_n_eff(sums.sw, sums.sw2)
-            estimate = stats.nps(
-                sums.sw_promoters / sums.sw * n_eff, sums.sw_detractors / sums.sw * n_eff, n_eff
+        picked = chosen.get(group[:5], {})
+        for option in options[question.pk]:
+            shares.add(
+                group,
+                what._replace(measure=f"{measure}={option}", option=option),
+                picked.get(option, 0.0),
             )
-            row = _base_row(comp, key, measure, Metric.NPS)
-            row.section_id, row.question_id = question.section_id, question.pk
-            _set_estimate(comp, row, estimate, sums.n, n_eff)
-            comp.rows.append(row)
-    if question.type not in CHOICE_TYPES and not multiple:
-        return
-    options = [o.value for o in question.options.all()] or sorted({o for _k, o in groups if o})
-    if question.type == QuestionType.CHANNEL and not question.options.all():
-        options = sorted({o for _k, o in groups})
-    for key, total in totals.items():
-        if total.sw <= 0 or not _shares_wanted(question, key.scope):
-            continue
-        moments = stats.Moments(n=total.n, sw=total.sw, sw2=total.sw2, swx=0.0, swx2=0.0)
-        for option in options:
-            chosen = groups.get((key, option))
-            estimate = stats.share(chosen.sw if chosen else 0.0, moments)
-            row = _base_row(comp, key, f"{measure}={option}", Metric.SHARE)
-            row.section_id, row.question_id, row.option = question.section_id, question.pk, option
-            _set_estimate(comp, row, _percent(estimate), total.n, moments.n_eff)
-            comp.rows.append(row)
+    _add_means(comp, means.groups, means.described)
+    if nps.groups:
+        sw = nps.column("sw")
+        n_eff = stats.kish_n_effs(sw, nps.column("sw2"))
+        estimates = stats.npss(
+            nps.column("sw_promoters") / sw * n_eff, nps.column("sw_detractors") / sw * n_eff, n_eff
+        )
+        ns = [g.n for g in nps.groups]
+        _add_figures(comp, Metric.NPS, nps.groups, nps.described, estimates, ns)
+    if shares.groups:
+        estimates = stats.shares(shares.chosen, shares.column("sw"), shares.column("sw2"))
+        ns = [g.n for g in shares.groups]
+        _add_figures(
+            comp, Metric.SHARE, shares.groups, shares.described, estimates, ns, percent=True
+        )
+
+
+def _options(
+    questions: list[Question], chosen: dict[tuple[Any, ...], dict[str, float]]
+) -> dict[int, list[str]]:
+    """The options each question's shares are given for: its own, else those chosen."""
+    seen: dict[int, set[str]] = defaultdict(set)
+    for key, picked in chosen.items():
+        seen[key[4]].update(picked)
+    options = {}
+    for question in questions:
+        listed = [o.value for o in question.options.all()]
+        if question.type not in CHOICE_TYPES and question.type != QuestionType.MULTIPLE_CHOICE:
+            listed = []
+        elif not listed:
+            listed = sorted(o for o in seen[question.pk] if o)
+        options[question.pk] = listed
+    return options
 
 
 def _shares_wanted(question: Question, scope: str) -> bool:
-    """Option shares are published down to company and industry × channel. A company × channel
-    cell is small (the index has some 450 of them) and gets means only; and the share choosing
-    each channel, within one channel, is 100 % by definition."""
-    if scope == Scope.COMPANY_CHANNEL:
+    """Option shares are published down to company and industry × channel (``SHARE_SCOPES``);
+    and the share choosing each channel, within one channel, is 100 % by definition."""
+    if scope not in SHARE_SCOPES:
         return False
     return not (question.role == QuestionRole.CHANNEL and SCOPE_COLUMNS[scope][2])
 
 
-def _percent(estimate: stats.Estimate) -> stats.Estimate:
-    def pct(x: float | None) -> float | None:
-        return None if x is None else 100.0 * x
-
-    return stats.Estimate(
-        pct(estimate.value),
-        pct(estimate.ci_low),
-        pct(estimate.ci_high),
-        se=pct(estimate.se),
-        n=estimate.n,
-        n_eff=estimate.n_eff,
-    )
+def _score_rows(comp: Computation, scores: list[Group]) -> None:
+    """An observed contact's score and each performance area's, in every scope."""
+    if not scores:
+        return
+    sections = {
+        f"area:{key}": pk
+        for key, pk in Section.objects.filter(
+            questionnaire_id=comp.wave.questionnaire_id
+        ).values_list("key", "pk")
+    }
+    kept = [g for g in scores if g.what == "score" or g.what in sections]
+    _add_means(comp, kept, [_Described(g.what, sections.get(g.what), None) for g in kept])
 
 
 def _rank(comp: Computation) -> None:
@@ -697,30 +741,38 @@ def cell_weights(
 # Two stages. The inner query makes one pass over the counted answers (or responses), grouped by
 # the finest keys any scope needs: (what, option, company, channel), with weighted sums. Sums add
 # up, so the outer query rolls those few thousand rows up to every scope at once: GROUPING SETS
-# on PostgreSQL, a UNION ALL of GROUP BYs over the materialised inner rows on SQLite. The one
-# pass over the answers costs about what a bare GROUP BY does.
+# on PostgreSQL, a UNION ALL of GROUP BYs over the materialised inner rows on SQLite. The pass
+# over the answers costs 2–2.5× a bare GROUP BY of them (bench/RESULTS.md): the join to the
+# responses (which answers count, each one's weighting cell), the option as a fourth key and
+# ten weighted sums instead of three. The outer query also rolls up
+# each option's weight, from the inner rows of choice questions, with a multiple-choice
+# answer's ticked set unpacked into its options (a few thousand rows: cheap there, where
+# unpacking in the pass itself cost PostgreSQL its parallel plan).
 
-#: The additive sums every group carries, in ``Sums`` order.
-#: The inner query's sums; ``no_x`` (before them) says whether the group's value is missing, so
-#: the counts of present values need no sums of their own in the pass over the answers.
-INNER_COLUMNS = ("n", "sw", "sw2", "swx", "swx2", "prom", "det")
-#: The rolled-up sums, in ``Sums`` order.
-SUMMED = (
-    "CAST(SUM(f.n) AS BIGINT)",
-    "COALESCE(SUM(f.sw), 0)",
-    "COALESCE(SUM(f.sw2), 0)",
-    "CAST(COALESCE(SUM(f.n) FILTER (WHERE NOT f.no_x), 0) AS BIGINT)",
-    "COALESCE(SUM(f.sw) FILTER (WHERE NOT f.no_x), 0)",
-    "COALESCE(SUM(f.sw2) FILTER (WHERE NOT f.no_x), 0)",
-    "COALESCE(SUM(f.swx), 0)",
-    "COALESCE(SUM(f.swx2), 0)",
-    "COALESCE(SUM(f.prom), 0)",
-    "COALESCE(SUM(f.det), 0)",
+#: The inner query's sums, in ``Group`` order after its keys.
+INNER_COLUMNS = (
+    "n",
+    "sw",
+    "sw2",
+    "n_x",
+    "sw_x",
+    "sw2_x",
+    "swx",
+    "swx2",
+    "prom",
+    "det",
 )
+#: The rolled-up sums (SQLite's SUM over no rows is NULL).
+SUMMED = ", ".join(
+    f"CAST(COALESCE(SUM(f.{c}), 0) AS BIGINT)" if c.startswith("n") else f"COALESCE(SUM(f.{c}), 0)"
+    for c in INNER_COLUMNS
+)
+DIMENSIONS = ("c.industry_id", "f.company_id", "f.channel")
 
 
 def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], str, str]:
-    """A ``cw`` CTE of cell weights, its join and the weight expression."""
+    """A ``cw`` CTE of cell weights, its join to the responses ``r`` and the weight
+    expression."""
     one = "CAST(1 AS DOUBLE PRECISION)"  # a bare 1.0 is NUMERIC to PostgreSQL: slow, Decimal
     if not weights:
         return "", [], "", one
@@ -751,34 +803,97 @@ def _weight_cte(weights: dict[tuple[str, ...], float]) -> tuple[str, list[Any], 
 def _sums_sql(w: str, value: str, *, nps: str | None = None) -> str:
     """The inner query's sums of ``value`` under weight ``w`` (NPS counts from ``nps``), in
     ``INNER_COLUMNS`` order."""
+    present = f"FILTER (WHERE {value} IS NOT NULL)"
     promoters = f"SUM({w}) FILTER (WHERE {nps} >= 9)" if nps else "0"
     detractors = f"SUM({w}) FILTER (WHERE {nps} <= 6)" if nps else "0"
     return (
-        f"COUNT(*), SUM({w}), SUM({w} * {w}), SUM({w} * {value}), "
-        f"SUM({w} * {value} * {value}), {promoters}, {detractors}"
+        f"COUNT(*), SUM({w}), SUM({w} * {w}), COUNT({value}), SUM({w}) {present}, "
+        f"SUM({w} * {w}) {present}, SUM({w} * {value}), SUM({w} * {value} * {value}), "
+        f"{promoters}, {detractors}"
     )
 
 
-def _rolled_up(*, inner: list[str], params: list[Any], cte: str, cte_params: list[Any]) -> Any:
-    """Every scope's sums from the inner queries' rows (key, option, company, channel, sums…).
+def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
+    if not values:
+        return "FALSE", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
-    Yields (scope bits, industry, company, channel, key, option, *sums)."""
-    columns = ", ".join(INNER_COLUMNS)
-    fine = f"fine(k, opt, company_id, channel, no_x, {columns}) AS ({' UNION ALL '.join(inner)})"
-    dims = ("c.industry_id", "f.company_id", "f.channel")
-    summed = ", ".join(SUMMED)
-    source = "FROM fine f LEFT JOIN surveys_company c ON c.id = f.company_id"
-    ctes = ", ".join([x for x in (cte, fine) if x])
-    all_params = cte_params + params
+
+def _ticked_options(source: str) -> str:
+    """A FROM clause pairing each inner row of ``source`` with each option its ticked set
+    (``opt``: a JSON array, or one option kept as text by an answer given before the question
+    allowed several) holds, as ``t.value``."""
     if connection.vendor == "postgresql":
-        sets = ", ".join(
-            "(" + ", ".join(d for d, on in zip(dims, cols, strict=True) if on) + ")"
-            for cols in SCOPE_COLUMNS.values()
+        return (
+            f"{source} f CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN left(f.opt, 1) "
+            "= '[' THEN CAST(f.opt AS jsonb) ELSE jsonb_build_array(f.opt) END) AS t(value)"
         )
+    return (
+        f"{source} f, json_each(CASE WHEN substr(f.opt, 1, 1) = '[' THEN f.opt "
+        "ELSE json_array(f.opt) END) t"
+    )
+
+
+def _rolled_up(
+    *,
+    inner: list[str],
+    params: list[Any],
+    cte: str,
+    cte_params: list[Any],
+    single: Collection[int] = (),
+    multiple: Collection[int] = (),
+) -> list[tuple[Any, ...]]:
+    """Every scope's sums from the inner queries' rows (key, option, company, channel, sums…),
+    which name only columns and placeholders (every value is a parameter),
+    and each chosen option's weight in the scopes that publish shares, for the questions in
+    ``single`` (one option each) and ``multiple`` (a ticked set each).
+
+    Rows are (part, scope bits, industry, company, channel, key, option, *sums): part 0 holds
+    the groups' sums (option ''), part 1 an option's n and Σw (the other sums 0)."""
+    fine = f"fine(k, opt, company_id, channel, {', '.join(INNER_COLUMNS)}) AS ("
+    fine += " UNION ALL ".join(inner) + ")"
+    ctes = [x for x in (cte, fine) if x]
+    picks = []
+    single_in, single_params = _in("f.k", single)
+    multiple_in, multiple_params = _in("f.k", multiple)
+    if single or multiple:
+        # A ticked set's options (``clean`` stores each option once).
+        ctes.append(
+            "picked(k, opt, company_id, channel, n, sw) AS ("  # noqa: S608
+            f"SELECT f.k, f.opt, f.company_id, f.channel, f.n, f.sw FROM fine f WHERE {single_in}"
+            " UNION ALL SELECT f.k, CAST(t.value AS TEXT), f.company_id, f.channel, f.n, f.sw "
+            f"FROM {_ticked_options('fine')} WHERE {multiple_in} AND f.opt <> '')"
+        )
+        picks = [SCOPE_COLUMNS[scope] for scope in SHARE_SCOPES]
+    zeros = ", ".join(["0"] * (len(INNER_COLUMNS) - 2))
+    option_sums = f"CAST(SUM(f.n) AS BIGINT), SUM(f.sw), {zeros}"
+    all_params = cte_params + params + single_params + multiple_params
+    company = "LEFT JOIN surveys_company c ON c.id = f.company_id"
+    if connection.vendor == "postgresql":
+
+        def sets(scopes: list[tuple[bool, bool, bool]]) -> str:
+            return ", ".join(
+                "(" + ", ".join(d for d, on in zip(DIMENSIONS, cols, strict=True) if on) + ")"
+                for cols in scopes
+            )
+
+        # A group of "no company" or "no channel" (an unanswered picker) is no scope at all.
+        present = (
+            " AND ".join(f"(GROUPING({d}) = 1 OR {d} IS NOT NULL)" for d in DIMENSIONS[:2])
+            + " AND (GROUPING(f.channel) = 1 OR f.channel <> '')"
+        )
+        grouping = f"GROUPING({', '.join(DIMENSIONS)}), {', '.join(DIMENSIONS)}"
         sql = (
-            f"WITH {ctes} SELECT GROUPING({', '.join(dims)}), {', '.join(dims)}, f.k, f.opt, "
-            f"{summed} {source} GROUP BY f.k, f.opt, GROUPING SETS ({sets})"
+            f"WITH {', '.join(ctes)} SELECT 0, {grouping}, f.k, '', {SUMMED} "  # noqa: S608
+            f"FROM fine f {company} GROUP BY f.k, GROUPING SETS "
+            f"({sets(list(SCOPE_COLUMNS.values()))}) HAVING {present}"
         )
+        if picks:
+            sql += (
+                f" UNION ALL SELECT 1, {grouping}, f.k, f.opt, {option_sums} "  # noqa: S608
+                f"FROM picked f {company} GROUP BY f.k, f.opt, GROUPING SETS ({sets(picks)}) "
+                f"HAVING {present}"
+            )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = %s", [settings.AGGREGATION_WORK_MEM])
             # Binary results on a server-binding cursor (Django's binds on the client, which
@@ -787,15 +902,28 @@ def _rolled_up(*, inner: list[str], params: list[Any], cte: str, cte_params: lis
                 binary.execute(sql, all_params, binary=True)
                 return binary.fetchall()
     parts = []
-    for cols in SCOPE_COLUMNS.values():
-        picked = ", ".join(d if on else "NULL" for d, on in zip(dims, cols, strict=True))
-        grouped = ", ".join(["f.k", "f.opt", *(d for d, on in zip(dims, cols, strict=True) if on)])
-        parts.append(
-            f"SELECT {_grouping_bits(cols)}, {picked}, f.k, f.opt, {summed} {source} "
-            f"GROUP BY {grouped}"
-        )
+    for part, source, option, summed, scopes in [
+        (0, "fine", "''", SUMMED, list(SCOPE_COLUMNS.values())),
+        (1, "picked", "f.opt", option_sums, picks),
+    ]:
+        for cols in scopes:
+            picked = ", ".join(d if on else "NULL" for d, on in zip(DIMENSIONS, cols, strict=True))
+            keys = [
+                "f.k",
+                *(["f.opt"] if part else []),
+                *(d for d, on in zip(DIMENSIONS, cols, strict=True) if on),
+            ]
+            present = " AND ".join(
+                ["1 = 1"]
+                + [f"{d} IS NOT NULL" for d, on in zip(DIMENSIONS[:2], cols[:2], strict=True) if on]
+                + (["f.channel <> ''"] if cols[2] else [])
+            )
+            parts.append(
+                f"SELECT {part}, {_grouping_bits(cols)}, {picked}, f.k, {option}, {summed} "  # noqa: S608
+                f"FROM {source} f {company} WHERE {present} GROUP BY {', '.join(keys)}"
+            )
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {ctes} " + " UNION ALL ".join(parts), all_params)
+        cursor.execute(f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts), all_params)
         return cursor.fetchall()
 
 
@@ -810,83 +938,62 @@ def _counted_where(alias: str, wave: Wave, cutoff: date) -> tuple[str, list[Any]
     return where, [wave.pk, *statuses, cutoff_moment(cutoff)]
 
 
+def _groups(
+    rows: list[tuple[Any, ...]],
+) -> tuple[list[Group], dict[tuple[Any, ...], dict[str, float]]]:
+    """The rolled-up rows as groups, and each option's Σw by (scope, industry, company,
+    channel, key)."""
+    groups: list[Group] = []
+    chosen: dict[tuple[Any, ...], dict[str, float]] = defaultdict(dict)
+    for part, bits, industry, company, channel, what, option, *sums in rows:
+        if not sums[0]:
+            continue
+        scope = SCOPE_BY_BITS[bits]
+        if part:
+            chosen[(scope, industry, company, channel or "", what)][option] = sums[1]
+        else:
+            groups.append(Group(scope, industry, company, channel or "", what, *sums))
+    return groups, chosen
+
+
 def _answer_sums(
     wave: Wave,
     cutoff: date,
     weights: dict[tuple[str, ...], float],
-    question_ids: list[int],
-    multiple_ids: Collection[int] = (),
-) -> dict[int, dict[tuple[GroupKey, str], Sums]]:
-    """Sums per question and chosen option (the option is '' for numbers) in every scope.
+    questions: list[Question],
+) -> tuple[list[Group], dict[tuple[Any, ...], dict[str, float]]]:
+    """Each question's sums in every scope (``what`` its id), and the Σw of each option chosen.
 
-    A multiple-choice answer counts once under '' (who answered the question) and once under
-    each option it ticks (who chose it), so its shares need not add up to 100 %. The pass
-    groups those answers by the ticked set (its JSON text) and Python unpacks each set: a
-    question has a few dozen sets, and a pass of their own that unnested the ticks cost more
-    than the rest of the aggregation at 5 M answers."""
-    if not question_ids:
-        return {}
+    A multiple-choice answer counts once in its question's group (who answered the question)
+    and once under each option it ticks (who chose it), so its shares need not add up to
+    100 %. The pass groups those answers by the ticked set (its JSON text); the roll-up
+    unpacks each set."""
+    if not questions:
+        return [], {}
     cte, cte_params, join, w = _weight_cte(weights)
     counted, counted_params = _counted_where("r", wave, cutoff)
     option = "COALESCE(CAST(a.value_choices AS TEXT), a.value_text)"
+    question_in, question_params = _in("a.question_id", [q.pk for q in questions])
     # Only column names and placeholders are interpolated; every value is a parameter.
     inner = (
         f"SELECT a.question_id, {option}, a.company_id, a.channel, "  # noqa: S608
-        f"a.score IS NULL, {_sums_sql(w, 'a.score', nps='a.value_number')} "
+        f"{_sums_sql(w, 'a.score', nps='a.value_number')} "
         f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
-        f"WHERE a.wave_id = %s AND NOT a.is_na "
-        f"AND a.question_id IN ({', '.join(['%s'] * len(question_ids))}) AND {counted} "
-        f"GROUP BY a.question_id, {option}, a.company_id, a.channel, a.score IS NULL"
+        f"WHERE a.wave_id = %s AND NOT a.is_na AND {question_in} AND {counted} "
+        f"GROUP BY a.question_id, {option}, a.company_id, a.channel"
     )
     rows = _rolled_up(
         inner=[inner],
-        params=[wave.pk, *question_ids, *counted_params],
+        params=[wave.pk, *question_params, *counted_params],
         cte=cte,
         cte_params=cte_params,
+        single=[q.pk for q in questions if q.type in CHOICE_TYPES],
+        multiple=[q.pk for q in questions if q.type == QuestionType.MULTIPLE_CHOICE],
     )
-    result: dict[int, dict[tuple[GroupKey, str], Sums]] = defaultdict(dict)
-    ticked_sets: dict[str, list[str]] = {}  # a ticked set's JSON text → its options
-    for bits, industry, company, channel, question_id, chosen, *sums in rows:
-        key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
-        if not sums[0] or _empty_dimension(key):
-            continue
-        groups = result[int(question_id)]
-        if question_id not in multiple_ids:
-            groups[(key, chosen or "")] = Sums(*sums)
-            continue
-        found = Sums(*sums)
-        if chosen not in ticked_sets:
-            ticked_sets[chosen] = _ticked(chosen)
-        for name in ["", *ticked_sets[chosen]]:  # who answered, then each ticked option
-            before = groups.get((key, name))
-            groups[(key, name)] = found if before is None else before.plus(found)
-    return result
+    return _groups(rows)
 
 
-def _ticked(chosen: str | None) -> list[str]:
-    """A multiple-choice answer's options from the pass's grouping value: the JSON array it
-    ticked, or a single option kept as text (an answer given before the question allowed
-    several; the aggregation must not fail on it)."""
-    if not chosen:
-        return []
-    if not chosen.startswith("["):
-        return [chosen]
-    return sorted({str(t) for t in json.loads(chosen)})
-
-
-def _empty_dimension(key: GroupKey) -> bool:
-    """A group for "no company" or "no channel" (an unanswered picker) is no scope at all."""
-    industry, company, channel = SCOPE_COLUMNS[key.scope]
-    return (
-        (industry and key.industry is None)
-        or (company and key.company is None)
-        or (channel and not key.channel)
-    )
-
-
-def _response_sums(
-    wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float]
-) -> dict[str, dict[GroupKey, Sums]]:
+def _response_sums(wave: Wave, cutoff: date, weights: dict[tuple[str, ...], float]) -> list[Group]:
     """A contact's score and each area's score, from the responses themselves."""
     cte, cte_params, join, w = _weight_cte(weights)
     counted, counted_params = _counted_where("r", wave, cutoff)
@@ -899,10 +1006,10 @@ def _response_sums(
     where = f"WHERE {counted}"
     # Only column names and placeholders are interpolated; every value is a parameter.
     inner = [
-        f"SELECT 'score', '', r.company_id, r.channel, FALSE, {_sums_sql(w, 'r.score')} "  # noqa: S608
+        f"SELECT 'score', '', r.company_id, r.channel, {_sums_sql(w, 'r.score')} "  # noqa: S608
         f"FROM surveys_response r{join} {where} AND r.score IS NOT NULL "
         "GROUP BY r.company_id, r.channel",
-        f"SELECT 'area:' || s.key, '', r.company_id, r.channel, FALSE, "  # noqa: S608
+        f"SELECT 'area:' || s.key, '', r.company_id, r.channel, "  # noqa: S608
         f"{_sums_sql(w, area_value)} "
         f"FROM surveys_response r {areas}{join} {where} AND s.value IS NOT NULL "
         "GROUP BY s.key, r.company_id, r.channel",
@@ -913,9 +1020,4 @@ def _response_sums(
         cte=cte,
         cte_params=cte_params,
     )
-    result: dict[str, dict[GroupKey, Sums]] = defaultdict(dict)
-    for bits, industry, company, channel, name, _option, *sums in rows:
-        key = GroupKey(SCOPE_BY_BITS[bits], industry, company, channel or "")
-        if sums[0] and not _empty_dimension(key):
-            result[str(name)][key] = Sums(*sums)
-    return result
+    return _groups(rows)[0]
