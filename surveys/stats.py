@@ -187,7 +187,9 @@ def shares(
     """(Weighted) shares with Wilson intervals on n_eff, of many samples (Σw > 0 each):
     ``sw_yes`` is Σw over the yeses, ``sw`` and ``sw2`` the sample's Σw and Σw²."""
     sw_yes, sw, sw2 = _arrays(sw_yes, sw, sw2)
-    p = sw_yes / sw
+    # The yeses and the total are summed apart (by the database, in its own order), so a
+    # share of everyone can come out a rounding step above 1: it is 1.
+    p = np.clip(sw_yes / sw, 0.0, 1.0)
     n_eff = kish_n_effs(sw, sw2)
     low, high = wilson_intervals(p * n_eff, n_eff, confidence)
     se = np.sqrt(p * (1 - p) / n_eff)

@@ -292,3 +292,16 @@ def test_many_shares_and_nps_at_once_are_each_samples_own(groups, data):
         assert as_list(nps_many.value)[i] == one.value
         assert as_list(nps_many.se)[i] == one.se
         assert as_list(nps_many.ci_low)[i] == one.ci_low
+
+
+def test_a_share_of_everyone_summed_apart_is_exactly_one():
+    """Aggregation sums an option's weights and the question's total in separate groupings,
+    so "all of them" can come out a rounding step above the total: still 100 %, with an
+    interval and a standard error (before: a share above 1 and no standard error)."""
+    total = 0.1 + 0.2  # 0.30000000000000004
+    everyone = math.nextafter(total, 2.0)
+    got = stats.shares([everyone], [total], [total * total / 7])
+    assert got.value.tolist() == [1.0]
+    assert got.se.tolist() == [0.0]
+    assert got.ci_high.tolist() == [1.0]
+    assert 0 < got.ci_low[0] < 1
