@@ -270,7 +270,8 @@ def test_many_means_at_once_are_each_samples_own(groups):
         one = stats.mean_interval(m)
         got = many.one(i, m.n)
         if m.n == 0:
-            assert got.value is None and one.value is None
+            assert got.value is None
+            assert one.value is None
             continue
         assert got == one
 
