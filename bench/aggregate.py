@@ -4,6 +4,7 @@ aggregated into a ResultSet, against one bare ``GROUP BY`` pass over the same an
     make bench-aggregate                               # 100 k, 1 M and 5 M answers, 3 rounds
     make bench-aggregate ARGS="--responses 50000"      # one size
     .venv/bin/python bench/aggregate.py --responses 5000 50000 250000 --repeat 3
+    .venv/bin/python bench/aggregate.py --responses 50000 --queries   # + the pass's parts
 
 It uses its own database, ``kundeservice_bench_aggregate`` (created when missing, migrated), and
 seeds each size with the export benchmark's generator (20 questions, every one answered; COPY),
@@ -70,6 +71,11 @@ def main() -> int:
     parser.add_argument(
         "--phases", action="store_true", help="also time the aggregation's phases at each size"
     )
+    parser.add_argument(
+        "--queries",
+        action="store_true",
+        help="also time the grouped pass's parts as bare queries at each size (QUERIES)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -101,6 +107,11 @@ def main() -> int:
                 "phases (s, a worker's second run): "
                 + ", ".join(f"{k} {v:.3f}" for k, v in found.items())
             )
+        if args.queries:
+            found = run_child(env, ["queries", str(seeded["wave"]), str(args.repeat)])
+            bare = found["bare"]
+            for label, seconds in found.items():
+                print(f"query {label:<46} {seconds:6.2f} s  {seconds / bare:5.2f}×")
     return 0 if check_targets(results) else 1
 
 
@@ -180,6 +191,8 @@ def child(argv: list[str]) -> int:
         result = seed(responses=int(argv[1]))
     elif argv[0] == "phases":
         result = phases(wave_id=int(argv[1]))
+    elif argv[0] == "queries":
+        result = queries(wave_id=int(argv[1]), repeat=int(argv[2]))
     else:
         result = measure(kind=argv[1], wave_id=int(argv[2]))
     print(json.dumps(result))
@@ -258,6 +271,72 @@ def phases(*, wave_id: int) -> dict[str, float]:
         setattr(aggregation, name, timed(label, getattr(aggregation, name)))
     total = once("aggregate", wave)["seconds"]
     return {"total": total, **spent}
+
+
+#: What the grouped pass costs beyond the bare one, part by part: each query is fetched whole
+#: (a ``count(*)`` over it would let PostgreSQL skip the sums nobody reads).
+QUERIES = {
+    "bare": "the baseline: 3 keys, count and 2 sums",
+    "3 keys, the pass's 10 sums": "the sums alone",
+    "4 keys (+ option), 10 sums": "the pass without weights or the response join",
+    "4 keys, 10 sums, responses joined, weighted": "the pass as aggregation runs it",
+}
+
+
+def queries(*, wave_id: int, repeat: int) -> dict[str, float]:
+    """Median seconds of each of ``QUERIES`` over the wave's answers, fetched in binary."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from surveys.models import Wave
+    from surveys.services import aggregation as ag
+
+    wave = Wave.objects.select_related("study").get(pk=wave_id)
+    weights, _summary = ag.cell_weights(
+        wave=wave, responses=ag.counted_responses(wave, wave.ends_on)
+    )
+    cte, cte_params, join, w = ag._weight_cte(weights)
+    with_cte = f"WITH {cte} " if cte else ""
+    counted, counted_params = ag._counted_where("r", wave, wave.ends_on)
+    option = "COALESCE(CAST(a.value_choices AS TEXT), a.value_text)"
+    keys4 = f"a.question_id, {option}, a.company_id, a.channel"
+    one = "CAST(1 AS DOUBLE PRECISION)"
+    unweighted = ag._sums_sql(one, "a.score", nps="a.value_number")
+    answers = "FROM surveys_answer a WHERE a.wave_id = %s AND NOT a.is_na"
+    sql = {
+        "bare": (
+            "SELECT question_id, company_id, channel, count(*), sum(score), sum(score * score) "
+            "FROM surveys_answer WHERE wave_id = %s GROUP BY 1, 2, 3",
+            [wave.pk],
+        ),
+        "3 keys, the pass's 10 sums": (
+            f"SELECT a.question_id, a.company_id, a.channel, {unweighted} {answers} "
+            "GROUP BY 1, 2, 3",
+            [wave.pk],
+        ),
+        "4 keys (+ option), 10 sums": (
+            f"SELECT {keys4}, {unweighted} {answers} GROUP BY {keys4}",
+            [wave.pk],
+        ),
+        "4 keys, 10 sums, responses joined, weighted": (
+            f"{with_cte}SELECT {keys4}, {ag._sums_sql(w, 'a.score', nps='a.value_number')} "  # noqa: S608
+            f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
+            f"WHERE a.wave_id = %s AND NOT a.is_na AND {counted} GROUP BY {keys4}",
+            [*cte_params, wave.pk, *counted_params],
+        ),
+    }
+    spent: dict[str, list[float]] = {label: [] for label in QUERIES}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = %s", [settings.AGGREGATION_WORK_MEM])
+        with psycopg.Cursor(cursor.connection) as binary:
+            for _round in range(repeat):
+                for label, (query, params) in sql.items():
+                    started = time.perf_counter()
+                    binary.execute(query, params, binary=True)
+                    binary.fetchall()
+                    spent[label].append(time.perf_counter() - started)
+    return {label: statistics.median(times) for label, times in spent.items()}
 
 
 def once(kind: str, wave: Any) -> dict[str, Any]:
