@@ -280,6 +280,10 @@ QUERIES = {
     "3 keys, the pass's 10 sums": "the sums alone",
     "4 keys (+ option), 10 sums": "the pass without weights or the response join",
     "4 keys, 10 sums, responses joined, weighted": "the pass as aggregation runs it",
+    "4 keys, 3 sums, responses joined, weighted": (
+        "the floor: the fewest sums a weighted mean needs (n, Σw, Σwx)"
+    ),
+    "as run, JIT forced": "the pass as run with PostgreSQL's JIT on at any cost",
 }
 
 
@@ -304,6 +308,14 @@ def queries(*, wave_id: int, repeat: int) -> dict[str, float]:
     one = "CAST(1 AS DOUBLE PRECISION)"
     unweighted = ag._sums_sql(one, "a.score", nps="a.value_number")
     answers = "FROM surveys_answer a WHERE a.wave_id = %s AND NOT a.is_na"
+    joined = (
+        f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
+        f"WHERE a.wave_id = %s AND NOT a.is_na AND {counted} GROUP BY {keys4}"
+    )
+    as_run = (
+        f"{with_cte}SELECT {keys4}, {ag._sums_sql(w, 'a.score', nps='a.value_number')} {joined}",
+        [*cte_params, wave.pk, *counted_params],
+    )
     sql = {
         "bare": (
             "SELECT question_id, company_id, channel, count(*), sum(score), sum(score * score) "
@@ -319,23 +331,29 @@ def queries(*, wave_id: int, repeat: int) -> dict[str, float]:
             f"SELECT {keys4}, {unweighted} {answers} GROUP BY {keys4}",
             [wave.pk],
         ),
-        "4 keys, 10 sums, responses joined, weighted": (
-            f"{with_cte}SELECT {keys4}, {ag._sums_sql(w, 'a.score', nps='a.value_number')} "  # noqa: S608
-            f"FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id{join} "
-            f"WHERE a.wave_id = %s AND NOT a.is_na AND {counted} GROUP BY {keys4}",
+        "4 keys, 10 sums, responses joined, weighted": as_run,
+        "4 keys, 3 sums, responses joined, weighted": (
+            f"{with_cte}SELECT {keys4}, COUNT(*), SUM({w}), SUM({w} * a.score) {joined}",
             [*cte_params, wave.pk, *counted_params],
         ),
+        "as run, JIT forced": as_run,
     }
+    #: Statements run before a query, and reset after it.
+    setup = {"as run, JIT forced": "SET LOCAL jit = on; SET LOCAL jit_above_cost = 0"}
     spent: dict[str, list[float]] = {label: [] for label in QUERIES}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = %s", [settings.AGGREGATION_WORK_MEM])
         with psycopg.Cursor(cursor.connection) as binary:
             for _round in range(repeat):
                 for label, (query, params) in sql.items():
+                    if label in setup:
+                        binary.execute(setup[label])
                     started = time.perf_counter()
                     binary.execute(query, params, binary=True)
                     binary.fetchall()
                     spent[label].append(time.perf_counter() - started)
+                    if label in setup:
+                        binary.execute("RESET jit; RESET jit_above_cost")
     return {label: statistics.median(times) for label, times in spent.items()}
 
 
