@@ -27,6 +27,8 @@ from surveys.models import (
     Response,
     ResponseSource,
     ResponseStatus,
+    SubmissionInbox,
+    SubmissionStatus,
     WaveStatus,
 )
 from surveys.selectors import QuestionView, SectionView, Structure
@@ -90,7 +92,9 @@ def token_hash(token: str) -> str:
 def response_for_token(*, token: str) -> Response:
     """The draft (or finished) response behind an invitation link, created on first open."""
     invitation = (
-        Invitation.objects.select_related("wave__questionnaire", "panelist", "response")
+        Invitation.objects.select_related(
+            "wave__questionnaire", "panelist", "response", "submission"
+        )
         .filter(token_hash=token_hash(token))
         .first()
     )
@@ -101,6 +105,11 @@ def response_for_token(*, token: str) -> Response:
         raise LinkProblem(
             _("This survey has already been answered."), reason="used", response=existing
         )
+    submitted: SubmissionInbox | None = getattr(invitation, "submission", None)
+    if submitted is not None and submitted.status == SubmissionStatus.PENDING:
+        # Answered through the API and waiting to be saved: those answers are the response,
+        # so the browser must not take new ones that the saving would throw away.
+        raise LinkProblem(_("This survey has already been answered."), reason="used")
     now = timezone.now()
     if invitation.expires_at < now or invitation.wave.status != WaveStatus.OPEN:
         raise LinkProblem(_("This survey is closed."), reason="expired")

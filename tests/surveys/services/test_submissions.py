@@ -76,8 +76,9 @@ def test_expanding_twice_saves_each_submission_once(wave: Wave) -> None:
 
 
 def test_answered_in_the_browser_meanwhile_stores_nothing_more(wave: Wave) -> None:
-    [token] = accepted(wave)
-    response = response_for_token(token=token)
+    token = invite(wave)
+    response = response_for_token(token=token)  # the browser's submit is under way
+    assert submission_accept(token=token, answers=ANSWERS) == RECEIVED
     structure = questionnaire_structure(questionnaire=wave.questionnaire)
     response_submit(response_id=response.pk, structure=structure, answers={**ANSWERS, "nps": 1})
     assert submissions_expand() == {"already_answered": 1}
@@ -97,11 +98,14 @@ def test_a_draft_opened_in_the_browser_is_the_response_that_is_saved(wave: Wave)
 
 
 def test_a_link_opened_in_the_browser_during_the_batch_falls_back_one_by_one(wave: Wave) -> None:
-    tokens = accepted(wave, 3)
+    accepted(wave, 3)
     in_bulk = submissions._expand_in_bulk
 
     def browser_opens_one_first(rows: list[SubmissionInbox]) -> Any:
-        response_for_token(token=tokens[1])  # its response now exists: the bulk INSERT clashes
+        # A browser request that found the link unanswered just before the API's submit: its
+        # response now exists, and the bulk INSERT clashes.
+        invitation = Invitation.objects.get(pk=rows[1].invitation_id)
+        Response.objects.create(wave=wave, invitation=invitation)
         return in_bulk(rows)
 
     with mock.patch.object(submissions, "_expand_in_bulk", browser_opens_one_first):

@@ -184,3 +184,35 @@ def test_a_late_autosave_does_not_undo_next(client: Any, wave: Any) -> None:
     structure = questionnaire_structure(questionnaire=wave.questionnaire)
     page_save(response=stale, structure=structure, data={"contacted_cs": ["yes"]}, direction="stay")
     assert Response.objects.get().page == 1
+
+
+def test_a_link_answered_through_the_api_thanks_the_respondent_while_it_waits(
+    client: Any, wave: Any
+) -> None:
+    """Found in issue 3's note: the form came back while the API's submission waited to be
+    saved, and whatever was answered there was thrown away when it was."""
+    from surveys.models import SubmissionInbox, SubmissionStatus
+    from surveys.services.submissions import submission_accept, submissions_expand
+    from tests.surveys.api.test_respond_submit import ANSWERS
+
+    token = invite(wave)
+    url = f"/s/{token}/"
+    client.get(url)  # opened in the browser first: a draft exists
+    submission_accept(token=token, answers=ANSWERS)
+    waiting = client.get(url)
+    assert waiting.status_code == 200
+    assert "Takk!" in waiting.content.decode()
+    assert "<form" not in waiting.content.decode()
+    assert "Takk!" in client.post(url, {"contacted_cs": "no", "action": "next"}).content.decode()
+    assert Response.objects.get().draft == {}  # nothing from the browser kept meanwhile
+    assert submissions_expand() == {"saved": 1}
+    assert Response.objects.get().draft["contacted_cs"] == ANSWERS["contacted_cs"]
+    assert "Takk!" in client.get(url).content.decode()
+
+    # A submission that could not be saved leaves the link to be answered in the browser.
+    other = invite(wave, PanelistFactory())
+    submission_accept(token=other, answers=ANSWERS)
+    SubmissionInbox.objects.filter(invitation__response__isnull=True).update(
+        status=SubmissionStatus.FAILED
+    )
+    assert "Side 1 av 4" in client.get(f"/s/{other}/").content.decode()
