@@ -139,7 +139,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TRACK_STARTED = True
+# Nothing reads a task's result (progress lives in Job rows), and storing one made queueing
+# depend on the result store too: with Redis down that waited 19 s, then raised.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("default", "mail", "aggregation")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -1,15 +1,48 @@
 """Site-wide tasks and the helper that queues work only after the transaction commits."""
 
 import logging
+import time
 from typing import Any
 
 from celery import Task, shared_task
 from django.db import transaction
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 BROKER_ERRORS = (KombuOperationalError, RedisError, ConnectionError, OSError)
+#: Seconds a process queues nothing after the broker was found down.
+BROKER_DOWN_PAUSE = 60.0
+_broker_down_until = 0.0  # time.monotonic() before which this process queues nothing
+
+
+def queue_down_message() -> str:
+    """What staff read on a job or a run that could not be queued."""
+    return _("The task queue is not answering, so this was not started. Try again shortly.")
+
+
+def enqueue(task: Task, /, **kwargs: Any) -> bool:
+    """Queue ``task`` with keyword arguments now; False (and logged) when the broker cannot
+    take it.
+
+    Finding the broker down is slow: redis-py retries the connection for some 6 s. So after a
+    failure this process queues nothing for ``BROKER_DOWN_PAUSE`` seconds, and answers False
+    at once. (Task results are not stored, ``CELERY_TASK_IGNORE_RESULT``: queueing a task that
+    kept its result also waited 19 s for the result store, then raised ``RuntimeError``.)"""
+    global _broker_down_until
+    eager = task.app.conf.task_always_eager
+    if not eager and time.monotonic() < _broker_down_until:
+        logger.warning("broker found down just now; %s(%s) not queued", task.name, kwargs)
+        return False
+    try:
+        task.apply_async(kwargs=kwargs, retry=False)
+    except BROKER_ERRORS:
+        if not eager:
+            _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
+        logger.exception("broker unavailable; %s(%s) not queued", task.name, kwargs)
+        return False
+    return True
 
 
 def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
@@ -17,18 +50,20 @@ def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
     there is none), so a worker never sees rows that were rolled back or not yet visible.
 
     If the broker is down the request that caused the work still succeeds: the data is
-    committed, the failure is logged, and periodic tasks pick the work up later."""
+    committed and the failure logged. A task given a ``job_id`` has that job failed with a
+    message to try again (nothing else would ever run it); other work is caught up by its
+    periodic task."""
 
     def send() -> None:
-        try:
-            task.apply_async(kwargs=kwargs, retry=False)
-        except BROKER_ERRORS:
-            logger.exception("broker unavailable; %s(%s) not queued", task.name, kwargs)
+        if not enqueue(task, **kwargs) and "job_id" in kwargs:
+            from kundeservice.jobs import job_fail
+
+            job_fail(job_id=kwargs["job_id"], message=queue_down_message())
 
     transaction.on_commit(send)
 
 
-@shared_task(name="kundeservice.tasks.ping")
+@shared_task(name="kundeservice.tasks.ping", ignore_result=False)
 def ping(*, payload: str) -> dict[str, Any]:
     """Round-trip check for operators and tests: echoes the payload with the worker's view of
     the database."""

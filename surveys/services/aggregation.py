@@ -35,12 +35,11 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import RedisError
 
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
+from kundeservice.tasks import enqueue, queue_down_message
 from surveys import stats
 from surveys.models import (
     Question,
@@ -150,9 +149,7 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
         result_set = ResultSet.objects.create(
             wave=wave, cutoff=cutoff, is_final=cutoff >= wave.ends_on, job=job
         )
-        transaction.on_commit(
-            lambda: _enqueue(aggregate_wave, result_set_id=result_set.pk), robust=True
-        )
+        transaction.on_commit(lambda: _enqueue(aggregate_wave, result_set), robust=True)
     return result_set
 
 
@@ -165,11 +162,11 @@ def _give_up(result_set: ResultSet, message: str) -> None:
         job_fail(job_id=result_set.job_id, message=message)
 
 
-def _enqueue(task: Any, **kwargs: Any) -> None:
-    try:
-        task.apply_async(kwargs=kwargs)
-    except (KombuOperationalError, RedisError):  # the nightly run or a staff rerun catches up
-        logger.exception("could not queue %s %s", task.name, kwargs)
+def _enqueue(task: Any, result_set: ResultSet) -> None:
+    """Queue the run; one that cannot be queued fails at once (its progress bar would
+    otherwise wait for a worker that never comes), and the previous set stays current."""
+    if not enqueue(task, result_set_id=result_set.pk):
+        _give_up(result_set, queue_down_message())
 
 
 def aggregation_run(*, result_set_id: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kundeservice.celery import app as celery_app
-from kundeservice.tasks import BROKER_ERRORS
+from kundeservice.tasks import BROKER_DOWN_PAUSE, BROKER_ERRORS
 from surveys.evaluation import clean_answers, missing_answers, shown_only
 from surveys.models import (
     Answer,
@@ -60,8 +60,6 @@ EXPAND_BATCH = 500
 #: Seconds an expansion task waits before it runs, so that one task saves every submission a web
 #: process accepted in that time (queueing a task costs more than the rest of a submit).
 EXPANSION_DELAY = 1.0
-#: Seconds a web process queues no expansion after the broker failed it: the sweep's interval.
-BROKER_DOWN_PAUSE = 60.0
 _FINISHED = {InvitationStatus.COMPLETED, InvitationStatus.SCREENED_OUT}
 
 # The two statements of the hot path in SQL: the ORM's query compilation alone cost more CPU
