@@ -45,6 +45,9 @@ def redis_down(settings: Any, monkeypatch: Any) -> None:
     }
     celery_app.conf.task_always_eager = False
     monkeypatch.setattr(celery_app.conf, "broker_url", DEAD_REDIS)
+    # Connections an earlier test opened to the live Redis stay pooled: start new pools.
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
 
 
 def test_respondents_submit_while_redis_is_down(client: Any, redis_down: None) -> None:
