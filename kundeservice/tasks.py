@@ -22,25 +22,32 @@ def queue_down_message() -> str:
     return _("The task queue is not answering, so this was not started. Try again shortly.")
 
 
-def enqueue(task: Task, /, **kwargs: Any) -> bool:
-    """Queue ``task`` with keyword arguments now; False (and logged) when the broker cannot
-    take it.
+def enqueue(task: Task, /, *, countdown: float | None = None, **kwargs: Any) -> bool:
+    """Queue ``task`` with keyword arguments now (to run ``countdown`` seconds later); False,
+    logged, when the broker cannot take it.
 
     Finding the broker down is slow: redis-py retries the connection for some 6 s. So after a
     failure this process queues nothing for ``BROKER_DOWN_PAUSE`` seconds, and answers False
     at once. (Task results are not stored, ``CELERY_TASK_IGNORE_RESULT``: queueing a task that
-    kept its result also waited 19 s for the result store, then raised ``RuntimeError``.)"""
+    kept its result also waited 19 s for the result store, then raised ``RuntimeError``.)
+
+    Run eagerly (no broker: development and tests) the task runs here; what it raises is its
+    own failure, which its job records, so that is logged and True returned."""
     global _broker_down_until
     eager = task.app.conf.task_always_eager
     if not eager and time.monotonic() < _broker_down_until:
         logger.warning("broker found down just now; %s(%s) not queued", task.name, kwargs)
         return False
     try:
-        task.apply_async(kwargs=kwargs, retry=False)
+        if countdown is None:
+            task.apply_async(kwargs=kwargs, retry=False)
+        else:
+            task.apply_async(kwargs=kwargs, countdown=countdown, retry=False)
     except BROKER_ERRORS:
-        if not eager:
-            _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
         logger.exception("broker unavailable; %s(%s) not queued", task.name, kwargs)
+        if eager:
+            return True
+        _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
         return False
     return True
 

@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from kundeservice import tasks
 from kundeservice.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -98,4 +99,5 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
     cache.clear()

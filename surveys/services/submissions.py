@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kundeservice.celery import app as celery_app
-from kundeservice.tasks import BROKER_DOWN_PAUSE, BROKER_ERRORS
+from kundeservice.tasks import enqueue
 from surveys.evaluation import clean_answers, missing_answers, shown_only
 from surveys.models import (
     Answer,
@@ -259,21 +259,15 @@ def _queue_expansion() -> None:
     """Queue an expansion after a submission commits, at most one a second per process.
 
     The task waits ``EXPANSION_DELAY`` before it runs, so one that is still due will find this
-    submission; only then is none queued. A broker that is down makes the attempt slow (seconds
-    of connection retries), so after a failure this process stops trying for
-    ``BROKER_DOWN_PAUSE``; beat's sweep saves what was accepted meanwhile."""
+    submission; only then is none queued. With the broker down nothing is queued for a while
+    (``enqueue``); beat's sweep saves what was accepted meanwhile."""
     global _expansion_due
     now = time.monotonic()
-    eager = celery_app.conf.task_always_eager
     # The margin covers a worker whose clock runs a little ahead of this one.
-    if not eager and now < _expansion_due - EXPANSION_DELAY / 4:
+    if not celery_app.conf.task_always_eager and now < _expansion_due - EXPANSION_DELAY / 4:
         return
     _expansion_due = now + EXPANSION_DELAY
-    try:
-        expand_submissions.apply_async(countdown=EXPANSION_DELAY, retry=False)
-    except BROKER_ERRORS:
-        _expansion_due = time.monotonic() + BROKER_DOWN_PAUSE
-        logger.warning("broker unavailable; submissions wait for the sweep", exc_info=True)
+    enqueue(expand_submissions, countdown=EXPANSION_DELAY)
 
 
 def _expand_batch(size: int, invitation_ids: list[int] | None) -> Counter[str]:

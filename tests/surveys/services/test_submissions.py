@@ -156,7 +156,7 @@ def test_one_task_is_queued_for_the_submissions_a_process_accepts_in_a_second(
         django_capture_on_commit_callbacks(execute=True),
     ):
         accepted(wave, 5)
-    queued.assert_called_once_with(countdown=submissions.EXPANSION_DELAY, retry=False)
+    queued.assert_called_once_with(kwargs={}, countdown=submissions.EXPANSION_DELAY, retry=False)
 
 
 def test_erasing_a_panelist_saves_their_waiting_submission_first(wave: Wave) -> None:
