@@ -166,8 +166,8 @@ def seed() -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from kundeservice.caching import visibility_bump
     from surveys.models import ResultSet
-    from surveys.selectors import results_cache_bump
 
     if not ResultSet.objects.filter(is_current=True).exists():
         from django.core.management import call_command
@@ -184,7 +184,7 @@ def seed() -> dict[str, Any]:
         )
         pages += [base, f"{base}bransje/{top.company.industry.slug}/"]
         pages += [f"{base}virksomhet/{top.company.slug}/", f"{base}kanal/telefon/"]
-    results_cache_bump()  # so the first request of each page below renders it
+    visibility_bump("results")  # so the first request of each page below renders it
     client = Client(HTTP_HOST="127.0.0.1")
     queries, weights = {}, {}
     for path in pages:

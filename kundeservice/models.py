@@ -48,3 +48,19 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {JobStatus.DONE, JobStatus.FAILED}
+
+
+class PublicVersion(models.Model):
+    """A counter per kind of public content (``results``, ``awards``, ``episodes``), bumped in
+    the transaction that changes what the public may see; public cache keys carry it
+    (``kundeservice.caching``)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("public content version")
+        verbose_name_plural = _("public content versions")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

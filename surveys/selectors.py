@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from kundeservice.caching import safe_cache_get, safe_cache_set
 from surveys.answers import OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
 from surveys.models import (
@@ -201,36 +201,6 @@ def catalog_changed() -> str:
     safe_cache_set("catalog-version", version, None)
     _catalog_seen = (time.monotonic(), version)
     return version
-
-
-def results_cache_version() -> str:
-    version = safe_cache_get("results-version")
-    if version is None:
-        version = results_cache_bump()
-    return str(version)
-
-
-def results_cache_bump() -> str:
-    """Call when a result set becomes current (or a wave's visibility changes)."""
-    version = uuid.uuid4().hex[:12]
-    safe_cache_set("results-version", version, None)
-    return version
-
-
-def safe_cache_get(key: str) -> Any:
-    """The cache is an optimisation: when Redis is down, respondents must still be served."""
-    try:
-        return cache.get(key)
-    except Exception:  # any backend error (connection refused, timeout) means "not cached"
-        logger.warning("cache unavailable reading %s", key, exc_info=True)
-        return None
-
-
-def safe_cache_set(key: str, value: Any, timeout: int | None) -> None:
-    try:
-        cache.set(key, value, timeout)
-    except Exception:  # see safe_cache_get
-        logger.warning("cache unavailable writing %s", key, exc_info=True)
 
 
 def _build_structure(questionnaire: Questionnaire) -> Structure:

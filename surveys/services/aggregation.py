@@ -36,6 +36,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kundeservice.caching import visibility_bump
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
@@ -60,6 +61,8 @@ from surveys.models.results import Metric
 logger = logging.getLogger(__name__)
 
 AGGREGATION_JOB = "aggregation"
+#: The public cache's namespace for results pages (``kundeservice.caching``).
+RESULTS_NAMESPACE = "results"
 WEIGHT_DIMENSIONS = ("gender", "age_group", "region")
 CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.YES_NO, QuestionType.CHANNEL}
 MEAN_TYPES = {QuestionType.RATING, QuestionType.NPS}
@@ -232,14 +235,9 @@ def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
             error="",
         )
         if takes_over:
-            transaction.on_commit(results_changed)
-
-
-def results_changed() -> None:
-    """Public results pages are cached under a version: bump it so every page is rebuilt."""
-    from surveys.selectors import results_cache_bump
-
-    results_cache_bump()
+            # Public results pages are cached under this version: moving it with the swap means
+            # no page shows the old set once the new one is current.
+            visibility_bump(RESULTS_NAMESPACE)
 
 
 def stale_waves() -> list[Wave]:

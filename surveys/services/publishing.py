@@ -3,21 +3,24 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kundeservice.caching import visibility_bump
 from kundeservice.errors import DomainError
 from surveys.models import StudyKind, Wave
-from surveys.selectors import results_cache_bump
-from surveys.services.aggregation import WEIGHT_DIMENSIONS
+from surveys.services.aggregation import RESULTS_NAMESPACE, WEIGHT_DIMENSIONS
 
 
 def wave_publish(*, wave: Wave, public: bool) -> Wave:
-    """Show (or hide) a wave's current results on the public pages and the API."""
+    """Show (or hide) a wave's current results on the public pages and the API.
+
+    The public cache's version moves in the same transaction, so no cached page outlives the
+    change, whatever the cache does meanwhile."""
     if public and not wave.result_sets.filter(is_current=True).exists():
         raise DomainError(
             _("Aggregate the wave before publishing: it has no results yet."), code="no_results"
         )
     with transaction.atomic():
         Wave.objects.filter(pk=wave.pk).update(is_public=public)
-        transaction.on_commit(results_cache_bump)
+        visibility_bump(RESULTS_NAMESPACE)
     wave.is_public = public
     return wave
 

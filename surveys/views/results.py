@@ -1,62 +1,43 @@
 """Public results pages: a wave's overview, an industry, a company and a channel.
 
 Every table on a page can be downloaded as CSV or JSON (``?download=<table>&format=csv``) with
-the same rows the page shows. Pages for anonymous readers are cached under the results version,
-which changes whenever a result set becomes current or a wave is published, so nobody is served
-figures older than the current set. Staff who run results may preview unpublished waves (never
-cached) with a banner saying so.
+the same rows the page shows. Pages for anonymous readers are cached (``kundeservice.caching``):
+every request, cache hits included, first asks the database whether the wave's results are
+public and which set is current, and the key carries the results' visibility version, which
+moves in the same transaction as a publish, a hide or a new current set. Staff who run results
+may preview unpublished waves (never cached) with a banner saying so.
 """
 
 import csv
-import hashlib
 import io
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from kundeservice.caching import cached_for_the_public
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors as results
 from surveys.models import Company, Industry, ResultRow, Scope
-from surveys.selectors import results_cache_version, safe_cache_get, safe_cache_set
+from surveys.services.aggregation import RESULTS_NAMESPACE
 
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
-CACHED_PARAMETERS = {"download", "format"}
 
 
-def cached_for_the_public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve anonymous GETs from the cache, keyed by the results version, language and URL."""
+def _any(**_kwargs: Any) -> str:
+    return "index"
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Only the URLs the pages link to are cached: random query strings must not fill Redis.
-        if request.user.is_authenticated or not set(request.GET) <= CACHED_PARAMETERS:
-            return view(request, *args, **kwargs)
-        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"results-page:{results_cache_version()}:{get_language()}:{path}"
-        hit = safe_cache_get(key)
-        if hit is not None:
-            return HttpResponse(hit["content"], content_type=hit["type"], headers=hit["headers"])
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            headers = {
-                k: response[k] for k in ("Content-Disposition", "Content-Language") if k in response
-            }
-            safe_cache_set(
-                key,
-                {"content": response.content, "type": response["Content-Type"], "headers": headers},
-                settings.RESULTS_CACHE_SECONDS,
-            )
-        return response
 
-    return wrapped
+def _public_set(*, study: str, wave: str, **_kwargs: Any) -> int | None:
+    return results.public_result_set_id(study=study, wave=wave)
+
+
+def _cached(visible: Callable[..., Any]) -> Callable[..., Any]:
+    return cached_for_the_public(namespace=RESULTS_NAMESPACE, visible=visible)
 
 
 def _published(request: HttpRequest, study: str, wave: str) -> results.Published:
@@ -92,13 +73,13 @@ def _render(
 
 
 @require_GET
-@cached_for_the_public
+@_cached(_any)
 def results_index(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/results/index.html", {"sets": results.published_sets()})
 
 
 @require_GET
-@cached_for_the_public
+@_cached(_public_set)
 def results_wave(request: HttpRequest, study: str, wave: str) -> HttpResponse:
     published = _published(request, study, wave)
     overview = results.wave_overview(published)
@@ -129,7 +110,7 @@ def results_wave(request: HttpRequest, study: str, wave: str) -> HttpResponse:
 
 
 @require_GET
-@cached_for_the_public
+@_cached(_public_set)
 def results_industry(request: HttpRequest, study: str, wave: str, industry: str) -> HttpResponse:
     published = _published(request, study, wave)
     the_industry = get_object_or_404(Industry, slug=industry)
@@ -171,7 +152,7 @@ def results_industry(request: HttpRequest, study: str, wave: str, industry: str)
 
 
 @require_GET
-@cached_for_the_public
+@_cached(_public_set)
 def results_company(request: HttpRequest, study: str, wave: str, company: str) -> HttpResponse:
     published = _published(request, study, wave)
     the_company = get_object_or_404(Company.objects.select_related("industry"), slug=company)
@@ -208,7 +189,7 @@ def results_company(request: HttpRequest, study: str, wave: str, company: str) -
 
 
 @require_GET
-@cached_for_the_public
+@_cached(_public_set)
 def results_channel(request: HttpRequest, study: str, wave: str, channel: str) -> HttpResponse:
     published = _published(request, study, wave)
     code = results.CHANNEL_BY_SLUG.get(channel)

@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -130,6 +131,62 @@ def test_unpublished_waves_are_invisible_and_publishing_shows_them(
     assert client.get(page).status_code == 404  # the cached page is not served after hiding
 
 
+class CacheStalls(Exception):
+    """What a Redis that stops answering raises (a socket timeout)."""
+
+
+def stall_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stalls(*_args: Any, **_kwargs: Any) -> Any:
+        raise CacheStalls("timed out")
+
+    backend = type(caches["default"])
+    for method in ("get", "set", "delete", "add", "get_many", "set_many", "delete_many"):
+        monkeypatch.setattr(backend, method, stalls)
+
+
+def test_hiding_while_the_cache_stalls_never_leaves_the_page_public(
+    client: Any, published: ResultSet, django_capture_on_commit_callbacks: Any
+) -> None:
+    wave = published.wave
+    page = url("results-company", wave, company="alfa")
+    download = {"download": "channels", "format": "csv"}
+    assert client.get(page).status_code == 200  # both now cached for a day
+    assert client.get(page, download).status_code == 200
+    with pytest.MonkeyPatch.context() as stalled:
+        stall_the_cache(stalled)
+        with django_capture_on_commit_callbacks(execute=True):
+            wave_publish(wave=wave, public=False)  # succeeds: the database says hidden
+        assert client.get(page).status_code == 404  # and nobody reads the cache meanwhile
+    # The cache answers again, still holding the pages built while the wave was public.
+    assert client.get(page).status_code == 404
+    assert client.get(page, download).status_code == 404
+    assert client.get(url("results-wave", wave)).status_code == 404
+
+
+def test_a_cache_hit_rechecks_that_the_wave_is_public(client: Any, published: ResultSet) -> None:
+    wave = published.wave
+    page = url("results-wave", wave)
+    download = {"download": "industries", "format": "csv"}
+    assert client.get(page).status_code == 200
+    assert client.get(page, download).status_code == 200
+    # Hidden behind the services' back: no version moved, the cached pages are still there.
+    Wave.objects.filter(pk=wave.pk).update(is_public=False)
+    assert client.get(page).status_code == 404
+    assert client.get(page, download).status_code == 404
+
+
+def test_the_public_index_forgets_a_hidden_wave_even_if_the_cache_stalled(
+    client: Any, published: ResultSet, django_capture_on_commit_callbacks: Any
+) -> None:
+    index = reverse("results-index")
+    assert published.wave.name in text(client.get(index))
+    with pytest.MonkeyPatch.context() as stalled:
+        stall_the_cache(stalled)
+        with django_capture_on_commit_callbacks(execute=True):
+            wave_publish(wave=published.wave, public=False)
+    assert published.wave.name not in text(client.get(index))
+
+
 def test_pages_are_cached_until_a_new_result_set_becomes_current(
     client: Any, published: ResultSet
 ) -> None:
@@ -138,7 +195,8 @@ def test_pages_are_cached_until_a_new_result_set_becomes_current(
     with CaptureQueriesContext(connection) as queries:
         again = client.get(page)
     assert again.content == first.content
-    assert len(queries) == 0
+    # A hit only asks whether the wave is still public and what the visibility version is.
+    assert len(queries) == 2, [q["sql"][:120] for q in queries]
     companies = {"beta": published.wave.responses.filter(company__slug="beta").first().company}
     add_contacts(published.wave, companies, {"beta": [(100, "phone", "yes")] * 3})
     run(published.wave)
@@ -276,7 +334,7 @@ def test_editors_find_every_wave_and_its_results_from_the_console(
 def test_only_the_linked_urls_are_cached(
     client: Any, published: ResultSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surveys.views import results as views
+    from kundeservice import caching as views
 
     stored: list[str] = []
     real = views.safe_cache_set
