@@ -18,6 +18,8 @@ from surveys.selectors import QuestionView, SectionView, Structure
 #: Question roles that never count among the performance areas: CX items are reported only, and
 #: waiting time enters through the answered attempt and the wave's wait share.
 UNSCORED_ROLES = {QuestionRole.CX, QuestionRole.WAIT_TIME}
+#: Answers to a screening question that end a survey: no contact to tell about.
+SCREENED_OUT_VALUES = frozenset({"no"})
 
 
 def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredItem | None:
@@ -145,12 +147,47 @@ def shown_only(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def missing_answers(structure: Structure, answers: dict[str, Any]) -> dict[str, str]:
-    """A message for each required question that is shown but not answered."""
+    """A message for each required question that is shown but not answered; a screened-out
+    respondent answers nothing after the page that screened them out."""
     errors: dict[str, str] = {}
-    for section in structure.visible_sections(answers):
+    for section in required_sections(structure, answers):
         for view in structure.visible_questions(section, answers):
             try:
                 check_required(view.info, answers.get(view.key))
             except AnswerError as exc:
                 errors[view.key] = str(exc)
     return errors
+
+
+def screening_page(structure: Structure, answers: Mapping[str, Any]) -> int | None:
+    """The index, among the pages shown, of the page whose screening answer ends the survey;
+    None when the answers do not screen the respondent out."""
+    for index, section in enumerate(structure.visible_sections(answers)):
+        for view in structure.visible_questions(section, answers):
+            if (
+                view.question.role == QuestionRole.SCREENING
+                and answers.get(view.key) in SCREENED_OUT_VALUES
+            ):
+                return index
+    return None
+
+
+def required_sections(structure: Structure, answers: Mapping[str, Any]) -> list[SectionView]:
+    """The pages a respondent must complete: all shown, or those up to the one that screened
+    them out (in the browser, "Next" on that page ends the survey)."""
+    sections = structure.visible_sections(answers)
+    stop = screening_page(structure, answers)
+    return sections if stop is None else sections[: stop + 1]
+
+
+def through_screening(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers a screened-out respondent gave up to and including the page that screened
+    them out (later ones are not part of their answer); others' answers unchanged."""
+    if screening_page(structure, answers) is None:
+        return answers
+    keys = {
+        view.key
+        for section in required_sections(structure, answers)
+        for view in structure.visible_questions(section, answers)
+    }
+    return {k: v for k, v in answers.items() if k in keys}
