@@ -159,7 +159,7 @@ def missing_answers(structure: Structure, answers: dict[str, Any]) -> dict[str, 
     return errors
 
 
-def screening_page(structure: Structure, answers: Mapping[str, Any]) -> int | None:
+def screening_page(structure: Structure, answers: dict[str, Any]) -> int | None:
     """The index, among the pages shown, of the page whose screening answer ends the survey;
     None when the answers do not screen the respondent out."""
     for index, section in enumerate(structure.visible_sections(answers)):
@@ -172,7 +172,7 @@ def screening_page(structure: Structure, answers: Mapping[str, Any]) -> int | No
     return None
 
 
-def required_sections(structure: Structure, answers: Mapping[str, Any]) -> list[SectionView]:
+def required_sections(structure: Structure, answers: dict[str, Any]) -> list[SectionView]:
     """The pages a respondent must complete: all shown, or those up to the one that screened
     them out (in the browser, "Next" on that page ends the survey)."""
     sections = structure.visible_sections(answers)
