@@ -25,18 +25,16 @@ SCREENED_OUT_VALUES = frozenset({"no"})
 def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredItem | None:
     """Points earned and possible (× the question's weight) for one answer, or None when the
     question does not count: not scored, a CX or wait-time item, unanswered or N/A."""
-    question = view.question
-    if not question.scored or question.role in UNSCORED_ROLES or value is None or value == NA:
+    if value is None or value == NA or not _counts(view):
         return None
-    weight = float(question.weight)
-    points = {o.value: o.points for o in view.info.options if o.points is not None}
+    weight = float(view.question.weight)
+    points = _points(view)
     if points:
         if isinstance(value, list):
             earned = sum(points.get(str(v), 0.0) for v in value)
-            possible = sum(p for p in points.values() if p > 0)
         else:
             earned = points.get(str(value), 0.0)
-            possible = max(points.values())
+        possible = _possible(points, ticked=isinstance(value, list))
     else:
         on_scale = score_0_100(view.info, value)
         if on_scale is None:
@@ -45,6 +43,39 @@ def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredI
     if possible <= 0:
         return None
     return scoring.ScoredItem(section=section, earned=earned * weight, possible=possible * weight)
+
+
+def unanswered_items(structure: Structure) -> list[scoring.ScoredItem]:
+    """What a contact never answered is scored on: each scored question that applies to it
+    (shown when nothing was answered), earning none of the points it could have."""
+    items = []
+    for section in structure.visible_sections({}):
+        for view in structure.visible_questions(section, {}):
+            if not _counts(view):
+                continue
+            points = _points(view)
+            ticked = view.info.type == "multiple_choice"
+            possible = _possible(points, ticked=ticked) if points else 1.0
+            if possible > 0:
+                weight = float(view.question.weight)
+                items.append(scoring.ScoredItem(section.section.key, 0.0, possible * weight))
+    return items
+
+
+def _counts(view: QuestionView) -> bool:
+    return view.question.scored and view.question.role not in UNSCORED_ROLES
+
+
+def _points(view: QuestionView) -> dict[str, float]:
+    return {o.value: o.points for o in view.info.options if o.points is not None}
+
+
+def _possible(points: dict[str, float], *, ticked: bool) -> float:
+    """The most a question's options can earn: every positive one, when several may be
+    ticked, else the best one."""
+    if ticked:
+        return sum(p for p in points.values() if p > 0)
+    return max(points.values())
 
 
 @dataclass
