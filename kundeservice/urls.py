@@ -234,6 +234,11 @@ results_patterns = [
         results.results_channel,
         name="results-channel",
     ),
+    path(
+        format_lazy("{}{}<slug:group>/", WAVE, _("group/")),
+        results.results_group,
+        name="results-group",
+    ),
 ]
 
 urlpatterns += i18n_patterns(

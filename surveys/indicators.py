@@ -40,6 +40,10 @@ class QuestionFacts:
     options: frozenset[str] = frozenset()
     scale: tuple[int, int] | None = None
     label: str = ""
+    option_labels: tuple[tuple[str, str], ...] = ()
+
+    def option_label(self, value: Any) -> str:
+        return dict(self.option_labels).get(_text(value), _text(value))
 
 
 def validate(condition: Any, questions: Mapping[str, QuestionFacts]) -> list[str]:
@@ -105,12 +109,11 @@ def describe(condition: Any, questions: Mapping[str, QuestionFacts]) -> str:
             return _("%(q)s answered") % {"q": name}
         return _("%(q)s not answered") % {"q": name}
     if "in" in condition:
-        return _("%(q)s is %(v)s") % {
-            "q": name,
-            "v": _(" or ").join(_text(v) for v in condition["in"]),
-        }
+        values = [facts.option_label(v) if facts else _text(v) for v in condition["in"]]
+        return _("%(q)s is %(v)s") % {"q": name, "v": _(" or ").join(values)}
     if "has" in condition:
-        return _("%(q)s includes %(v)s") % {"q": name, "v": _text(condition["has"])}
+        value = facts.option_label(condition["has"]) if facts else _text(condition["has"])
+        return _("%(q)s includes %(v)s") % {"q": name, "v": value}
     low, high = condition.get("min"), condition.get("max")
     if low is not None and high is not None:
         if float(low) == float(high):

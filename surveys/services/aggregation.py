@@ -46,7 +46,6 @@ from surveys import stats
 from surveys.branching import NA
 from surveys.models import (
     Answer,
-    Indicator,
     IndicatorBase,
     IndustryGroup,
     Question,
@@ -63,6 +62,7 @@ from surveys.models import (
     Wave,
 )
 from surveys.models.results import Metric
+from surveys.selectors import indicators_for_wave
 
 logger = logging.getLogger(__name__)
 
@@ -727,17 +727,6 @@ def _indicator_rows(
         estimates = stats.shares(batch.chosen, batch.column("sw"), batch.column("sw2"))
         ns = [g.n for g in batch.groups]
         _add_figures(comp, Metric.SHARE, batch.groups, batch.described, estimates, ns, percent=True)
-
-
-def indicators_for_wave(wave: Wave) -> list[Indicator]:
-    """The wave's own indicators and its questionnaire's (the wave's win on the same key)."""
-    found: dict[str, Indicator] = {}
-    candidates = Indicator.objects.filter(
-        Q(wave=wave) | Q(wave__isnull=True, questionnaire_slug=wave.questionnaire.slug)
-    )
-    for indicator in sorted(candidates, key=lambda i: i.wave_id is not None):
-        found[indicator.key] = indicator  # the wave's own come last and replace the others
-    return sorted(found.values(), key=lambda i: (i.position, i.key))
 
 
 def _answers_by_response(
