@@ -322,6 +322,31 @@ MATRIX: dict[str, Entry] = {
     "results-channel": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("channel")),
     "results-group": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("group")),
     "staff-results-list": Entry(html_for(RESULTS_ROLES)),
+    "staff-industry-group-list": Entry(html_for(CATALOG_ROLES)),
+    "staff-industry-group-create": Entry(html_for(CATALOG_ROLES)),
+    "staff-industry-group-edit": Entry(
+        html_for(CATALOG_ROLES), kwargs=lambda: {"pk": IndustryGroup.objects.create(slug="g").pk}
+    ),
+    "staff-industry-group-delete": Entry(
+        html_for(CATALOG_ROLES, ok=302),
+        method="post",
+        kwargs=lambda: {"pk": IndustryGroup.objects.create(slug="g").pk},
+    ),
+    "staff-wave-indicators": Entry(
+        html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}
+    ),
+    "staff-indicator-create": Entry(
+        html_for(RESULTS_ROLES), kwargs=lambda: {"wave_pk": WaveFactory().pk}
+    ),
+    "staff-indicator-edit": Entry(
+        html_for(RESULTS_ROLES),
+        kwargs=lambda: {"wave_pk": WaveFactory().pk, **indicator_kwargs()},
+    ),
+    "staff-indicator-delete": Entry(
+        html_for(RESULTS_ROLES, ok=302),
+        method="post",
+        kwargs=lambda: {"wave_pk": WaveFactory().pk, **indicator_kwargs()},
+    ),
     "staff-wave-results": Entry(html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "result-set-list": Entry(everyone(200)),
     "result-set-detail": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
