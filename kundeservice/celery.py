@@ -27,6 +27,8 @@ app.conf.beat_schedule = {
     },
     # Submissions accepted while the broker was down (or whose task was lost) are saved here.
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
+    # Ticket reservations hold seats for 15 minutes; this frees them and serves the waiting list.
+    "release-expired-tickets": {"task": "awards.tasks.release_expired", "schedule": 60},
 }
 app.autodiscover_tasks()
 

@@ -300,3 +300,18 @@ AGGREGATION_STEP_DELAY = float(os.environ.get("AGGREGATION_STEP_DELAY", "0"))
 # Public results pages are cached this long, in seconds; a new current ResultSet changes the
 # cache key, so nobody is served figures older than the current set.
 RESULTS_CACHE_SECONDS = int(os.environ.get("RESULTS_CACHE_SECONDS", str(60 * 60 * 24)))
+# Ticket sales: the capacity locks (off only for the concurrency control run, which shows the
+# oversold seats they prevent) and, for tests only, a pause between counting seats and writing.
+TICKETS_CAPACITY_LOCKING = env_bool("TICKETS_CAPACITY_LOCKING", default=True)
+TICKETS_CAPACITY_DELAY = float(os.environ.get("TICKETS_CAPACITY_DELAY", "0"))
+# Order look-up by code and e-mail, per client IP (django-ratelimit's "count/period").
+ORDER_LOOKUP_RATE = os.environ.get("ORDER_LOOKUP_RATE", "10/h")
+# Card payment: Stripe Checkout. Without a key the shop offers invoice only.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get(
+    "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else "whsec_development_only_not_a_secret"
+)
+# Payment providers by name: a second one (Vipps MobilePay) is a module and a line here.
+TICKET_PAYMENT_PROVIDERS = {
+    "stripe": "awards.services.payments.stripe_checkout.StripeCheckout",
+}
