@@ -103,6 +103,11 @@ class ShopRow:
     vat: int
     on_sale: bool
 
+    @property
+    def choices(self) -> range:
+        """The quantities a buyer may choose: 0 up to the most per order or what is left."""
+        return range(min(self.ticket_type.max_per_order, self.left) + 1)
+
 
 def shop_for_event(*, event: AwardEvent) -> TicketShop | None:
     return TicketShop.objects.filter(event=event).select_related("event").first()

@@ -177,6 +177,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    # The door's QR scanner: the BarcodeDetector ponyfill and the zxing WebAssembly it loads.
+    ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "iife"),
+    ("vendor/zxing-wasm", BASE_DIR / "node_modules" / "zxing-wasm" / "dist" / "reader"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

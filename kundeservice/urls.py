@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from awards import urls_tickets
+from awards.api import urls_tickets as tickets_api
 from kundeservice import views
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
@@ -33,6 +35,7 @@ api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
     *surveys_router.urls,
+    path("", include(tickets_api)),
 ]
 
 urlpatterns = [
@@ -69,6 +72,7 @@ account_patterns = [
 
 staff_patterns = [
     path("", views.staff_dashboard, name="staff-dashboard"),
+    *urls_tickets.staff_patterns,
     # QA review of observer reports
     path("review/", staff_review.review_queue, name="staff-review-queue"),
     path("review/<int:pk>/", staff_review.review_detail, name="staff-review-detail"),
@@ -286,6 +290,7 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path(_("results/"), include(results_patterns)),
     path("p/<slug:slug>/", poll.poll, name="poll"),
+    path("", include(urls_tickets.public_patterns)),
     path(_("account/"), include(account_patterns)),
     path("staff/", include(staff_patterns)),
     path("observer/", include(observer_patterns)),
