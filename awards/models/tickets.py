@@ -311,7 +311,6 @@ class OrderEventKind(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
     ATTENDEE_CHANGED = "attendee_changed", _("Attendee changed")
     RESENT = "resent", _("E-mail sent again")
-    PAYMENT_IGNORED = "payment_ignored", _("Payment message ignored")
 
 
 class OrderMail(models.TextChoices):

@@ -93,7 +93,7 @@ class StripeCheckout(PaymentProvider):
             event = stripe.Webhook.construct_event(body, signature, self.webhook_secret)
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise WebhookRejected(str(exc)) from exc
-        session = event.data.object
+        session = event.to_dict()["data"]["object"]
         if event.type in PAID_TYPES and session.get("payment_status") in {
             "paid",
             "no_payment_required",
