@@ -54,7 +54,7 @@ def test_capacity_per_type_and_per_event_is_never_exceeded() -> None:
     shop.capacity = 5
     shop.save()
     reserve(ticket, 3)
-    with pytest.raises(DomainError, match="utsolgt|sold out"):
+    with pytest.raises(DomainError, match="utsolgt"):
         reserve(ticket, 1)
     with pytest.raises(DomainError, match="2"):
         reserve(other, 3)  # only 2 seats left in the event
@@ -67,7 +67,7 @@ def test_an_expired_reservation_frees_its_seats_and_cannot_be_checked_out() -> N
     order = reserve(ticket, 2)
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     reserve(ticket, 2)  # the seats are free again
-    with pytest.raises(DomainError, match="expired|utløpt"):
+    with pytest.raises(DomainError, match="utløpt"):
         order_services.order_checkout(
             order=order, buyer=BUYER, attendees=attendees(2), method="invoice"
         )
@@ -95,7 +95,7 @@ def test_a_hidden_type_needs_its_voucher_and_a_used_up_voucher_is_refused() -> N
     shop, _ticket = shop_with_type()
     press = ticket_type(shop.event, name="Presse", price=900_00, is_visible=False)
     Voucher.objects.create(event=shop.event, ticket_type=press, code="PRESSE", max_uses=2)
-    with pytest.raises(DomainError, match="voucher|kode"):
+    with pytest.raises(DomainError, match="rabattkode"):
         reserve(press, 1)
     free = reserve(press, 2, voucher_code="presse")
     assert free.total == 0
@@ -213,6 +213,6 @@ def test_freed_seats_go_to_the_waiting_list_in_order() -> None:
 
 def test_joining_the_waiting_list_of_a_type_not_sold_out_is_refused() -> None:
     _shop, ticket = shop_with_type()
-    with pytest.raises(DomainError, match="buy|kjøpe"):
+    with pytest.raises(DomainError, match="kjøpe"):
         waiting_list_join(ticket_type=ticket, name="X", email="x@x.no", quantity=1)
     assert not WaitingListEntry.objects.exists()

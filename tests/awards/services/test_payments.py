@@ -170,7 +170,8 @@ def test_an_event_for_an_unknown_or_expired_order_is_logged_and_changes_nothing(
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
     assert order.payments.get().status == PaymentStatus.EXPIRED
-    assert "cs_nobody" in caplog.text and order.code in caplog.text
+    assert "cs_nobody" in caplog.text
+    assert order.code in caplog.text
     assert set(ProviderEvent.objects.values_list("outcome", flat=True)) == {
         "unknown checkout",
         "expired",
