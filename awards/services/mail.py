@@ -63,7 +63,7 @@ def waiting_offer_mail(*, entry_id: int) -> dict[str, Any]:
     """Tell the next on the waiting list that seats are held for them, with the link."""
     with transaction.atomic():
         entry = (
-            WaitingListEntry.objects.select_for_update()
+            WaitingListEntry.objects.select_for_update(of=("self",))
             .select_related("event", "ticket_type")
             .filter(pk=entry_id, status=WaitingStatus.OFFERED)
             .first()

@@ -192,7 +192,9 @@ def order_checkout(
                 code="no_card",
             )
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("event").get(pk=order.pk)
+        )
         if order.status == OrderStatus.PENDING:
             payment = order.payments.filter(status=PaymentStatus.CREATED).last()
             return payment.checkout_url if payment else None
@@ -323,7 +325,9 @@ def order_cancel(
     its provider. The buyer of a confirmed order is told by e-mail."""
     now = now or timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("event").get(pk=order.pk)
+        )
         if order.status not in Order.COUNTING:
             raise DomainError(_("This order is already cancelled or expired."), code="cancelled")
         confirmed = order.status in Order.VALID
@@ -378,7 +382,7 @@ def attendee_change(
     attendee = _clean_attendees([attendee], numbered=False)[0]
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("event__ticket_shop")
             .get(pk=ticket.order_id)
         )

@@ -327,7 +327,9 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
     form = None
     status = 200
     if order.status == OrderStatus.RESERVED and order.holds_seats():
-        form = CheckoutForm(request.POST or None, tickets=tickets, card=card)
+        form = CheckoutForm(
+            request.POST if request.method == "POST" else None, tickets=tickets, card=card
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 url = order_services.order_checkout(
@@ -433,7 +435,7 @@ def cancellation_request(request: HttpRequest, slug: str, code: str, secret: str
 def lookup(request: HttpRequest, slug: str) -> HttpResponse:
     """Find an order by its code and the buyer's e-mail (rate limited per client address)."""
     event = public_event(slug)
-    form = LookupForm(request.POST or None)
+    form = LookupForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if over_limit(request, group="order-lookup", rate=settings.ORDER_LOOKUP_RATE):

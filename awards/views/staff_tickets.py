@@ -65,7 +65,7 @@ def ticket_events(request: HttpRequest) -> HttpResponse:
 def ticket_setup(request: HttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(AwardEvent, pk=event_pk)
     shop = TicketShop.objects.filter(event=event).first()
-    form = ShopForm(request.POST or None, instance=shop)
+    form = ShopForm(request.POST if request.method == "POST" else None, instance=shop)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -92,7 +92,7 @@ def ticket_setup(request: HttpRequest, event_pk: int) -> HttpResponse:
 def ticket_type_edit(request: HttpRequest, event_pk: int, pk: int | None = None) -> HttpResponse:
     event = get_object_or_404(AwardEvent, pk=event_pk)
     ticket_type = get_object_or_404(TicketType, pk=pk, event=event) if pk else None
-    form = TicketTypeForm(request.POST or None, instance=ticket_type)
+    form = TicketTypeForm(request.POST if request.method == "POST" else None, instance=ticket_type)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -117,7 +117,9 @@ def ticket_type_edit(request: HttpRequest, event_pk: int, pk: int | None = None)
 def voucher_edit(request: HttpRequest, event_pk: int, pk: int | None = None) -> HttpResponse:
     event = get_object_or_404(AwardEvent, pk=event_pk)
     voucher = get_object_or_404(Voucher, pk=pk, event=event) if pk else None
-    form = VoucherForm(request.POST or None, instance=voucher, event=event)
+    form = VoucherForm(
+        request.POST if request.method == "POST" else None, instance=voucher, event=event
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -216,3 +216,21 @@ def test_joining_the_waiting_list_of_a_type_not_sold_out_is_refused() -> None:
     with pytest.raises(DomainError, match="kjøpe"):
         waiting_list_join(ticket_type=ticket, name="X", email="x@x.no", quantity=1)
     assert not WaitingListEntry.objects.exists()
+
+
+def test_buyers_change_attendees_until_the_cut_off_and_staff_after() -> None:
+    shop, ticket_type = shop_with_type()
+    ticket = invoiced_order(ticket_type, 1).tickets.get()
+    new = order_services.Attendee(name="Nils Ny", email="nils@bedrift.no")
+    order_services.attendee_change(ticket=ticket, attendee=new, by_buyer=True)
+    ticket.refresh_from_db()
+    assert ticket.attendee_name == "Nils Ny"
+    shop.changes_until = timezone.now() - timedelta(minutes=1)
+    shop.save()
+    late = order_services.Attendee(name="For Sent")
+    with pytest.raises(DomainError, match="arrangøren"):
+        order_services.attendee_change(ticket=ticket, attendee=late, by_buyer=True)
+    order_services.attendee_change(ticket=ticket, attendee=late)
+    ticket.refresh_from_db()
+    assert ticket.attendee_name == "For Sent"
+    assert ticket.order.events.filter(kind="attendee_changed").count() == 2
