@@ -10,6 +10,10 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from awards import urls_tickets
 from awards.api import urls_tickets as tickets_api
+from awards.api.urls import router as awards_router
+from awards.urls import jury_patterns
+from awards.urls import public_patterns as award_patterns
+from awards.urls import staff_patterns as award_staff_patterns
 from kundeservice import views
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
@@ -31,6 +35,7 @@ from surveys.views import (
     unsubscribe,
 )
 
+surveys_router.registry.extend(awards_router.registry)
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
@@ -292,7 +297,10 @@ urlpatterns += i18n_patterns(
     path("p/<slug:slug>/", poll.poll, name="poll"),
     path("", include(urls_tickets.public_patterns)),
     path(_("account/"), include(account_patterns)),
+    path("staff/awards/", include(award_staff_patterns)),
     path("staff/", include(staff_patterns)),
+    path("jury/", include(jury_patterns)),
+    path(_("award/"), include(award_patterns)),
     path("observer/", include(observer_patterns)),
     prefix_default_language=False,
 )
