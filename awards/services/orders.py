@@ -53,7 +53,12 @@ from awards.selectors import capacity_holdings, holding_orders, seats_left, tick
 from awards.services.locking import capacity_lock
 from awards.services.money import discounted
 from awards.services.payments import card_provider, provider_get
-from awards.services.payments.base import NoticeKind, PaymentNotice, PaymentUnavailable
+from awards.services.payments.base import (
+    NoticeKind,
+    PaymentNotice,
+    PaymentProvider,
+    PaymentUnavailable,
+)
 from kundeservice.errors import ConflictError, DomainError
 from kundeservice.tasks import enqueue_on_commit
 
@@ -172,6 +177,7 @@ def order_checkout(
     method: str,
     success_url: str = "",
     cancel_url: str = "",
+    provider: PaymentProvider | None = None,
     now: datetime | None = None,
 ) -> str | None:
     """Complete a reservation with the buyer's details and its attendees, and pay: by invoice
@@ -183,9 +189,8 @@ def order_checkout(
         method = PaymentMethod.FREE
     buyer = _clean_buyer(buyer=buyer, method=method)
     attendees = _clean_attendees(attendees)
-    provider = None
     if method == PaymentMethod.CARD:
-        provider = card_provider()
+        provider = provider or card_provider()
         if provider is None:
             raise DomainError(
                 {"method": [_("Card payment is not available. Please choose invoice.")]},
