@@ -187,8 +187,17 @@ def order_checkout(
     now = now or timezone.now()
     if order.total == 0:
         method = PaymentMethod.FREE
-    buyer = _clean_buyer(buyer=buyer, method=method)
-    attendees = _clean_attendees(attendees)
+    errors: dict[str, list[str]] = {}  # every field's message at once, not the buyer's first
+    try:
+        buyer = _clean_buyer(buyer=buyer, method=method)
+    except DomainError as exc:
+        errors.update(exc.message_dict)
+    try:
+        attendees = _clean_attendees(attendees)
+    except DomainError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise DomainError(errors, code="details")
     if method == PaymentMethod.CARD:
         provider = provider or card_provider()
         if provider is None:
