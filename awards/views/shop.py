@@ -37,6 +37,8 @@ from kundeservice.errors import DomainError
 from kundeservice.ratelimits import over_limit
 
 PDF = "application/pdf"
+INVOICE_CHOICE = (PaymentMethod.INVOICE, gettext_lazy("Invoice (with organisation number)"))
+CARD_CHOICE = (PaymentMethod.CARD, gettext_lazy("Card"))
 
 
 class CheckoutForm(forms.Form):
@@ -45,10 +47,7 @@ class CheckoutForm(forms.Form):
 
     method = forms.ChoiceField(
         label=gettext_lazy("How do you want to pay?"),
-        choices=[
-            (PaymentMethod.INVOICE, gettext_lazy("Invoice (with organisation number)")),
-            (PaymentMethod.CARD, gettext_lazy("Card")),
-        ],
+        choices=[INVOICE_CHOICE, CARD_CHOICE],
         widget=forms.RadioSelect,
         initial=PaymentMethod.INVOICE,
         required=False,
@@ -98,7 +97,7 @@ class CheckoutForm(forms.Form):
         super().__init__(*args, **kwargs)
         method = self.fields["method"]
         if not card and isinstance(method, forms.ChoiceField):
-            method.choices = [(PaymentMethod.INVOICE, PaymentMethod.INVOICE.label)]
+            method.choices = [INVOICE_CHOICE]
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
         self.fields["email"].widget.input_type = "email"

@@ -44,7 +44,12 @@
     return fetch(root.dataset.api, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf, "Accept": "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": root.dataset.csrf,
+        "Accept": "application/json",
+        "Accept-Language": document.documentElement.lang || "nb"
+      },
       body: JSON.stringify({ event: Number(root.dataset.event), secret: scan.secret, nonce: scan.nonce, device: scan.device })
     });
   }
