@@ -245,6 +245,9 @@ SPECTACULAR_SETTINGS = {
         "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
         "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
         "AssignmentStatusEnum": "surveys.models.observations.AssignmentStatus",
+        "CheckInResultEnum": "awards.api.tickets.CHECKIN_RESULTS",
+        # Named so the check-in's "result" and an attempt's do not collide.
+        "AttemptResultEnum": "surveys.models.observations.AttemptResult",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from kundeservice import tasks
 from kundeservice.celery import app as celery_app
@@ -101,3 +102,6 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
     cache.clear()
+    # A request to an /en/ page leaves English active in this thread (LocaleMiddleware does not
+    # deactivate), and the next test's reverse() would build English addresses.
+    translation.activate(settings.LANGUAGE_CODE)

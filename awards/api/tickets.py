@@ -24,9 +24,14 @@ from awards.views.staff_tickets import TICKET_ROLES
 from kundeservice.api import StrictCharField, StrictIntegerField, StrictModelSerializer
 from kundeservice.roles import PUBLIC, RolePermission
 
+#: What a scan can answer (``awards.services.checkin.Outcome``).
+CHECKIN_RESULTS = ["ok", "already_used", "unknown", "other_event", "cancelled", "unpaid"]
+
 
 class CheckInRequestSerializer(serializers.Serializer):
-    event = StrictIntegerField(help_text="the event's id")
+    event = serializers.PrimaryKeyRelatedField(
+        queryset=AwardEvent.objects.all(), help_text="the event's id"
+    )
     secret = StrictCharField(max_length=200, allow_blank=True, help_text="the QR code's text")
     nonce = StrictCharField(
         max_length=64, help_text="made by the device for this scan; a replay sends it again"
@@ -35,9 +40,7 @@ class CheckInRequestSerializer(serializers.Serializer):
 
 
 class CheckInResultSerializer(serializers.Serializer):
-    result = serializers.ChoiceField(
-        choices=["ok", "already_used", "unknown", "other_event", "cancelled", "unpaid"]
-    )
+    result = serializers.ChoiceField(choices=CHECKIN_RESULTS)
     message = serializers.CharField()
     replay = serializers.BooleanField()
     name = serializers.CharField(allow_blank=True)
@@ -85,9 +88,8 @@ class CheckInView(APIView):
         incoming = CheckInRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        event = get_object_or_404(AwardEvent, pk=data["event"])
         result = checkin_scan(
-            event=event,
+            event=data["event"],
             secret=data["secret"],
             nonce=data["nonce"],
             device=data.get("device", ""),
@@ -109,7 +111,8 @@ class PaymentWebhookView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [RolePermission]
-    read_roles = ()
+    # Anyone may ask; a GET is then told the method is not allowed (405), not forbidden.
+    read_roles = PUBLIC
     write_roles = PUBLIC
 
     @extend_schema(

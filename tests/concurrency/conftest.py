@@ -59,7 +59,7 @@ def gunicorn(**extra_env: str) -> Iterator[str]:
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # the shared machine can be slow to start 32 threads
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url + "/healthz", timeout=2).close()
