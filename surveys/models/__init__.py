@@ -31,10 +31,20 @@ from surveys.models.responses import (
     SubmissionInbox,
     SubmissionStatus,
 )
+from surveys.models.publications import (
+    PUBLIC_STATUSES,
+    DeliveryStatus,
+    EpisodeDelivery,
+    EpisodeStatus,
+    Subscriber,
+    SubscriberStatus,
+    TemperatureUpdate,
+)
 from surveys.models.results import Metric, ResultRow, ResultSet, ResultSetStatus, Scope
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
 __all__ = [
+    "PUBLIC_STATUSES",
     "STARTED_STATUSES",
     "Answer",
     "Assignment",
@@ -44,6 +54,9 @@ __all__ = [
     "CalibrationRating",
     "Channel",
     "Company",
+    "DeliveryStatus",
+    "EpisodeDelivery",
+    "EpisodeStatus",
     "ContactAttempt",
     "ContactOutcome",
     "Gender",
@@ -77,6 +90,9 @@ __all__ = [
     "StudyKind",
     "SubmissionInbox",
     "SubmissionStatus",
+    "Subscriber",
+    "SubscriberStatus",
+    "TemperatureUpdate",
     "Wave",
     "WaveStatus",
 ]
