@@ -2,7 +2,6 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -10,11 +9,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from kundeservice import views
-from surveys.api.panels import RespondSubmitView
 from surveys import episode_selectors
+from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
 from surveys.feeds import AtomEpisodesFeed, AtomSeriesFeed, EpisodesFeed, SeriesFeed
-from surveys.sitemaps import SITEMAPS
 from surveys.views import (
     episodes,
     observer,
@@ -45,12 +43,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("s/<str:token>/", respondent.respond, name="respond"),
     path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
-    path(
-        "sitemap.xml",
-        episodes.cached(episodes.everything)(sitemap),
-        {"sitemaps": SITEMAPS},
-        name="sitemap",
-    ),
+    path("sitemap.xml", episodes.temperature_sitemap, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

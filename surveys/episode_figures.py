@@ -171,9 +171,7 @@ def _headline_row(published: results.Published) -> ResultRow | None:
     return found[0] if found else None
 
 
-def _frozen_block(
-    block: dict[str, Any], described: dict[str, results.Published]
-) -> dict[str, Any]:
+def _frozen_block(block: dict[str, Any], described: dict[str, results.Published]) -> dict[str, Any]:
     published = described["nb"]
     kind = block["kind"]
     measure = block.get("measure") or published.headline or ""
@@ -207,7 +205,11 @@ def _frozen_block(
         found = results.rows(published, scope=scopes, measure=measure, metric=metric)
         # The overall figure first, then the channels best first (suppressed ones last).
         found.sort(
-            key=lambda r: (r.scope != Scope.OVERALL, r.suppressed, 0 if r.suppressed else -(r.value or 0))
+            key=lambda r: (
+                r.scope != Scope.OVERALL,
+                r.suppressed,
+                0 if r.suppressed else -(r.value or 0),
+            )
         )
         base_measure = measure
     frozen_rows = []
@@ -250,7 +252,10 @@ def _title(kind: str, measure: str, published: results.Published) -> str:
 def _row_label(row: ResultRow, kind: str, published: results.Published) -> tuple[str, str]:
     """What a row is called in its block, and a note beside it (a company's industry)."""
     if kind == BlockKind.TOP:
-        return (row.company.name if row.company else "", row.industry.display_name if row.industry else "")
+        return (
+            row.company.name if row.company else "",
+            row.industry.display_name if row.industry else "",
+        )
     if row.scope == Scope.CHANNEL:
         return results.channel_label(row.channel), ""
     if kind == BlockKind.AREAS:

@@ -122,7 +122,7 @@ def series_index() -> list[tuple[Wave, int, TemperatureUpdate | None]]:
             status=EpisodeStatus.PUBLISHED, wave__in=waves
         ).select_related("wave__study")
     }
-    return [(w, w.published, newest.get((w.pk, w.newest))) for w in waves]  # type: ignore[attr-defined]
+    return [(w, w.published, newest.get((w.pk, w.newest))) for w in waves]
 
 
 @dataclass
@@ -195,7 +195,9 @@ def figure_blocks(snapshot: dict[str, Any], language: str) -> dict[int, FigureBl
     }
 
 
-def headline_of(episode: TemperatureUpdate, snapshot: dict[str, Any] | None = None) -> FigureRow | None:
+def headline_of(
+    episode: TemperatureUpdate, snapshot: dict[str, Any] | None = None
+) -> FigureRow | None:
     """The episode's headline figure (the overall score), for e-mails, feeds and the share
     image."""
     frozen = (snapshot if snapshot is not None else episode.figures).get("headline")

@@ -110,7 +110,7 @@ def recording_embed(url: str) -> Embed | None:
     video: Any = None
     if host in YOUTUBE_HOSTS:
         if parts.path == "/watch":
-            video = (parse_qs(parts.query).get("v") or [None])[0]
+            video = parse_qs(parts.query).get("v", [""])[0]
         elif len(segments) == 2 and segments[0] in {"embed", "live", "shorts"}:
             video = segments[1]
         if video and YOUTUBE_ID.match(video):

@@ -19,7 +19,7 @@ from surveys.templatetags.results import figure
 FEED_LENGTH = 50
 
 
-class EpisodesFeed(Feed):  # type: ignore[type-arg]
+class EpisodesFeed(Feed):
     """Every published episode, newest first."""
 
     def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Wave | None:

@@ -53,9 +53,7 @@ def share_image_png(
             fill=MUTED,
         )
     if provisional:
-        draw.text(
-            (MARGIN, HEIGHT - MARGIN - 30), _("Provisional results"), font=small, fill=ACCENT
-        )
+        draw.text((MARGIN, HEIGHT - MARGIN - 30), _("Provisional results"), font=small, fill=ACCENT)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -1,6 +1,7 @@
 """The sitemap: published temperature updates and their series, in both languages."""
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.sitemaps import Sitemap
 
@@ -8,7 +9,7 @@ from surveys import episode_selectors as episodes
 from surveys.models import TemperatureUpdate, Wave
 
 
-class EpisodeSitemap(Sitemap):  # type: ignore[type-arg]
+class EpisodeSitemap(Sitemap[TemperatureUpdate]):
     i18n = True
     alternates = True
     x_default = True
@@ -24,7 +25,7 @@ class EpisodeSitemap(Sitemap):  # type: ignore[type-arg]
         return item.updated_at
 
 
-class SeriesSitemap(Sitemap):  # type: ignore[type-arg]
+class SeriesSitemap(Sitemap[Wave]):
     i18n = True
     alternates = True
     x_default = True
@@ -37,4 +38,7 @@ class SeriesSitemap(Sitemap):  # type: ignore[type-arg]
         return episodes.series_url(item)
 
 
-SITEMAPS = {"temperature": EpisodeSitemap, "temperature-series": SeriesSitemap}
+SITEMAPS: dict[str, type[Sitemap[Any]] | Sitemap[Any]] = {
+    "temperature": EpisodeSitemap,
+    "temperature-series": SeriesSitemap,
+}

@@ -23,14 +23,6 @@ from surveys.models.observations import (
     ReviewEvent,
 )
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
-from surveys.models.responses import (
-    Answer,
-    Response,
-    ResponseSource,
-    ResponseStatus,
-    SubmissionInbox,
-    SubmissionStatus,
-)
 from surveys.models.publications import (
     PUBLIC_STATUSES,
     DeliveryStatus,
@@ -39,6 +31,14 @@ from surveys.models.publications import (
     Subscriber,
     SubscriberStatus,
     TemperatureUpdate,
+)
+from surveys.models.responses import (
+    Answer,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+    SubmissionInbox,
+    SubmissionStatus,
 )
 from surveys.models.results import Metric, ResultRow, ResultSet, ResultSetStatus, Scope
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
@@ -54,11 +54,11 @@ __all__ = [
     "CalibrationRating",
     "Channel",
     "Company",
+    "ContactAttempt",
+    "ContactOutcome",
     "DeliveryStatus",
     "EpisodeDelivery",
     "EpisodeStatus",
-    "ContactAttempt",
-    "ContactOutcome",
     "Gender",
     "Indicator",
     "IndicatorBase",

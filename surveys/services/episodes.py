@@ -73,7 +73,9 @@ def episode_save(
         raise DomainError(_("A withdrawn episode cannot be changed."), code="withdrawn")
     changes = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     if episode.is_public:
-        locked = [k for k in ("number", "cutoff") if k in changes and changes[k] != getattr(episode, k)]
+        locked = [
+            k for k in ("number", "cutoff") if k in changes and changes[k] != getattr(episode, k)
+        ]
         if locked:
             raise DomainError(
                 _("The episode is published: its number and cutoff can no longer change."),
@@ -84,7 +86,7 @@ def episode_save(
     _check(episode)
     prepared = cover_image_prepare(cover) if cover is not None else None
     if prepared is None and remove_cover:
-        episode.cover = ""  # type: ignore[assignment]
+        episode.cover = ""
         episode.cover_alt = ""
     if (prepared or episode.cover) and not episode.cover_alt:
         raise DomainError(
@@ -183,18 +185,18 @@ def episode_block_remove(*, episode: TemperatureUpdate, number: int) -> Temperat
 
 def _unfrozen(episode: TemperatureUpdate) -> None:
     if episode.status not in {EpisodeStatus.DRAFT, EpisodeStatus.SCHEDULED}:
-        raise DomainError(
-            _("The episode is published: its figures are frozen."), code="published"
-        )
+        raise DomainError(_("The episode is published: its figures are frozen."), code="published")
 
 
-def episode_schedule(*, episode: TemperatureUpdate, publish_at: datetime, by: Any = None) -> TemperatureUpdate:
+def episode_schedule(
+    *, episode: TemperatureUpdate, publish_at: datetime, by: Any = None
+) -> TemperatureUpdate:
     """Schedule (or reschedule) a draft for ``publish_at``; beat publishes it then. Starts the
     results through its cutoff if there are none yet, so they are ready in time."""
     if episode.status not in {EpisodeStatus.DRAFT, EpisodeStatus.SCHEDULED}:
         raise DomainError(_("Only a draft or a scheduled episode can be scheduled."), code="status")
     missing = [
-        str(TemperatureUpdate._meta.get_field(name).verbose_name)
+        str(getattr(TemperatureUpdate._meta.get_field(name), "verbose_name", name))
         for name in ("title", "lead", "body", "cutoff")
         if not getattr(episode, name)
     ]
@@ -210,13 +212,20 @@ def episode_schedule(*, episode: TemperatureUpdate, publish_at: datetime, by: An
                     "Publish after the cutoff day is over (from %(moment)s): its results are "
                     "not complete before."
                 )
-                % {"moment": date_format(timezone.localtime(cutoff_moment(episode.cutoff)), "SHORT_DATETIME_FORMAT")}
+                % {
+                    "moment": date_format(
+                        timezone.localtime(cutoff_moment(episode.cutoff)), "SHORT_DATETIME_FORMAT"
+                    )
+                }
             },
             code="publish_at",
         )
     with transaction.atomic():
         TemperatureUpdate.objects.filter(pk=episode.pk).update(
-            status=EpisodeStatus.SCHEDULED, publish_at=publish_at, publish_note="", updated_at=timezone.now()
+            status=EpisodeStatus.SCHEDULED,
+            publish_at=publish_at,
+            publish_note="",
+            updated_at=timezone.now(),
         )
         episode.status, episode.publish_at, episode.publish_note = (
             EpisodeStatus.SCHEDULED,
@@ -232,7 +241,9 @@ def episode_unschedule(*, episode: TemperatureUpdate) -> TemperatureUpdate:
     """Take a scheduled episode back to draft (it has not been published: nothing to bump)."""
     updated = TemperatureUpdate.objects.filter(
         pk=episode.pk, status=EpisodeStatus.SCHEDULED
-    ).update(status=EpisodeStatus.DRAFT, publish_at=None, publish_note="", updated_at=timezone.now())
+    ).update(
+        status=EpisodeStatus.DRAFT, publish_at=None, publish_note="", updated_at=timezone.now()
+    )
     if not updated:
         raise DomainError(_("The episode is not scheduled."), code="status")
     episode.status, episode.publish_at = EpisodeStatus.DRAFT, None

@@ -118,9 +118,9 @@ def subscription_cancel(*, subscriber: Subscriber) -> None:
         Subscriber.objects.filter(pk=subscriber.pk).exclude(
             status=SubscriberStatus.UNSUBSCRIBED
         ).update(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=timezone.now())
-        EpisodeDelivery.objects.filter(
-            subscriber=subscriber, status=DeliveryStatus.PENDING
-        ).update(status=DeliveryStatus.CANCELLED)
+        EpisodeDelivery.objects.filter(subscriber=subscriber, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED
+        )
 
 
 def confirmation_mail_send(*, subscriber_id: int) -> bool:
@@ -151,9 +151,7 @@ class BatchResult:
 def episode_mails_send_batch(*, episode_id: int, batch_size: int = MAIL_BATCH) -> BatchResult:
     """Mail one batch of an episode's pending deliveries. Raises the mail server's error after
     putting unsent claims back, so the caller can retry."""
-    episode = (
-        TemperatureUpdate.objects.select_related("wave__study").filter(pk=episode_id).first()
-    )
+    episode = TemperatureUpdate.objects.select_related("wave__study").filter(pk=episode_id).first()
     if episode is None or not episode.is_public:
         return BatchResult(sent=0, remaining=0)
     claimed = _claim(episode_id=episode_id, size=batch_size)

@@ -139,9 +139,7 @@ def row_base(context: dict[str, Any], row: ResultRow) -> str:
 
 
 @register.simple_tag
-def bar_chart(
-    found: list[ResultRow], title: str, labels: list[str] | None = None
-) -> SafeString:
+def bar_chart(found: list[ResultRow], title: str, labels: list[str] | None = None) -> SafeString:
     """Horizontal bars with interval whiskers, one per row, named by ``labels`` (by default
     the rows' channels); an image whose figures the table beside it carries (``role="img"``
     with a label saying so)."""

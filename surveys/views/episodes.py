@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.sitemaps.views import sitemap
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,6 +35,7 @@ from surveys.services.subscriptions import (
     subscription_request,
 )
 from surveys.share_image import share_image_png
+from surveys.sitemaps import SITEMAPS
 
 #: Who writes, schedules and previews temperature updates.
 EPISODE_ROLES = (Role.STAFF_ADMIN, Role.EDITOR)
@@ -61,9 +63,7 @@ def _episode(request: HttpRequest, study: str, wave: str, number: int) -> Any:
 @require_GET
 @cached(everything)
 def temperature_index(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "surveys/episodes/index.html", {"series_list": episodes.series_index()}
-    )
+    return render(request, "surveys/episodes/index.html", {"series_list": episodes.series_index()})
 
 
 @require_GET
@@ -97,7 +97,9 @@ def temperature_episode(request: HttpRequest, study: str, wave: str, number: int
 
 @require_GET
 @cached(episodes.public_episode_token)
-def temperature_share_image(request: HttpRequest, study: str, wave: str, number: int) -> HttpResponse:
+def temperature_share_image(
+    request: HttpRequest, study: str, wave: str, number: int
+) -> HttpResponse:
     """The 1200×630 PNG that link previews show: the headline figure."""
     episode = _episode(request, study, wave, number)
     page = episodes.episode_page(episode)
@@ -113,6 +115,16 @@ def temperature_cover(request: HttpRequest, study: str, wave: str, number: int) 
         raise Http404(_("The episode has no cover image."))
     response = FileResponse(episode.cover.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "public, max-age=3600" if episode.is_public else "private, no-store"
+    return response
+
+
+@require_GET
+@cached(everything)
+def temperature_sitemap(request: HttpRequest) -> HttpResponse:
+    """The sitemap of published episodes and their series (rendered here, so it can be
+    cached)."""
+    response = sitemap(request, sitemaps=SITEMAPS)
+    response.render()
     return response
 
 

@@ -1,7 +1,7 @@
 """Staff console: temperature updates. Editors write an episode, insert figure blocks from a
 list, preview it at its public address, schedule it, and withdraw it with a reason."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -104,10 +104,11 @@ class EpisodeForm(forms.Form):
 
     def __init__(self, *args: Any, wave: Wave, episode: TemperatureUpdate | None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["figure"].choices = [("", "—")] + [
-            (str(group), [(c.value, c.label) for c in choices])
-            for group, choices in episode_figures.block_choices(wave)
+        groups = episode_figures.block_choices(wave)
+        cast(forms.ChoiceField, self.fields["figure"]).choices = [("", "—")] + [
+            (str(group), [(c.value, c.label) for c in choices]) for group, choices in groups
         ]
+        self.block_labels = {c.value: c.label for _group, choices in groups for c in choices}
         if episode is not None and episode.is_public:
             self.fields["number"].disabled = True
             self.fields["cutoff"].disabled = True
@@ -142,7 +143,9 @@ def episode_list(request: HttpRequest) -> HttpResponse:
 @role_required(*EPISODE_ROLES)
 def episode_create(request: HttpRequest, wave_pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave.objects.select_related("study"), pk=wave_pk)
-    following = (wave.episodes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    following = (
+        wave.episodes.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     form = EpisodeForm(
         request.POST or None,
         request.FILES or None,
@@ -180,7 +183,9 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
     nothing."""
     episode = get_object_or_404(TemperatureUpdate.objects.select_related("wave__study"), pk=pk)
     wave = episode.wave
-    initial = {name: getattr(episode, name) for name in EpisodeForm.base_fields if hasattr(episode, name)}
+    initial = {
+        name: getattr(episode, name) for name in EpisodeForm.base_fields if hasattr(episode, name)
+    }
     initial["cover"] = None
     if episode.publish_at:
         initial["publish_at"] = timezone.localtime(episode.publish_at)
@@ -225,9 +230,7 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "wave": wave,
             "episode": episode,
             "public_url": episode_url(episode),
-            "blocks": [
-                (b, _choice_label(form, b)) for b in episode.blocks
-            ],
+            "blocks": [(b, _choice_label(form, b)) for b in episode.blocks],
             "result_set": episode.result_set
             if episode.is_public
             else episode_figures.eligible_result_set(wave_id=wave.pk, cutoff=episode.cutoff),
@@ -236,7 +239,9 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, episode: TemperatureUpdate, action: str, data: dict[str, Any]) -> str:
+def _act(
+    request: HttpRequest, episode: TemperatureUpdate, action: str, data: dict[str, Any]
+) -> str:
     episode_save(
         wave=episode.wave,
         episode=episode,
@@ -272,12 +277,7 @@ def _act(request: HttpRequest, episode: TemperatureUpdate, action: str, data: di
 
 def _choice_label(form: EpisodeForm, block: dict[str, Any]) -> str:
     wanted = episode_figures.choice_of(block)
-    for _group, choices in form.fields["figure"].choices:
-        if isinstance(choices, list):
-            for value, label in choices:
-                if value == wanted:
-                    return str(label)
-    return wanted
+    return form.block_labels.get(wanted, wanted)
 
 
 def _form_errors(form: forms.Form, exc: ValidationError) -> None:
