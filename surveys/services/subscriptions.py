@@ -42,9 +42,10 @@ MAIL_BATCH = 200
 
 
 def subscription_request(*, email: str, language: str) -> Subscriber:
-    """Ask for episodes by e-mail: a confirmation mail goes to the address (at most every ten
-    minutes); an address already subscribed gets nothing new. What the page says afterwards is
-    the same in every case, so the form tells nobody who subscribes."""
+    """Ask for episodes by e-mail: a confirmation mail goes to the address (while one is
+    waiting, at most every ten minutes); an address already subscribed gets nothing new. What
+    the page says afterwards is the same in every case, so the form tells nobody who
+    subscribes."""
     email = email.strip().lower()
     language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     with transaction.atomic():
@@ -59,8 +60,12 @@ def subscription_request(*, email: str, language: str) -> Subscriber:
         if subscriber.status == SubscriberStatus.CONFIRMED:
             return subscriber
         now = timezone.now()
-        recent = subscriber.confirmation_sent_at and (
-            now - subscriber.confirmation_sent_at < CONFIRM_RESEND_AFTER
+        # Asking again while a link is on its way sends no second one for a while; someone who
+        # unsubscribed (with their own link) and asks again gets one at once.
+        recent = (
+            subscriber.status == SubscriberStatus.PENDING
+            and subscriber.confirmation_sent_at is not None
+            and now - subscriber.confirmation_sent_at < CONFIRM_RESEND_AFTER
         )
         subscriber.status = SubscriberStatus.PENDING
         subscriber.language = language
