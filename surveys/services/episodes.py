@@ -82,7 +82,11 @@ def episode_save(
                 code="published",
             )
     for name, value in changes.items():
-        setattr(episode, name, value.strip() if isinstance(value, str) else value)
+        if isinstance(value, str):
+            # Browsers end a textarea's lines with CR LF; figure markers and the cursor's
+            # position count in LF-ended lines.
+            value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+        setattr(episode, name, value)
     _check(episode)
     prepared = cover_image_prepare(cover) if cover is not None else None
     if prepared is None and remove_cover:
@@ -162,7 +166,8 @@ def _with_marker(body: str, number: int, at: int | None) -> str:
     line_end = body.find("\n", at)
     split = len(body) if line_end == -1 else line_end
     before, after = body[:split].rstrip("\n"), body[split:].lstrip("\n")
-    return f"{before}\n\n{marker}\n\n{after}" if before else f"{marker}\n\n{after}"
+    placed = f"{before}\n\n{marker}" if before else marker
+    return f"{placed}\n\n{after}" if after else f"{placed}\n"
 
 
 def episode_block_remove(*, episode: TemperatureUpdate, number: int) -> TemperatureUpdate:

@@ -360,3 +360,21 @@ def test_a_cover_needs_a_description() -> None:
         )
     assert "cover_alt" in refused.value.message_dict
     assert not TemperatureUpdate.objects.exists()
+
+
+def test_a_body_from_a_browser_gets_its_figure_where_the_cursor_was() -> None:
+    """Browsers send a textarea's lines ended by CR LF, and count the cursor in LF-ended
+    lines."""
+    wave = golden_wave()
+    episode = episode_save(
+        wave=wave,
+        fields={
+            "number": 1,
+            "title": "T",
+            "lead": "L",
+            "body": "Først.\r\n\r\nSå.\r\n",
+            "cutoff": CUTOFF,
+        },
+    )
+    episode_block_add(episode=episode, choice="overall", at=len("Først.\n\nS"))
+    assert episode.body == "Først.\n\nSå.\n\n[[figur 1]]\n"
