@@ -12,8 +12,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from kundeservice.caching import visibility_version
-from surveys import episode_figures, episode_links, episode_text
+from surveys import episode_figures, episode_text
+from surveys.extensions import episode_links
 from surveys.models import (
     PUBLIC_STATUSES,
     EpisodeStatus,
@@ -47,8 +47,7 @@ def series_url(wave: Wave) -> str:
 
 def public_episode_token(*, study: str, wave: str, number: int, **_kwargs: Any) -> str | None:
     """What the public may see of an episode, checked on every request (cache hits included):
-    None before it is published; else a token that changes with its status and with the
-    versions of the links other apps add."""
+    None before it is published; else a token that changes with its status."""
     found = (
         TemperatureUpdate.objects.filter(
             wave__study__slug=study, wave__slug=wave, number=number, status__in=PUBLIC_STATUSES
@@ -56,10 +55,7 @@ def public_episode_token(*, study: str, wave: str, number: int, **_kwargs: Any) 
         .values_list("pk", "status")
         .first()
     )
-    if found is None:
-        return None
-    links = ".".join(str(visibility_version(n)) for n in episode_links.link_namespaces())
-    return f"{found[0]}:{found[1]}:{links}"
+    return None if found is None else f"{found[0]}:{found[1]}"
 
 
 def public_series_token(*, study: str, wave: str, **_kwargs: Any) -> int | None:
@@ -218,7 +214,7 @@ class EpisodePage:
     snapshot: dict[str, Any] | None
     headline: FigureRow | None
     embed: episode_text.Embed | None
-    links: list[episode_links.EpisodeLink] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, url) other apps add
 
     @property
     def provisional(self) -> bool:
@@ -259,5 +255,5 @@ def episode_page(episode: TemperatureUpdate) -> EpisodePage:
         snapshot=snapshot,
         headline=headline_of(episode, snapshot) if snapshot else None,
         embed=episode_text.recording_embed(episode.recording_url),
-        links=episode_links.episode_links(episode.wave),
+        links=[found for e in episode_links() if (found := e.link(episode.wave)) is not None],
     )

@@ -1,9 +1,10 @@
 """What editors write, made safe to show: Markdown, figure markers and video embeds.
 
-The body is CommonMark, parsed by markdown-it-py with raw HTML turned off (a ``<script>`` is
-shown as text) and images off (no third-party request from an episode), then sanitised by nh3
-(ammonia) to a short list of tags and to http(s)/mailto links, so whatever the parser lets by,
-no script, event handler, ``javascript:`` URL or iframe reaches a reader.
+The body is CommonMark rendered by ``kundeservice.markdown`` (markdown-it-py with raw HTML
+turned off, so a ``<script>`` is shown as text; then sanitised by nh3 to a short list of tags
+and http(s)/mailto links), with images off: no third-party request from an episode's text.
+Whatever the parser lets by, no script, event handler, ``javascript:`` URL or iframe reaches a
+reader.
 
 A figure block is placed by a line of its own, ``[[figur 2]]`` (``[[figure 2]]`` works too),
 which the console inserts from a list; blocks the body does not place follow it in order.
@@ -19,20 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import nh3
-from markdown_it import MarkdownIt
+from kundeservice.markdown import render_markdown
 
 FIGURE_MARKER = re.compile(r"^[ \t]*\[\[\s*(?:figur|figure)\s+(\d{1,3})\s*\]\][ \t]*$", re.M)
-
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
-URL_SCHEMES = {"http", "https", "mailto"}
-
-_parser = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
-_parser.disable("image")
 
 
 @dataclass(frozen=True)
@@ -44,19 +34,8 @@ class Part:
 
 
 def markdown_html(source: str) -> str:
-    """Sanitised HTML of a Markdown text. Headings start at level 2: the page has its h1."""
-    tokens = _parser.parse(source)
-    for token in tokens:
-        if token.type in {"heading_open", "heading_close"} and token.tag == "h1":
-            token.tag = "h2"
-    html = _parser.renderer.render(tokens, _parser.options, {})
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-    )
+    """Sanitised HTML of a Markdown text, without images (``kundeservice.markdown``)."""
+    return str(render_markdown(source, images=False))
 
 
 def figure_numbers(source: str) -> list[int]:

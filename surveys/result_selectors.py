@@ -15,10 +15,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from surveys import stats
 from surveys.models import (
     Channel,
     Indicator,
     IndicatorBase,
+    Industry,
     IndustryGroup,
     Option,
     Question,
@@ -480,3 +482,171 @@ def public_value(row: ResultRow) -> dict[str, Any]:
         "significant": False if hidden else row.significant,
         "suppressed": hidden,
     }
+
+
+# --- For the award (awards reads results only through these) -------------------------------
+
+#: The ranking rules the published results use: equal rounded figures share a rank, and a
+#: leader whose interval overlaps another's is statistically tied with it.
+competition_ranks = stats.competition_ranks
+intervals_overlap = stats.statistically_tied
+
+#: An award scope as the results' scope: companies within an industry or within all
+#: industries are company rows; within a channel, company × channel rows.
+AWARD_SCOPES = {"industry": Scope.COMPANY, "all": Scope.COMPANY, "channel": Scope.COMPANY_CHANNEL}
+
+
+@dataclass
+class League:
+    """A published wave's company figures of one measure and metric, as an award reads them."""
+
+    result_set: ResultSet
+    minimum_n: int
+    rows: list[ResultRow]  # suppressed ones included, each with its company
+
+    @property
+    def decimals(self) -> int:
+        return 0 if self.rows and self.rows[0].metric == Metric.NPS else 1
+
+
+def award_league(
+    *,
+    wave_id: int,
+    measure: str,
+    metric: str,
+    scope: str,
+    industry_id: int | None = None,
+    channel: str = "",
+) -> League | None:
+    """The companies' figures in the wave's *current published* result set (None when the
+    wave has no public results), within an industry, all industries or a channel."""
+    result_set = (
+        ResultSet.objects.filter(wave_id=wave_id, is_current=True, wave__is_public=True)
+        .select_related("wave")
+        .first()
+    )
+    if result_set is None:
+        return None
+    found = result_set.rows.filter(
+        scope=AWARD_SCOPES[scope], measure=measure, metric=metric
+    ).select_related("company")
+    if scope == "industry" and industry_id is not None:
+        found = found.filter(industry_id=industry_id)
+    if scope == "channel":
+        found = found.filter(channel=channel)
+    return League(
+        result_set=result_set, minimum_n=result_set.wave.minimum_n, rows=list(found.order_by("id"))
+    )
+
+
+def award_values(
+    *,
+    result_set: ResultSet,
+    measure: str,
+    scope: str,
+    company_ids: Iterable[int],
+    channel: str = "",
+) -> dict[int, ResultRow]:
+    """Another measure's rows for the same companies in the same set (a tie-break's figures),
+    by company; any metric, the first found (a measure has one figure per scope)."""
+    found = result_set.rows.filter(
+        scope=AWARD_SCOPES[scope], measure=measure, company_id__in=list(company_ids)
+    )
+    if scope == "channel":
+        found = found.filter(channel=channel)
+    return {row.company_id: row for row in found.order_by("id") if row.company_id}
+
+
+@dataclass(frozen=True)
+class MeasureChoice:
+    measure: str
+    metric: str
+    label: str
+    kind: str  # score, area, question_mean, question_share, nps, indicator
+
+
+def award_measures(*, wave_id: int) -> list[MeasureChoice]:
+    """What a category may rank a wave's companies on: the measures its results publish for
+    companies, with their labels (three queries)."""
+    wave = Wave.objects.select_related("study", "questionnaire").get(pk=wave_id)
+    questions = list(Question.objects.filter(questionnaire_id=wave.questionnaire_id))
+    labels = _labels(wave, questions)
+    indicators = indicators_for_wave(wave)
+    labels.update({i.measure: i.display_name for i in indicators})
+    current = ResultSet.objects.filter(wave=wave, is_current=True).first()
+    if current is None:
+        return []
+    published = (
+        current.rows.filter(scope=Scope.COMPANY)
+        .values_list("measure", "metric")
+        .distinct()
+        .order_by("measure", "metric")
+    )
+    choices = []
+    for measure, metric in published:
+        if measure == "score":
+            kind = "score"
+        elif measure.startswith("area:"):
+            kind = "area"
+        elif measure.startswith("ind:"):
+            kind = "indicator"
+        elif metric == Metric.NPS:
+            kind = "nps"
+        elif metric == Metric.SHARE:
+            kind = "question_share"
+        else:
+            kind = "question_mean"
+        choices.append(MeasureChoice(measure, metric, labels.get(measure, measure), kind))
+    return choices
+
+
+def public_waves() -> QuerySet[Wave]:
+    """Waves whose current results are public: what rule categories may use."""
+    return (
+        Wave.objects.filter(is_public=True, result_sets__is_current=True)
+        .select_related("study")
+        .order_by("-starts_on", "name")
+    )
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    return [(c.value, str(c.label)) for c in Channel]
+
+
+@dataclass
+class AwardHeadline:
+    """A published wave's headline figure, and the industries and channels it publishes some
+    company's figure for: what a night's standard categories are built from."""
+
+    measure: str
+    kind: str
+    wave_name: str
+    industries: list[Industry]
+    channels: list[tuple[str, str]]
+
+
+def award_headline(*, wave_id: int) -> AwardHeadline | None:
+    """None when the wave's results are not public."""
+    result_set = (
+        ResultSet.objects.filter(wave_id=wave_id, is_current=True, wave__is_public=True)
+        .select_related("wave__study", "wave__questionnaire")
+        .first()
+    )
+    if result_set is None:
+        return None
+    wave = result_set.wave
+    questions = list(Question.objects.filter(questionnaire_id=wave.questionnaire_id))
+    measure = _headline(wave, questions)
+    if measure is None:
+        return None
+    # Only where some company's figure is published: a category nobody qualifies for is none.
+    published = result_set.rows.filter(measure=measure, suppressed=False)
+    industry_ids = set(published.filter(scope=Scope.COMPANY).values_list("industry_id", flat=True))
+    codes = set(published.filter(scope=Scope.COMPANY_CHANNEL).values_list("channel", flat=True))
+    return AwardHeadline(
+        measure=measure,
+        kind="score" if measure == "score" else "question_mean",
+        wave_name=wave.display_name,
+        industries=list(Industry.objects.filter(pk__in=industry_ids).order_by("position", "name")),
+        channels=[(c.value, str(c.label)) for c in Channel if c.value in codes],
+    )

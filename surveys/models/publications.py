@@ -12,7 +12,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models.instruments import localized
+from kundeservice.i18n import localized
 from surveys.models.results import ResultSet
 from surveys.models.waves import Wave
 

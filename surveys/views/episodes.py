@@ -25,6 +25,7 @@ from kundeservice.caching import cached_for_the_public
 from kundeservice.ratelimits import over_limit
 from kundeservice.roles import Role, user_has_role
 from surveys import episode_selectors as episodes
+from surveys.extensions import episode_links
 from surveys.models import SubscriberStatus
 from surveys.services.episodes import EPISODES_NAMESPACE
 from surveys.services.subscriptions import (
@@ -75,8 +76,13 @@ def temperature_series(request: HttpRequest, study: str, wave: str) -> HttpRespo
     return render(request, "surveys/episodes/series.html", {"series": found, "wave": found.wave})
 
 
+def _episode_namespaces() -> tuple[str, ...]:
+    """An episode's page shows links other apps add: their visibility versions key it too."""
+    return (EPISODES_NAMESPACE, *sorted({e.namespace for e in episode_links()}))
+
+
 @require_GET
-@cached(episodes.public_episode_token)
+@cached_for_the_public(namespace=_episode_namespaces, visible=episodes.public_episode_token)
 def temperature_episode(request: HttpRequest, study: str, wave: str, number: int) -> HttpResponse:
     episode = _episode(request, study, wave, number)
     page = episodes.episode_page(episode)

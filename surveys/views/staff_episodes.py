@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kundeservice.errors import DomainError
 from kundeservice.roles import role_required
@@ -94,7 +94,9 @@ class EpisodeForm(forms.Form):
         label=gettext_lazy("Cover image description"), max_length=300, required=False
     )
     remove_cover = forms.BooleanField(label=gettext_lazy("Remove the cover image"), required=False)
-    figure = forms.ChoiceField(label=gettext_lazy("Figure"), required=False)
+    figure = forms.ChoiceField(
+        label=pgettext_lazy("a chart in a temperature update", "Figure"), required=False
+    )
     cursor = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     publish_at = forms.DateTimeField(
         label=gettext_lazy("Publish at"),

@@ -443,19 +443,16 @@ def test_the_console_query_budget(client: Any, django_assert_max_num_queries: An
 def test_another_app_adds_a_link_that_a_cached_page_follows(client: Any) -> None:
     """The award night's link: awards registers it; surveys never imports awards."""
     from kundeservice.caching import visibility_bump
-    from surveys.episode_links import EpisodeLink, register_episode_link, unregister_episode_link
+    from surveys.extensions import EpisodeLink, register_episode_link, unregister_episode_link
 
-    shown: dict[str, EpisodeLink | None] = {"link": None}
-
-    def award_night(wave: Any) -> EpisodeLink | None:
-        return shown["link"]
-
+    shown: dict[str, tuple[str, str] | None] = {"link": None}
+    award_night = EpisodeLink(namespace="awards", link=lambda wave: shown["link"])
     episode = published(golden_wave())
     page = surfaces(episode)["page"]
-    register_episode_link(award_night, namespace="awards")
+    register_episode_link(award_night)
     try:
         assert "Prisutdelingen" not in text(client.get(page))  # cached without a link
-        shown["link"] = EpisodeLink(label="Prisutdelingen 2026", url="/priser/2026/")
+        shown["link"] = ("Prisutdelingen 2026", "/priser/2026/")
         visibility_bump("awards")  # as awards does when its page goes public
         assert '<a href="/priser/2026/">Prisutdelingen 2026</a>' in text(client.get(page))
     finally:
