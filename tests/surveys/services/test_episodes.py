@@ -378,3 +378,32 @@ def test_a_body_from_a_browser_gets_its_figure_where_the_cursor_was() -> None:
     )
     episode_block_add(episode=episode, choice="overall", at=len("Først.\n\nS"))
     assert episode.body == "Først.\n\nSå.\n\n[[figur 1]]\n"
+
+
+def test_beat_looks_for_due_episodes_twice_a_minute_and_mails_go_on_the_mail_queue() -> None:
+    from kundeservice.celery import app
+
+    assert app.conf.beat_schedule["publish-due-episodes"] == {
+        "task": "surveys.tasks.publish_due_episodes",
+        "schedule": 30,
+    }
+    route = app.amqp.router.route
+    assert route({}, "surveys.tasks.send_episode")["queue"].name == "mail"
+    assert route({}, "surveys.tasks.send_subscription_confirmation")["queue"].name == "mail"
+    assert route({}, "surveys.tasks.publish_due_episodes")["queue"].name == "default"
+
+
+def test_a_send_lost_with_the_broker_is_queued_again_by_beat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wave = golden_wave()
+    subscribe("kari@example.no")
+    episode = scheduled(wave)
+    with TestCase.captureOnCommitCallbacks(execute=False):  # the queued send is lost
+        publish_due_episodes()
+    assert mail.outbox == []
+    EpisodeDelivery.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=5))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        publish_due_episodes()
+    assert [m.to for m in mail.outbox] == [["kari@example.no"]]
+    assert episode.deliveries.get().status == DeliveryStatus.SENT

@@ -383,7 +383,6 @@ def test_forged_and_expired_links_do_nothing(client: Any) -> None:
 
 
 def test_an_editor_writes_inserts_figures_and_schedules_from_the_console(client: Any) -> None:
-    translation.activate("nb")  # the console in bokmål, whatever an earlier test left active
     wave = golden_wave()
     client.force_login(UserFactory(roles=[Role.EDITOR]))
     assert client.get(reverse("staff-episode-list")).status_code == 200
