@@ -27,6 +27,8 @@ app.conf.beat_schedule = {
     },
     # Submissions accepted while the broker was down (or whose task was lost) are saved here.
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
+    # Scheduled temperature updates go public within half a minute of their time.
+    "publish-due-episodes": {"task": "surveys.tasks.publish_due_episodes", "schedule": 30},
 }
 app.autodiscover_tasks()
 
