@@ -29,6 +29,8 @@ app.conf.beat_schedule = {
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
     # Ticket reservations hold seats for 15 minutes; this frees them and serves the waiting list.
     "release-expired-tickets": {"task": "awards.tasks.release_expired", "schedule": 60},
+    # Scheduled temperature updates go public within half a minute of their time.
+    "publish-due-episodes": {"task": "surveys.tasks.publish_due_episodes", "schedule": 30},
 }
 app.autodiscover_tasks()
 

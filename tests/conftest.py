@@ -95,13 +95,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _isolated(settings: pytest.FixtureRequest) -> None:
-    """Fast password hashing, eager tasks, an empty cache and outbox for every test."""
+    """Fast password hashing, eager tasks, an empty cache and outbox, and bokmål for every test
+    (a request to an /en/ page leaves English active in the thread: an earlier test's last
+    request must not decide what a later test's ``reverse`` gives)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
     cache.clear()
-    # A request to an /en/ page leaves English active in this thread (LocaleMiddleware does not
-    # deactivate), and the next test's reverse() would build English addresses.
     translation.activate(settings.LANGUAGE_CODE)

@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET
 from awards import selectors
 from awards.diplomas import diploma_pdf
 from awards.models import AwardEvent, EventState, TicketShop
-from awards.services.events import AWARDS_NAMESPACE
-from kundeservice.caching import cached_for_the_public, visibility_version
+from awards.selectors import AWARDS_NAMESPACE
+from kundeservice.caching import cached_for_the_public
 from kundeservice.markdown import render_markdown
 from kundeservice.spreadsheets import safe_cell
 
@@ -76,7 +76,7 @@ def live_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "awards/live.html",
-        {"event": event, "shown": shown, "etag": _live_etag(token) if token else ""},
+        {"event": event, "shown": shown, "etag": selectors.live_etag(token) if token else ""},
     )
 
 
@@ -87,7 +87,7 @@ def live_feed(request: HttpRequest, slug: str) -> HttpResponse:
     token = selectors.public_token(slug=slug)
     if token is None:
         raise Http404(_("There is no such award night."))
-    etag = _live_etag(token)
+    etag = selectors.live_etag(token)
     if request.headers.get("If-None-Match") == etag:
         response: HttpResponse = HttpResponseNotModified()
     else:
@@ -97,12 +97,6 @@ def live_feed(request: HttpRequest, slug: str) -> HttpResponse:
     response["ETag"] = etag
     patch_cache_control(response, no_cache=True, private=True)
     return response
-
-
-def _live_etag(token: str) -> str:
-    """What the live fragment shows changes only with a reveal (the version) or the event's
-    state and finalists (the token)."""
-    return f'"{visibility_version(AWARDS_NAMESPACE)}-{token}-{get_language()}"'
 
 
 @require_GET
