@@ -1,4 +1,5 @@
-"""The Celery application: JSON only, three queues, time limits, the database beat scheduler."""
+"""The Celery application: JSON only, a queue per kind of work, time limits, the database beat
+scheduler."""
 
 import gc
 import os
@@ -6,18 +7,21 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_process_init
+from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
 
 app = Celery("kundeservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("default", "mail", "aggregation")]
+app.conf.task_queues = [Queue(name) for name in settings.CELERY_TASK_QUEUES_NAMES]
 app.conf.task_routes = {
     "surveys.tasks.send_*": {"queue": "mail"},
     "surveys.tasks.mail_*": {"queue": "mail"},
     "awards.tasks.mail_*": {"queue": "mail"},
     "surveys.tasks.aggregate_*": {"queue": "aggregation"},
+    "webhooks.tasks.mail_*": {"queue": "mail"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
 }
 app.conf.beat_schedule = {
     "send-due-reminders": {"task": "surveys.tasks.send_due_reminders", "schedule": 60 * 60},
@@ -27,6 +31,9 @@ app.conf.beat_schedule = {
     },
     # Submissions accepted while the broker was down (or whose task was lost) are saved here.
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
+    # Webhooks whose dispatch was lost, and retries due later than a lane waits for.
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60},
+    "webhooks-prune": {"task": "webhooks.tasks.prune", "schedule": crontab(hour=3, minute=40)},
 }
 app.autodiscover_tasks()
 

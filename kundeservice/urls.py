@@ -27,11 +27,13 @@ from surveys.views import (
     staff_xlsform,
     unsubscribe,
 )
+from webhooks.api import router as webhooks_router
 
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
     *surveys_router.urls,
+    *webhooks_router.urls,
 ]
 
 urlpatterns = [
@@ -242,6 +244,7 @@ urlpatterns += i18n_patterns(
     path("p/<slug:slug>/", poll.poll, name="poll"),
     path(_("account/"), include(account_patterns)),
     path("staff/", include(staff_patterns)),
+    path("staff/webhooks/", include("webhooks.urls")),
     path("observer/", include(observer_patterns)),
     prefix_default_language=False,
 )
