@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from kundeservice.errors import ConflictError
 from tests.factories import WaveFactory
 from tests.webhooks.conftest import THING, deliver, emit, endpoint_for, statuses
 from tests.webhooks.receiver import Receiver, Reply
@@ -262,8 +263,9 @@ def test_redelivery_of_a_paused_endpoint_is_refused(receiver: Receiver) -> None:
     deliver(endpoint)
     webhook_endpoint_pause(endpoint=endpoint)
     delivery = WebhookDelivery.objects.select_related("endpoint").get()
-    with pytest.raises(Exception, match="paused"):
+    with pytest.raises(ConflictError) as refused:
         webhook_delivery_redeliver(delivery=delivery)
+    assert refused.value.code == "paused"
     assert delivery.attempts == 1
 
 

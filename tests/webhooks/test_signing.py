@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from kundeservice.errors import DomainError
 from tests.webhooks.conftest import deliver, emit, endpoint_for
 from tests.webhooks.receiver import Received, Receiver
 from webhooks.models import WebhookDelivery
@@ -105,8 +106,11 @@ def test_a_rotation_without_grace_retires_the_old_secret_at_once(receiver: Recei
 def test_a_grace_period_out_of_range_is_refused_and_changes_nothing(receiver: Receiver) -> None:
     endpoint, _ = endpoint_for(receiver.url)
     before = endpoint.secret
-    with pytest.raises(Exception, match="0 to 168"):
+    with pytest.raises(DomainError) as refused:
         webhook_endpoint_rotate_secret(endpoint=endpoint, grace_hours=1000)
+    assert refused.value.message_dict["grace_hours"] == [
+        "Behold den gamle hemmeligheten i 0 til 168 timer."
+    ]
     endpoint.refresh_from_db()
     assert endpoint.secret == before
 

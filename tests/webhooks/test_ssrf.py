@@ -6,10 +6,12 @@ through, the connection pool is replaced by one that fails the test instead."""
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from kundeservice.errors import DomainError
 from tests.webhooks.conftest import deliver, emit, endpoint_for
@@ -39,6 +41,12 @@ REFUSED_URLS = [
     "http://[2002:a01:203::1]/",  # 6to4 of 10.1.2.3
     "http://224.0.0.1/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _in_english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
