@@ -7,14 +7,15 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_process_init
-from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
 
 app = Celery("kundeservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in settings.CELERY_TASK_QUEUES_NAMES]
+# The names of settings.CELERY_TASK_QUEUES_NAMES (settings cannot be read here: the settings
+# module imports this package).
+app.conf.task_queues = [Queue(name) for name in ("default", "mail", "aggregation", "webhooks")]
 app.conf.task_routes = {
     "surveys.tasks.send_*": {"queue": "mail"},
     "surveys.tasks.mail_*": {"queue": "mail"},

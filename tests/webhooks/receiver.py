@@ -30,7 +30,7 @@ class Receiver:
     ``default``. ``up`` False closes each connection without an answer (a receiver that is
     down but whose port still accepts)."""
 
-    def __init__(self, default: Reply | None = None) -> None:
+    def __init__(self, default: Reply | None = None, *, port: int = 0) -> None:
         self.default = default or Reply()
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
@@ -65,7 +65,7 @@ class Receiver:
         class Server(ThreadingHTTPServer):
             request_queue_size = 256  # the default 5 refuses a lane's window of connections
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

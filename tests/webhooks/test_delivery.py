@@ -31,6 +31,11 @@ def make_due(delivery: WebhookDelivery | None = None) -> None:
     waiting.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
+def overtaken(order: list[int]) -> int:
+    """The most earlier events any request arrived behind: 0 when strictly in order."""
+    return max((sum(1 for v in order[:i] if v > n) for i, n in enumerate(order)), default=0)
+
+
 def bodies(receiver: Receiver) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in receiver.received]
 
@@ -48,10 +53,8 @@ def test_each_event_goes_once_in_order_with_one_id(receiver: Receiver) -> None:
     assert set(ids) == {e.msg_id for e in WebhookEvent.objects.all()}
     assert {b["type"] for b in bodies(receiver)} == {THING}
     assert {b["version"] for b in bodies(receiver)} == {1}
-    # A window goes out at once; windows go in event order.
-    order = [json.loads(r.body)["data"]["n"] for r in receiver.received]
-    assert sorted(order[:16]) == list(range(16))
-    assert sorted(order[16:32]) == list(range(16, 32))
+    # Requests start in event order; those in flight together may overtake each other.
+    assert overtaken([json.loads(r.body)["data"]["n"] for r in receiver.received]) < 16
 
 
 def test_an_endpoint_gets_only_its_events_and_scope(receiver: Receiver) -> None:
@@ -133,22 +136,22 @@ def test_a_failure_blocks_the_lane_and_the_rest_follow_in_order(receiver: Receiv
     later is sent; the retry goes alone; once it gets through everything goes, in order."""
     endpoint, _ = endpoint_for(receiver.url)
     receiver.default = Reply(503)
-    emit(*range(20))
+    emit(*range(100))
     deliver(endpoint)
-    assert len(receiver.received) == 16  # the first window, all refused
+    assert len(receiver.received) == 64  # the first round, all refused
     for _retry in range(3):
         make_due()
         webhook_lane_run(endpoint_id=endpoint.pk)
-    assert len(receiver.received) == 16 + 3  # one probe per retry, the oldest event
-    assert {json.loads(r.body)["data"]["n"] for r in receiver.received[16:]} == {0}
+    assert len(receiver.received) == 64 + 3  # one probe per retry, the oldest event
+    assert {json.loads(r.body)["data"]["n"] for r in receiver.received[64:]} == {0}
     receiver.default = Reply(200)
     make_due()
     webhook_lane_run(endpoint_id=endpoint.pk)
-    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 20
-    after = [json.loads(r.body)["data"]["n"] for r in receiver.received[19:]]
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 100
+    after = [json.loads(r.body)["data"]["n"] for r in receiver.received[67:]]
     assert after[0] == 0  # the probe that got through
-    assert sorted(after[1:16]) == list(range(1, 16))
-    assert sorted(after[16:]) == list(range(16, 20))
+    assert sorted(after) == list(range(100))
+    assert overtaken(after) < 16
 
 
 def test_410_gone_stops_at_once_pauses_and_mails_the_owner(

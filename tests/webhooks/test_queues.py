@@ -16,6 +16,7 @@ def test_webhook_tasks_have_their_own_queue_and_the_owner_mail_goes_by_mail() ->
     assert route({}, "webhooks.tasks.dispatch_events")["queue"].name == "webhooks"
     assert route({}, "webhooks.tasks.mail_endpoint_paused")["queue"].name == "mail"
     assert "webhooks" in settings.CELERY_TASK_QUEUES_NAMES
+    assert [q.name for q in app.conf.task_queues] == list(settings.CELERY_TASK_QUEUES_NAMES)
 
 
 def test_every_worker_command_consumes_every_queue() -> None:

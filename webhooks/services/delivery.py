@@ -7,12 +7,14 @@ two deliveries, and every attempt carries the event's one ``webhook-id``.
 
 ``webhook_lane_run`` sends an endpoint's waiting deliveries in event order. One lane per
 endpoint runs at a time (a lease on the endpoint row, so a lost worker's lane is taken over
-when it lapses). It sends a window of ``WEBHOOK_LANE_CONCURRENCY`` requests at once; when one
-fails, the oldest failed delivery blocks the lane: only it is tried again, after an
-exponential backoff with jitter (``retry_delay``), and the rest follow in order once it gets
-through. So a receiver that was down gets everything, in order, when it is back (Standard
-Webhooks leaves ordering to the sender; within a window requests are concurrent, and
-``webhook-timestamp`` and the body's ``timestamp`` order them exactly).
+when it lapses). It takes the oldest waiting deliveries a round at a time (``ROUND`` times
+``WEBHOOK_LANE_CONCURRENCY``) and starts their requests in event order,
+``WEBHOOK_LANE_CONCURRENCY`` in flight at once. When one fails, the oldest failed delivery
+blocks the lane: only it is tried again, after an exponential backoff with jitter
+(``retry_delay``), and the rest follow in order once it gets through. So a receiver that was
+down gets everything, in order, when it is back (Standard Webhooks leaves ordering to the
+sender; requests in flight together may overtake each other, and ``webhook-timestamp`` and
+the body's ``timestamp`` order them exactly).
 
 A delivery fails for good after ``WEBHOOK_MAX_FAILURES`` failed attempts (about a day) or at
 once on ``410 Gone``; either pauses the endpoint and mails its owner. A paused endpoint is sent
@@ -30,7 +32,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +50,9 @@ from webhooks.transport import Answer, UnsafeURL, post, target_for
 
 logger = logging.getLogger(__name__)
 DISPATCH_BATCH = 1000
+#: Deliveries a lane takes per round, in multiples of the requests it has in flight: a round
+#: costs a few statements whatever its size.
+ROUND = 4
 #: Seconds a lane holds an endpoint without renewing; a lost worker's lane lapses after it.
 LANE_LEASE = 60
 #: A lane waiting longer than this for its next retry leaves the waking to beat's sweep
@@ -129,7 +134,7 @@ def webhook_lane_run(*, endpoint_id: int) -> dict[str, int]:
         with ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook") as pool:
             while time.monotonic() < deadline:
                 endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).first()
-                window = _waiting(endpoint_id, size) if endpoint else []
+                window = _waiting(endpoint_id, size * ROUND) if endpoint else []
                 if endpoint is None or not window or not _due(window[0]):
                     break
                 # A delivery that failed before goes alone until it gets through: a receiver
@@ -265,21 +270,38 @@ def _record(endpoint: WebhookEndpoint, sent: list[_Sent]) -> Counter[str]:
         counts[delivery.status] += 1
     with transaction.atomic():
         WebhookAttempt.objects.bulk_create(log)
-        WebhookDelivery.objects.bulk_update(
-            [item.delivery for item in sent],
-            [
-                "status",
-                "failures",
-                "attempts",
-                "next_attempt_at",
-                "last_status_code",
-                "last_error",
-                "delivered_at",
-            ],
-        )
+        _save_outcomes([item.delivery for item in sent], now)
         if pause_reason:
             endpoint_pause_for_failure(endpoint_id=endpoint.pk, reason=pause_reason)
     return counts
+
+
+def _save_outcomes(deliveries: list[WebhookDelivery], now: datetime) -> None:
+    """One UPDATE for the delivered ones with the same status code (most of a round), one per
+    failed one. (``bulk_update`` compiles a CASE per row and field: it cost the lane half its
+    time.)"""
+    delivered: dict[int | None, list[int]] = {}
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.DELIVERED:
+            delivered.setdefault(delivery.last_status_code, []).append(delivery.pk)
+            continue
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=delivery.status,
+            failures=delivery.failures,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+        )
+    for status_code, pks in delivered.items():
+        WebhookDelivery.objects.filter(pk__in=pks).update(
+            status=DeliveryStatus.DELIVERED,
+            attempts=F("attempts") + 1,
+            next_attempt_at=None,
+            last_status_code=status_code,
+            last_error="",
+            delivered_at=now,
+        )
 
 
 def endpoint_pause_for_failure(*, endpoint_id: int, reason: str) -> None:
