@@ -19,6 +19,7 @@ from surveys.views import (
     results,
     staff_catalog,
     staff_exports,
+    staff_indicators,
     staff_observations,
     staff_panels,
     staff_questionnaires,
@@ -76,6 +77,46 @@ staff_patterns = [
     path("companies/", staff_catalog.company_list, name="staff-company-list"),
     path("companies/import/", staff_catalog.company_import, name="staff-company-import"),
     path("jobs/<int:pk>/", views.job_progress, name="staff-job-progress"),
+    path(
+        "industry-groups/",
+        staff_indicators.industry_group_list,
+        name="staff-industry-group-list",
+    ),
+    path(
+        "industry-groups/new/",
+        staff_indicators.industry_group_edit,
+        name="staff-industry-group-create",
+    ),
+    path(
+        "industry-groups/<int:pk>/",
+        staff_indicators.industry_group_edit,
+        name="staff-industry-group-edit",
+    ),
+    path(
+        "industry-groups/<int:pk>/delete/",
+        staff_indicators.industry_group_remove,
+        name="staff-industry-group-delete",
+    ),
+    path(
+        "waves/<int:pk>/indicators/",
+        staff_indicators.wave_indicators,
+        name="staff-wave-indicators",
+    ),
+    path(
+        "waves/<int:wave_pk>/indicators/new/",
+        staff_indicators.indicator_edit,
+        name="staff-indicator-create",
+    ),
+    path(
+        "waves/<int:wave_pk>/indicators/<int:pk>/",
+        staff_indicators.indicator_edit,
+        name="staff-indicator-edit",
+    ),
+    path(
+        "waves/<int:wave_pk>/indicators/<int:pk>/delete/",
+        staff_indicators.indicator_remove,
+        name="staff-indicator-delete",
+    ),
     path("panel/import/", staff_panels.panel_import, name="staff-panel-import"),
     path("waves/", staff_panels.wave_list, name="staff-wave-list"),
     path("waves/<int:pk>/", staff_panels.wave_detail, name="staff-wave-detail"),
@@ -235,6 +276,11 @@ results_patterns = [
         format_lazy("{}{}<slug:channel>/", WAVE, _("channel/")),
         results.results_channel,
         name="results-channel",
+    ),
+    path(
+        format_lazy("{}{}<slug:group>/", WAVE, _("group/")),
+        results.results_group,
+        name="results-group",
     ),
 ]
 

@@ -5,6 +5,7 @@ are valid (mod-11) and derived deterministically from the company's position.
 """
 
 import random
+from typing import Any
 
 from django.utils.text import slugify
 from stdnum.no import orgnr
@@ -221,6 +222,63 @@ DEMO_MARGINS = {
 }
 
 
+#: Derived indicators the index's reports headline (questionnaire key → indicators).
+DEMO_INDICATORS: dict[str, list[dict[str, Any]]] = {
+    "ksindeks": [
+        {
+            "key": "lojale",
+            "name": "Lojale kunder (6 på skalaen 1–6)",
+            "name_en": "Loyal customers (6 on the 1–6 scale)",
+            "condition": {"q": "satisfaction", "min": 6, "max": 6},
+            "base": "answered",
+        },
+        {
+            # Resolved, and the first contact about the matter.
+            "key": "lost-ved-forste-kontakt",
+            "name": "Løst ved første kontakt",
+            "name_en": "First-contact resolution",
+            "condition": {
+                "all": [
+                    {"q": "resolved", "in": ["yes"]},
+                    {"q": "contacted_before", "in": ["no"]},
+                ]
+            },
+            "base": "answered",
+        },
+    ],
+    "kundeserviceprisen": [
+        {
+            "key": "nei-til-begge",
+            "name": "Nei til både «verdsatt» og «ville handlet»",
+            "name_en": "No to both «valued» and «would buy»",
+            "condition": {"all": [{"q": "valued", "in": ["no"]}, {"q": "would_buy", "in": ["no"]}]},
+            "base": "answered",
+        },
+    ],
+}
+
+
+def seed_groups_and_indicators(*, waves: list[Any]) -> None:
+    """The demo's industry group (tele = telefoni + bredbånd + kabel-TV, as the reports pool
+    them) on every demo wave, and the derived indicators the reports headline."""
+    from surveys.models import Indicator, IndustryGroup
+
+    tele, _created = IndustryGroup.objects.update_or_create(
+        slug="tele", defaults={"name": "Tele, bredbånd og kabel-TV", "name_en": "Telecoms"}
+    )
+    tele.industries.set(Industry.objects.filter(slug__in=["telefoni", "bredband", "kabel-tv"]))
+    for wave in waves:
+        wave.industry_groups.add(tele)
+    for questionnaire, indicators in DEMO_INDICATORS.items():
+        for position, spec in enumerate(indicators):
+            Indicator.objects.update_or_create(
+                questionnaire_slug=questionnaire,
+                key=spec["key"],
+                wave=None,
+                defaults={**{k: v for k, v in spec.items() if k != "key"}, "position": position},
+            )
+
+
 def seed_results(*, stdout_lines: list[str]) -> None:
     """Weight the panel wave, aggregate the demo waves and publish their results (the
     aggregation runs when the seeding transaction commits: at once without Redis, otherwise on
@@ -228,9 +286,12 @@ def seed_results(*, stdout_lines: list[str]) -> None:
     from surveys.models import StudyKind, Wave
     from surveys.services.aggregation import aggregation_start
 
-    waves = Wave.objects.filter(
-        study__slug__in=["ksindeks", "kundeserviceprisen"], result_sets__isnull=True
-    ).select_related("study")
+    waves = list(
+        Wave.objects.filter(
+            study__slug__in=["ksindeks", "kundeserviceprisen"], result_sets__isnull=True
+        ).select_related("study")
+    )
+    seed_groups_and_indicators(waves=waves)
     for wave in waves:
         if wave.study.kind == StudyKind.PANEL:
             wave.weight_margins = DEMO_MARGINS

@@ -24,7 +24,7 @@ from django.utils import timezone
 from kundeservice.roles import Role
 from surveys import scoring
 from surveys.branching import NA
-from surveys.evaluation import scored_item
+from surveys.evaluation import scored_item, unanswered_items
 from surveys.models import (
     Answer,
     Assignment,
@@ -201,6 +201,7 @@ def _contacts(rng: random.Random, wave: Wave, structure: Structure) -> Made:
         returned = {demo_rows[-1], *list(returned)[:1]}
     recent = {i for i, a in enumerate(done) if a.week >= current - 2}
     section_weights = {s.section.key: float(s.section.weight) for s in structure.sections}
+    unanswered = unanswered_items(structure)
     made = Made()
     attempts: list[ContactAttempt] = []
     responses: list[Response] = []
@@ -270,7 +271,7 @@ def _contacts(rng: random.Random, wave: Wave, structure: Structure) -> Made:
         if i in not_answered:
             assignment.outcome = ContactOutcome.NOT_ANSWERED
             result = scoring.contact_score(
-                answered=False, items=[], section_weights=section_weights
+                answered=False, items=unanswered, section_weights=section_weights
             )
             draft: dict[str, Any] = {}
             made.not_answered += 1

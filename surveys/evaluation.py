@@ -18,23 +18,23 @@ from surveys.selectors import QuestionView, SectionView, Structure
 #: Question roles that never count among the performance areas: CX items are reported only, and
 #: waiting time enters through the answered attempt and the wave's wait share.
 UNSCORED_ROLES = {QuestionRole.CX, QuestionRole.WAIT_TIME}
+#: Answers to a screening question that end a survey: no contact to tell about.
+SCREENED_OUT_VALUES = frozenset({"no"})
 
 
 def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredItem | None:
     """Points earned and possible (× the question's weight) for one answer, or None when the
     question does not count: not scored, a CX or wait-time item, unanswered or N/A."""
-    question = view.question
-    if not question.scored or question.role in UNSCORED_ROLES or value is None or value == NA:
+    if value is None or value == NA or not _counts(view):
         return None
-    weight = float(question.weight)
-    points = {o.value: o.points for o in view.info.options if o.points is not None}
+    weight = float(view.question.weight)
+    points = _points(view)
     if points:
         if isinstance(value, list):
             earned = sum(points.get(str(v), 0.0) for v in value)
-            possible = sum(p for p in points.values() if p > 0)
         else:
             earned = points.get(str(value), 0.0)
-            possible = max(points.values())
+        possible = _possible(points, ticked=isinstance(value, list))
     else:
         on_scale = score_0_100(view.info, value)
         if on_scale is None:
@@ -43,6 +43,39 @@ def scored_item(section: str, view: QuestionView, value: Any) -> scoring.ScoredI
     if possible <= 0:
         return None
     return scoring.ScoredItem(section=section, earned=earned * weight, possible=possible * weight)
+
+
+def unanswered_items(structure: Structure) -> list[scoring.ScoredItem]:
+    """What a contact never answered is scored on: each scored question that applies to it
+    (shown when nothing was answered), earning none of the points it could have."""
+    items = []
+    for section in structure.visible_sections({}):
+        for view in structure.visible_questions(section, {}):
+            if not _counts(view):
+                continue
+            points = _points(view)
+            ticked = view.info.type == "multiple_choice"
+            possible = _possible(points, ticked=ticked) if points else 1.0
+            if possible > 0:
+                weight = float(view.question.weight)
+                items.append(scoring.ScoredItem(section.section.key, 0.0, possible * weight))
+    return items
+
+
+def _counts(view: QuestionView) -> bool:
+    return view.question.scored and view.question.role not in UNSCORED_ROLES
+
+
+def _points(view: QuestionView) -> dict[str, float]:
+    return {o.value: o.points for o in view.info.options if o.points is not None}
+
+
+def _possible(points: dict[str, float], *, ticked: bool) -> float:
+    """The most a question's options can earn: every positive one, when several may be
+    ticked, else the best one."""
+    if ticked:
+        return sum(p for p in points.values() if p > 0)
+    return max(points.values())
 
 
 @dataclass
@@ -145,12 +178,47 @@ def shown_only(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def missing_answers(structure: Structure, answers: dict[str, Any]) -> dict[str, str]:
-    """A message for each required question that is shown but not answered."""
+    """A message for each required question that is shown but not answered; a screened-out
+    respondent answers nothing after the page that screened them out."""
     errors: dict[str, str] = {}
-    for section in structure.visible_sections(answers):
+    for section in required_sections(structure, answers):
         for view in structure.visible_questions(section, answers):
             try:
                 check_required(view.info, answers.get(view.key))
             except AnswerError as exc:
                 errors[view.key] = str(exc)
     return errors
+
+
+def screening_page(structure: Structure, answers: dict[str, Any]) -> int | None:
+    """The index, among the pages shown, of the page whose screening answer ends the survey;
+    None when the answers do not screen the respondent out."""
+    for index, section in enumerate(structure.visible_sections(answers)):
+        for view in structure.visible_questions(section, answers):
+            if (
+                view.question.role == QuestionRole.SCREENING
+                and answers.get(view.key) in SCREENED_OUT_VALUES
+            ):
+                return index
+    return None
+
+
+def required_sections(structure: Structure, answers: dict[str, Any]) -> list[SectionView]:
+    """The pages a respondent must complete: all shown, or those up to the one that screened
+    them out (in the browser, "Next" on that page ends the survey)."""
+    sections = structure.visible_sections(answers)
+    stop = screening_page(structure, answers)
+    return sections if stop is None else sections[: stop + 1]
+
+
+def through_screening(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers a screened-out respondent gave up to and including the page that screened
+    them out (later ones are not part of their answer); others' answers unchanged."""
+    if screening_page(structure, answers) is None:
+        return answers
+    keys = {
+        view.key
+        for section in required_sections(structure, answers)
+        for view in structure.visible_questions(section, answers)
+    }
+    return {k: v for k, v in answers.items() if k in keys}

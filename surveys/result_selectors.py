@@ -8,15 +8,20 @@ get ``None`` for them through ``public_value``.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from surveys import stats
 from surveys.models import (
     Channel,
+    Indicator,
+    IndicatorBase,
+    Industry,
+    IndustryGroup,
     Option,
     Question,
     QuestionRole,
@@ -29,6 +34,7 @@ from surveys.models import (
     Wave,
 )
 from surveys.models.results import Metric
+from surveys.selectors import indicators_for_wave
 
 #: Channel slugs in bokmål URLs; English URLs use the channel codes. Both are accepted.
 CHANNEL_SLUGS_NB = {
@@ -71,10 +77,28 @@ class Published:
     labels: dict[str, str]
     key_measures: list[KeyMeasure]
     channel_question: str | None
+    indicators: list[Indicator] = field(default_factory=list)
 
     @property
     def headline_label(self) -> str:
         return self.labels.get(self.headline or "", "")
+
+    @property
+    def is_observation(self) -> bool:
+        return self.wave.study.kind == StudyKind.OBSERVATION
+
+    def base(self, measure: str) -> str:
+        """Who a figure of ``measure`` is counted over, in words (every figure says it)."""
+        if measure == "score" or measure.startswith("area:"):
+            return _("all contacts (one never answered counts as 0)")
+        if measure.startswith("ind:"):
+            found = next((i for i in self.indicators if i.measure == measure), None)
+            if found is not None and found.base == IndicatorBase.COUNTED:
+                return _("all counted responses")
+            return _("those who answered every question involved")
+        if self.is_observation:
+            return _("answered contacts where the question applied")
+        return _("respondents who answered the question")
 
 
 def published_sets() -> QuerySet[ResultSet]:
@@ -103,25 +127,38 @@ def published(*, study: str, wave: str, preview: bool = False) -> Published | No
     sets = ResultSet.objects.filter(is_current=True, wave__study__slug=study, wave__slug=wave)
     if not preview:
         sets = sets.filter(wave__is_public=True)
-    result_set = sets.select_related("wave__study", "wave__previous").first()
+    result_set = sets.select_related("wave__study", "wave__previous", "wave__questionnaire").first()
     if result_set is None:
         return None
-    the_wave = result_set.wave
+    return _described(result_set, result_set.wave)
+
+
+def describe_set(result_set: ResultSet) -> Published:
+    """What a result set's figures mean (labels, bases), for readers who hold the set already
+    (the API checks visibility itself)."""
+    wave = Wave.objects.select_related("study", "questionnaire").get(pk=result_set.wave_id)
+    return _described(result_set, wave)
+
+
+def _described(result_set: ResultSet, wave: Wave) -> Published:
     questions = list(
-        Question.objects.filter(questionnaire_id=the_wave.questionnaire_id).only(
+        Question.objects.filter(questionnaire_id=wave.questionnaire_id).only(
             "id", "key", "role", "type", "text", "text_en", "section_id", "position"
         )
     )
-    labels = _labels(the_wave, questions)
+    indicators = indicators_for_wave(wave)
+    labels = _labels(wave, questions)
+    labels.update({i.measure: i.display_name for i in indicators})
     return Published(
-        wave=the_wave,
+        wave=wave,
         result_set=result_set,
-        headline=_headline(the_wave, questions),
+        headline=_headline(wave, questions),
         labels=labels,
-        key_measures=_key_measures(the_wave, questions),
+        key_measures=_key_measures(wave, questions),
         channel_question=next(
             (f"q:{q.key}" for q in questions if q.role == QuestionRole.CHANNEL), None
         ),
+        indicators=indicators,
     )
 
 
@@ -184,23 +221,32 @@ def _share_label(question: Question, option: str) -> str:
 def rows(
     published: Published,
     *,
-    scope: str,
+    scope: str | tuple[str, ...],
     measure: str | None = None,
     measures: Iterable[str] | None = None,
-    measure_prefix: str | None = None,
+    measure_prefix: str | tuple[str, ...] | None = None,
     metric: str | None = None,
     industry: int | None = None,
     company: int | None = None,
     channel: str | None = None,
+    group: int | None = None,
 ) -> list[ResultRow]:
-    """Rows of the published set in one scope, with company and industry (one query)."""
-    qs = published.result_set.rows.filter(scope=scope).select_related("company", "industry")
+    """Rows of the published set in one scope (or several), with company, industry and group
+    (one query). ``measure_prefix`` may name several prefixes, any of which matches."""
+    scopes = (scope,) if isinstance(scope, str) else scope
+    qs = published.result_set.rows.filter(scope__in=scopes).select_related(
+        "company", "industry", "industry_group"
+    )
     if measure is not None:
         qs = qs.filter(measure=measure)
     if measures is not None:
         qs = qs.filter(measure__in=list(measures))
     if measure_prefix is not None:
-        qs = qs.filter(measure__startswith=measure_prefix)
+        prefixes = (measure_prefix,) if isinstance(measure_prefix, str) else measure_prefix
+        matches = Q()
+        for prefix in prefixes:
+            matches |= Q(measure__startswith=prefix)
+        qs = qs.filter(matches)
     if metric is not None:
         qs = qs.filter(metric=metric)
     if industry is not None:
@@ -209,6 +255,8 @@ def rows(
         qs = qs.filter(company_id=company)
     if channel is not None:
         qs = qs.filter(channel=channel)
+    if group is not None:
+        qs = qs.filter(industry_group_id=group)
     return list(qs.order_by("id"))
 
 
@@ -236,6 +284,8 @@ class WaveOverview:
     channels: list[ResultRow]  # the headline per channel, best first
     areas: list[ResultRow]
     channel_share: list[ResultRow]  # the channel of last contact by industry
+    groups: list[ResultRow] = field(default_factory=list)  # the headline per industry group
+    indicators: list[ResultRow] = field(default_factory=list)  # derived indicators, overall
 
 
 def wave_overview(published: Published) -> WaveOverview:
@@ -245,10 +295,14 @@ def wave_overview(published: Published) -> WaveOverview:
         published,
         rows(published, scope=Scope.OVERALL, measures=[k.measure for k in published.key_measures]),
     )
+    by_industry = rows(
+        published, scope=(Scope.INDUSTRY, Scope.GROUP), measure=headline, metric=Metric.MEAN
+    )
     industries = sorted(
-        rows(published, scope=Scope.INDUSTRY, measure=headline, metric=Metric.MEAN),
+        (r for r in by_industry if r.scope == Scope.INDUSTRY),
         key=lambda r: (r.industry.position, r.industry.name) if r.industry else (0, ""),
     )
+    areas_and_indicators = rows(published, scope=Scope.OVERALL, measure_prefix=("area:", "ind:"))
     companies = rows(published, scope=Scope.COMPANY, measure=headline, metric=Metric.MEAN)
     top: dict[int | None, list[ResultRow]] = defaultdict(list)
     for row in ranked(companies):
@@ -270,8 +324,77 @@ def wave_overview(published: Published) -> WaveOverview:
             rows(published, scope=Scope.CHANNEL, measure=headline, metric=Metric.MEAN),
             key=lambda r: -(r.value or 0),
         ),
-        areas=rows(published, scope=Scope.OVERALL, measure_prefix="area:"),
+        areas=[r for r in areas_and_indicators if r.measure.startswith("area:")],
         channel_share=channel_share,
+        groups=sorted(
+            (r for r in by_industry if r.scope == Scope.GROUP and r.industry_group),
+            key=lambda r: (r.industry_group.position, r.industry_group.name),
+        ),
+        indicators=[r for r in areas_and_indicators if r.measure.startswith("ind:")],
+    )
+
+
+@dataclass
+class GroupPage:
+    group: IndustryGroup
+    main: ResultRow | None  # the headline
+    key_rows: list[ResultRow]
+    channels: list[ResultRow]  # the headline per channel
+    industries: list[ResultRow]  # the headline of each member industry
+    companies: list[ResultRow]  # member industries' companies, best first
+    channel_share: list[ResultRow]  # the channel of last contact
+    indicators: list[ResultRow]
+
+
+def group_page(published: Published, *, slug: str) -> GroupPage | None:
+    """An industry group's page: None when the group has no figures in this set."""
+    group = IndustryGroup.objects.filter(slug=slug).prefetch_related("industries").first()
+    if group is None:
+        return None
+    found = rows(published, scope=Scope.GROUP, group=group.pk)
+    if not found:
+        return None
+    headline = published.headline or ""
+    members = [i.pk for i in group.industries.all()]
+    main = next((r for r in found if r.measure == headline and r.metric == Metric.MEAN), None)
+    key = {k.measure for k in published.key_measures}
+    channel_prefix = (published.channel_question or "") + "="
+    companies = list(
+        published.result_set.rows.filter(
+            scope=Scope.COMPANY, measure=headline, metric=Metric.MEAN, industry_id__in=members
+        ).select_related("company", "industry")
+    )
+    return GroupPage(
+        group=group,
+        main=main,
+        key_rows=key_figures(published, [r for r in found if r.measure in key]),
+        channels=sorted(
+            rows(
+                published,
+                scope=Scope.GROUP_CHANNEL,
+                group=group.pk,
+                measure=headline,
+                metric=Metric.MEAN,
+            ),
+            key=lambda r: -(r.value or 0),
+        ),
+        industries=[
+            r
+            for r in rows(published, scope=Scope.INDUSTRY, measure=headline, metric=Metric.MEAN)
+            if r.industry_id in members
+        ],
+        companies=sorted(companies, key=lambda r: (r.suppressed, -(r.value or 0))),
+        channel_share=[
+            r for r in found if published.channel_question and r.measure.startswith(channel_prefix)
+        ],
+        indicators=[r for r in found if r.measure.startswith("ind:")],
+    )
+
+
+def groups_of_industry(published: Published, *, industry_id: int) -> list[IndustryGroup]:
+    """The industry groups this wave publishes that the industry belongs to (for links)."""
+    return list(
+        published.wave.industry_groups.filter(industries=industry_id).order_by("position", "name")
     )
 
 
@@ -359,3 +482,177 @@ def public_value(row: ResultRow) -> dict[str, Any]:
         "significant": False if hidden else row.significant,
         "suppressed": hidden,
     }
+
+
+# --- For the award (awards reads results only through these) -------------------------------
+
+#: The ranking rules the published results use: equal rounded figures share a rank, and a
+#: leader whose interval overlaps another's is statistically tied with it.
+competition_ranks = stats.competition_ranks
+intervals_overlap = stats.statistically_tied
+
+#: An award scope as the results' scope: companies within an industry or within all
+#: industries are company rows; within a channel, company × channel rows.
+AWARD_SCOPES = {"industry": Scope.COMPANY, "all": Scope.COMPANY, "channel": Scope.COMPANY_CHANNEL}
+
+
+@dataclass
+class League:
+    """A published wave's company figures of one measure and metric, as an award reads them."""
+
+    result_set: ResultSet
+    minimum_n: int
+    rows: list[ResultRow]  # suppressed ones included, each with its company
+
+    @property
+    def decimals(self) -> int:
+        return 0 if self.rows and self.rows[0].metric == Metric.NPS else 1
+
+
+def award_league(
+    *,
+    wave_id: int,
+    measure: str,
+    metric: str,
+    scope: str,
+    industry_id: int | None = None,
+    channel: str = "",
+) -> League | None:
+    """The companies' figures in the wave's *current published* result set (None when the
+    wave has no public results), within an industry, all industries or a channel."""
+    result_set = (
+        ResultSet.objects.filter(wave_id=wave_id, is_current=True, wave__is_public=True)
+        .select_related("wave")
+        .first()
+    )
+    if result_set is None:
+        return None
+    found = result_set.rows.filter(
+        scope=AWARD_SCOPES[scope], measure=measure, metric=metric
+    ).select_related("company")
+    if scope == "industry" and industry_id is not None:
+        found = found.filter(industry_id=industry_id)
+    if scope == "channel":
+        found = found.filter(channel=channel)
+    return League(
+        result_set=result_set, minimum_n=result_set.wave.minimum_n, rows=list(found.order_by("id"))
+    )
+
+
+def award_values(
+    *,
+    result_set: ResultSet,
+    measure: str,
+    scope: str,
+    company_ids: Iterable[int],
+    channel: str = "",
+) -> dict[int, ResultRow]:
+    """Another measure's rows for the same companies in the same set (a tie-break's figures),
+    by company; any metric, the first found (a measure has one figure per scope)."""
+    found = result_set.rows.filter(
+        scope=AWARD_SCOPES[scope], measure=measure, company_id__in=list(company_ids)
+    )
+    if scope == "channel":
+        found = found.filter(channel=channel)
+    return {row.company_id: row for row in found.order_by("id") if row.company_id}
+
+
+@dataclass(frozen=True)
+class MeasureChoice:
+    measure: str
+    metric: str
+    label: str
+    kind: str  # score, area, question_mean, question_share, nps, indicator
+
+
+def award_measures(*, wave_id: int) -> list[MeasureChoice]:
+    """What a category may rank a wave's companies on: the measures its results publish for
+    companies, with their labels (three queries)."""
+    wave = Wave.objects.select_related("study", "questionnaire").get(pk=wave_id)
+    questions = list(Question.objects.filter(questionnaire_id=wave.questionnaire_id))
+    labels = _labels(wave, questions)
+    indicators = indicators_for_wave(wave)
+    labels.update({i.measure: i.display_name for i in indicators})
+    current = ResultSet.objects.filter(wave=wave, is_current=True).first()
+    if current is None:
+        return []
+    published = (
+        current.rows.filter(scope=Scope.COMPANY)
+        .values_list("measure", "metric")
+        .distinct()
+        .order_by("measure", "metric")
+    )
+    choices = []
+    for measure, metric in published:
+        if measure == "score":
+            kind = "score"
+        elif measure.startswith("area:"):
+            kind = "area"
+        elif measure.startswith("ind:"):
+            kind = "indicator"
+        elif metric == Metric.NPS:
+            kind = "nps"
+        elif metric == Metric.SHARE:
+            kind = "question_share"
+        else:
+            kind = "question_mean"
+        choices.append(MeasureChoice(measure, metric, labels.get(measure, measure), kind))
+    return choices
+
+
+def public_waves() -> QuerySet[Wave]:
+    """Waves whose current results are public: what rule categories may use."""
+    return (
+        Wave.objects.filter(is_public=True, result_sets__is_current=True)
+        .select_related("study")
+        .order_by("-starts_on", "name")
+    )
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    return [(c.value, str(c.label)) for c in Channel]
+
+
+@dataclass
+class AwardHeadline:
+    """A published wave's headline figure, and the industries and channels it has company
+    figures for: what a night's standard categories are built from."""
+
+    measure: str
+    kind: str
+    wave_name: str
+    industries: list[Industry]
+    channels: list[tuple[str, str]]
+
+
+def award_headline(*, wave_id: int) -> AwardHeadline | None:
+    """None when the wave's results are not public."""
+    result_set = (
+        ResultSet.objects.filter(wave_id=wave_id, is_current=True, wave__is_public=True)
+        .select_related("wave__study", "wave__questionnaire")
+        .first()
+    )
+    if result_set is None:
+        return None
+    wave = result_set.wave
+    questions = list(Question.objects.filter(questionnaire_id=wave.questionnaire_id))
+    measure = _headline(wave, questions)
+    if measure is None:
+        return None
+    industry_ids = set(
+        result_set.rows.filter(scope=Scope.COMPANY, measure=measure).values_list(
+            "industry_id", flat=True
+        )
+    )
+    codes = set(
+        result_set.rows.filter(scope=Scope.COMPANY_CHANNEL, measure=measure).values_list(
+            "channel", flat=True
+        )
+    )
+    return AwardHeadline(
+        measure=measure,
+        kind="score" if measure == "score" else "question_mean",
+        wave_name=f"{wave.study.display_name} {wave.display_name}",
+        industries=list(Industry.objects.filter(pk__in=industry_ids).order_by("position", "name")),
+        channels=[(c.value, str(c.label)) for c in Channel if c.value in codes],
+    )

@@ -4,8 +4,9 @@ A contact's score is the weighted mean of its performance areas, each area being
 over points possible (× 100) across the scored questions that apply; a question answered N/A is
 left out of both. A question's weight multiplies its points. Waiting time contributes its share
 (default 5 %) of the total; the rest comes from the areas. **A contact never answered scores 0**,
-in total and in every area. CX items (CSAT, CES, NPS) and unscored questions never reach this
-function.
+in total and in every area where something scored applies to it (an area with nothing scored
+gets no score at all, as for an answered contact). CX items (CSAT, CES, NPS) and unscored
+questions never reach this function.
 """
 
 from collections.abc import Iterable, Mapping
@@ -38,9 +39,13 @@ def contact_score(
     wait_score: float | None = None,
     wait_share: float = 0.05,
 ) -> ContactScore:
-    """The contact's score on 0–100 and each area's; ``total`` is None when nothing applies."""
+    """The contact's score on 0–100 and each area's; ``total`` is None when nothing applies.
+
+    For a contact never answered, ``items`` are the scored questions that apply to it (what it
+    could have earned): it scores 0 in total and in each of their areas."""
     if not answered:
-        return ContactScore(total=0.0, sections=dict.fromkeys(section_weights, 0.0))
+        applicable = {item.section for item in items if item.possible > 0}
+        return ContactScore(total=0.0, sections=dict.fromkeys(sorted(applicable), 0.0))
     earned: dict[str, float] = {}
     possible: dict[str, float] = {}
     for item in items:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from kundeservice.caching import safe_cache_get, safe_cache_set
 from surveys.answers import OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
+from surveys.indicators import QuestionFacts
 from surveys.models import (
     Answer,
     Assignment,
@@ -26,6 +27,7 @@ from surveys.models import (
     CalibrationExercise,
     Channel,
     Company,
+    Indicator,
     Industry,
     Invitation,
     InvitationStatus,
@@ -255,6 +257,43 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
         options=options,
         scored=question.scored,
     )
+
+
+def indicator_question_facts(*, questionnaire: Questionnaire) -> dict[str, QuestionFacts]:
+    """What a derived indicator's condition may test, question by question (two queries)."""
+    facts = {}
+    for question in Question.objects.filter(questionnaire=questionnaire).prefetch_related(
+        "options"
+    ):
+        if question.type == QuestionType.CHANNEL:
+            labels = tuple((c.value, str(c.label)) for c in Channel)
+        else:
+            labels = tuple((o.value, o.display_label) for o in question.options.all())
+        scale = None
+        if question.type == QuestionType.NPS:
+            scale = (0, 10)
+        elif question.scale_min is not None and question.scale_max is not None:
+            scale = (question.scale_min, question.scale_max)
+        facts[question.key] = QuestionFacts(
+            key=question.key,
+            type=question.type,
+            options=frozenset(value for value, _label in labels),
+            scale=scale,
+            label=question.display_text,
+            option_labels=labels,
+        )
+    return facts
+
+
+def indicators_for_wave(wave: Wave) -> list[Indicator]:
+    """The wave's own indicators and its questionnaire's (the wave's win on the same key)."""
+    found: dict[str, Indicator] = {}
+    candidates = Indicator.objects.filter(
+        Q(wave=wave) | Q(wave__isnull=True, questionnaire_slug=wave.questionnaire.slug)
+    )
+    for indicator in sorted(candidates, key=lambda i: i.wave_id is not None):
+        found[indicator.key] = indicator  # the wave's own come last and replace the others
+    return sorted(found.values(), key=lambda i: (i.position, i.key))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from kundeservice.roles import PUBLIC, Role, RolePermission
 from surveys.api.exports import ExportJobSerializer, ExportRequestSerializer, start_wave_export
 from surveys.models import (
     Answer,
+    IndustryGroup,
     Invitation,
     Panelist,
     Questionnaire,
@@ -59,6 +60,13 @@ class StudySerializer(StrictModelSerializer):
 
 class WaveSerializer(StrictModelSerializer):
     study = SlugLookupField(slug_field="slug", queryset=Study.objects.all())
+    industry_groups = SlugLookupField(
+        slug_field="slug",
+        queryset=IndustryGroup.objects.all(),
+        many=True,
+        required=False,
+        help_text="industry groups whose pooled results the wave publishes (slugs)",
+    )
 
     class Meta:
         model = Wave
@@ -80,6 +88,7 @@ class WaveSerializer(StrictModelSerializer):
             "is_public",
             "open_slug",
             "show_results",
+            "industry_groups",
         ]
         # Publishing goes through /api/v1/results/waves/<id>/publish/, which checks that there
         # are results and refreshes the cached public pages.

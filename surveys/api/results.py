@@ -48,7 +48,9 @@ class ResultSetSerializer(serializers.ModelSerializer[ResultSet]):
 
 class ResultRowSerializer(serializers.ModelSerializer[ResultRow]):
     industry = serializers.CharField(source="industry.slug", allow_null=True)
+    industry_group = serializers.CharField(source="industry_group.slug", allow_null=True)
     company = serializers.CharField(source="company.slug", allow_null=True)
+    base = serializers.CharField(help_text="who the figure is counted over, in words")
     n_eff = serializers.FloatField(allow_null=True)
     value = serializers.FloatField(allow_null=True)
     ci_low = serializers.FloatField(allow_null=True)
@@ -67,6 +69,8 @@ class ResultRowSerializer(serializers.ModelSerializer[ResultRow]):
             "scope",
             "measure",
             "metric",
+            "base",
+            "industry_group",
             "industry",
             "company",
             "channel",
@@ -80,6 +84,8 @@ class ResultRowSerializer(serializers.ModelSerializer[ResultRow]):
             "scope": instance.scope,
             "measure": instance.measure,
             "metric": instance.metric,
+            "base": self.context["bases"](instance.measure) if "bases" in self.context else "",
+            "industry_group": instance.industry_group.slug if instance.industry_group else None,
             "industry": instance.industry.slug if instance.industry else None,
             "company": instance.company.slug if instance.company else None,
             "channel": instance.channel,
@@ -96,10 +102,11 @@ class RowFilterSerializer(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         max_length=140,
-        help_text="score, area:<section>, q:<question> or q:<question>=<option>",
+        help_text=("score, area:<section>, q:<question>, q:<question>=<option> or ind:<indicator>"),
     )
     metric = serializers.ChoiceField(choices=Metric.choices, required=False, allow_blank=True)
     industry = serializers.SlugField(required=False, allow_blank=True, help_text="industry slug")
+    group = serializers.SlugField(required=False, allow_blank=True, help_text="industry group slug")
     company = serializers.SlugField(required=False, allow_blank=True, help_text="company slug")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
 
@@ -142,17 +149,22 @@ class ResultSetViewSet(
         params = RowFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        found = result_set.rows.select_related("industry", "company")
+        found = result_set.rows.select_related("industry", "company", "industry_group")
         filters = Q()
         for name in ("scope", "measure", "metric", "channel"):
             if data.get(name):
                 filters &= Q(**{name: data[name]})
         if data.get("industry"):
             filters &= Q(industry__slug=data["industry"])
+        if data.get("group"):
+            filters &= Q(industry_group__slug=data["group"])
         if data.get("company"):
             filters &= Q(company__slug=data["company"])
         page = self.paginate_queryset(found.filter(filters).order_by("id"))  # type: ignore[arg-type]
-        return self.get_paginated_response(ResultRowSerializer(page, many=True).data)
+        described = result_selectors.describe_set(result_set)
+        return self.get_paginated_response(
+            ResultRowSerializer(page, many=True, context={"bases": described.base}).data
+        )
 
 
 class AggregateRequestSerializer(serializers.Serializer[Any]):

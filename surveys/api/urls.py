@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 from kundeservice.api_root import PublicAPIRootView
 from surveys.api.catalog import CompanyViewSet, IndustryViewSet
 from surveys.api.exports import ExportViewSet
+from surveys.api.indicators import IndicatorViewSet, IndustryGroupViewSet
 from surveys.api.observations import FieldworkAssignmentViewSet, ReviewViewSet
 from surveys.api.panels import (
     InvitationViewSet,
@@ -19,6 +20,8 @@ router.include_format_suffixes = False
 router.APIRootView = PublicAPIRootView
 router.register("industries", IndustryViewSet, basename="industry")
 router.register("companies", CompanyViewSet, basename="company")
+router.register("industry-groups", IndustryGroupViewSet, basename="industry-group")
+router.register("indicators", IndicatorViewSet, basename="indicator")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("studies", StudyViewSet, basename="study")
 router.register("waves", WaveViewSet, basename="wave")

@@ -1,4 +1,5 @@
-from surveys.models.catalog import Channel, Company, Industry
+from surveys.models.catalog import Channel, Company, Industry, IndustryGroup
+from surveys.models.indicators import Indicator, IndicatorBase
 from surveys.models.instruments import (
     Option,
     Question,
@@ -46,7 +47,10 @@ __all__ = [
     "ContactAttempt",
     "ContactOutcome",
     "Gender",
+    "Indicator",
+    "IndicatorBase",
     "Industry",
+    "IndustryGroup",
     "Invitation",
     "InvitationStatus",
     "Metric",

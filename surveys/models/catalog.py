@@ -69,6 +69,33 @@ class Industry(models.Model):
         return self.name_en if (get_language() or "nb").startswith("en") else self.name
 
 
+class IndustryGroup(models.Model):
+    """Industries reported together ("tele" = telefoni + bredbånd + kabel-TV): a scope of its own
+    in the results of the waves that use it, pooled from its members' answers."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name (Norwegian)"), max_length=120, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    industries = models.ManyToManyField(
+        Industry, related_name="groups", verbose_name=_("industries")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("industry group")
+        verbose_name_plural = _("industry groups")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "nb").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)

@@ -5,21 +5,12 @@ new version. Texts come in bokmål and English side by side.
 """
 
 from decimal import Decimal
-from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-
-def localized(obj: Any, field: str) -> str:
-    """``field`` in the active language, falling back to bokmål when the English is empty."""
-    if (get_language() or "nb").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return str(english)
-    return str(getattr(obj, field))
+from kundeservice.i18n import localized
 
 
 class QuestionType(models.TextChoices):

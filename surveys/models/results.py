@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kundeservice.models import Job
-from surveys.models.catalog import Company, Industry
+from surveys.models.catalog import Company, Industry, IndustryGroup
 from surveys.models.instruments import Question, Section
 from surveys.models.waves import Wave
 
@@ -67,6 +67,8 @@ class Scope(models.TextChoices):
     CHANNEL = "channel", _("Channel")
     COMPANY_CHANNEL = "company_channel", _("Company × channel")
     INDUSTRY_CHANNEL = "industry_channel", _("Industry × channel")
+    GROUP = "group", _("Industry group")
+    GROUP_CHANNEL = "group_channel", _("Industry group × channel")
 
 
 class Metric(models.TextChoices):
@@ -75,14 +77,16 @@ class Metric(models.TextChoices):
     NPS = "nps", _("NPS")
 
 
-def _dimension(to: type[models.Model]) -> "models.ForeignKey[Any, Any]":
+def _dimension(
+    to: type[models.Model], on_delete: Any = models.CASCADE
+) -> "models.ForeignKey[Any, Any]":
     """A result row's optional pointer to what it describes (see ResultRow on the missing
     constraint and index)."""
     return models.ForeignKey(
         to,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=on_delete,
         related_name="+",
         db_constraint=False,
         db_index=False,
@@ -93,8 +97,9 @@ class ResultRow(models.Model):
     """One figure: a metric of one measure within one scope, with n and its interval.
 
     ``measure`` names what is measured, stable across waves so a row can be compared with the
-    previous wave's: ``score`` (a contact's score), ``area:<section key>``, ``q:<question key>``
-    or, for the share choosing one option, ``q:<question key>=<option>``."""
+    previous wave's: ``score`` (a contact's score), ``area:<section key>``, ``q:<question key>``,
+    for the share choosing one option ``q:<question key>=<option>``, and for a derived indicator
+    ``ind:<indicator key>``."""
 
     # A set holds thousands of rows written at once with COPY. Its dimensions are read from the
     # rows they point at in the same run, and Django still applies on_delete, so they carry no
@@ -108,6 +113,8 @@ class ResultRow(models.Model):
     metric = models.CharField(max_length=10, choices=Metric.choices)
     industry = _dimension(Industry)
     company = _dimension(Company)
+    # A group that published figures name cannot be deleted (its service says so).
+    industry_group = _dimension(IndustryGroup, on_delete=models.PROTECT)
     channel = models.CharField(max_length=20, blank=True)
     section = _dimension(Section)
     question = _dimension(Question)

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models.catalog import IndustryGroup
 from surveys.models.instruments import Questionnaire, localized
 
 
@@ -92,6 +93,13 @@ class Wave(models.Model):
     weight_margins = models.JSONField(_("weighting targets"), default=dict, blank=True)
     weight_trim_min = models.FloatField(_("smallest weight (× mean)"), default=0.3)
     weight_trim_max = models.FloatField(_("largest weight (× mean)"), default=3.0)
+    industry_groups = models.ManyToManyField(
+        IndustryGroup,
+        blank=True,
+        related_name="waves",
+        verbose_name=_("industry groups"),
+        help_text=_("Groups of industries whose pooled results this wave publishes."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

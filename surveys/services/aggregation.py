@@ -41,8 +41,13 @@ from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
 from kundeservice.tasks import enqueue, queue_down_message
+from surveys import indicators as conditions
 from surveys import stats
+from surveys.branching import NA
 from surveys.models import (
+    Answer,
+    IndicatorBase,
+    IndustryGroup,
     Question,
     QuestionRole,
     QuestionType,
@@ -57,6 +62,7 @@ from surveys.models import (
     Wave,
 )
 from surveys.models.results import Metric
+from surveys.selectors import indicators_for_wave
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +85,21 @@ SCOPE_COLUMNS: dict[str, tuple[bool, bool, bool]] = {
     Scope.COMPANY_CHANNEL: (True, True, True),
     Scope.INDUSTRY_CHANNEL: (True, False, True),
 }
-#: Option shares are published down to company and industry × channel. A company × channel
-#: cell is small (the index has some 450 of them) and gets means only.
+#: Option shares are published down to company and industry × channel (and for industry
+#: groups). A company × channel cell is small (the index has some 450) and gets means only.
 SHARE_SCOPES = [scope for scope in SCOPE_COLUMNS if scope != Scope.COMPANY_CHANNEL]
+#: An industry group's figures pool its member industries' sums (a company belongs to one
+#: industry, so no response counts twice within a group): the scope each one is pooled from.
+POOLED_FROM: dict[str, str] = {
+    Scope.INDUSTRY: Scope.GROUP,
+    Scope.INDUSTRY_CHANNEL: Scope.GROUP_CHANNEL,
+}
+CHANNEL_SCOPES = {
+    Scope.CHANNEL,
+    Scope.COMPANY_CHANNEL,
+    Scope.INDUSTRY_CHANNEL,
+    Scope.GROUP_CHANNEL,
+}
 
 
 def _grouping_bits(columns: tuple[bool, bool, bool]) -> int:
@@ -284,6 +302,24 @@ class Group(NamedTuple):
     swx2: float
     sw_promoters: float
     sw_detractors: float
+    industry_group: int | None = None
+
+
+#: The additive sums of a ``Group``, in order, and the ones a share does not use.
+SUM_FIELDS = Group._fields[5:15]
+NO_SUMS = (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _chosen_key(group: Group) -> tuple[Any, ...]:
+    """Where a group's chosen options' weights are kept (``chosen``)."""
+    return (
+        group.scope,
+        group.industry,
+        group.company,
+        group.channel,
+        group.what,
+        group.industry_group,
+    )
 
 
 @dataclass(slots=True)
@@ -316,6 +352,7 @@ class Figure:
     change_low: float | None = None
     change_high: float | None = None
     significant: bool = False
+    industry_group_id: int | None = None
 
 
 def save_rows(rows: list[Figure]) -> None:
@@ -365,15 +402,20 @@ def compute_rows(
         .prefetch_related("options")
     )
     comp = Computation(wave=wave, result_set=result_set, minimum_n=wave.minimum_n)
+    groups_of = industry_groups_of(wave)
     totals, chosen = _answer_sums(wave, cutoff, weights, questions)
+    totals += _pooled(totals, groups_of)
+    chosen |= _pooled_chosen(chosen, groups_of)
     progress(_("Answers summed."))
     # Only an observed contact has a score and area scores (a survey's figures are its answers').
     scores = (
         _response_sums(wave, cutoff, weights) if wave.study.kind == StudyKind.OBSERVATION else []
     )
+    scores += _pooled(scores, groups_of)
     progress(_("Scores summed."))
     _question_rows(comp, questions, totals, chosen)
     _score_rows(comp, scores)
+    _indicator_rows(comp, responses, weights, groups_of)
     _rank(comp)
     _compare_with_previous(comp)
     progress(_("Intervals, ranks and changes computed."))
@@ -459,6 +501,7 @@ def _add_figures(
             low,
             high,
             n < minimum_n,
+            industry_group_id=group.industry_group,
         )
         for group, what, n, n_eff, value, sd, se, low, high in columns
     ]
@@ -513,7 +556,7 @@ def _question_rows(
             nps.add(group, what)
         if group.sw <= 0 or not _shares_wanted(question, group.scope):
             continue
-        picked = chosen.get(group[:5], {})
+        picked = chosen.get(_chosen_key(group), {})
         for option in options[question.pk]:
             shares.add(
                 group,
@@ -558,9 +601,9 @@ def _options(
 def _shares_wanted(question: Question, scope: str) -> bool:
     """Option shares are published down to company and industry × channel (``SHARE_SCOPES``);
     and the share choosing each channel, within one channel, is 100 % by definition."""
-    if scope not in SHARE_SCOPES:
+    if scope not in SHARE_SCOPES and scope not in POOLED_FROM.values():
         return False
-    return not (question.role == QuestionRole.CHANNEL and SCOPE_COLUMNS[scope][2])
+    return not (question.role == QuestionRole.CHANNEL and scope in CHANNEL_SCOPES)
 
 
 def _score_rows(comp: Computation, scores: list[Group]) -> None:
@@ -577,9 +620,190 @@ def _score_rows(comp: Computation, scores: list[Group]) -> None:
     _add_means(comp, kept, [_Described(g.what, sections.get(g.what), None) for g in kept])
 
 
+# --- Industry groups and derived indicators --------------------------------------------------
+
+
+def industry_groups_of(wave: Wave) -> dict[int, list[int]]:
+    """The industry groups the wave publishes, as each member industry's list of groups."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for group_id, industry_id in IndustryGroup.industries.through.objects.filter(
+        industrygroup__waves=wave
+    ).values_list("industrygroup_id", "industry_id"):
+        members[industry_id].append(group_id)
+    return dict(members)
+
+
+def _pooled(groups: list[Group], groups_of: dict[int, list[int]]) -> list[Group]:
+    """Each industry group's sums (and by channel): its member industries' sums added up."""
+    pooled: dict[tuple[Any, ...], list[Any]] = {}
+    for group in groups:
+        target = POOLED_FROM.get(group.scope)
+        if target is None or group.industry is None:
+            continue
+        sums = group[5:15]
+        for group_id in groups_of.get(group.industry, ()):
+            key = (target, group.channel, group.what, group_id)
+            found = pooled.get(key)
+            pooled[key] = (
+                list(sums) if found is None else [a + b for a, b in zip(found, sums, strict=True)]
+            )
+    return [
+        Group._make([scope, None, None, channel, what, *sums, group_id])
+        for (scope, channel, what, group_id), sums in pooled.items()
+    ]
+
+
+def _pooled_chosen(
+    chosen: dict[tuple[Any, ...], dict[str, float]], groups_of: dict[int, list[int]]
+) -> dict[tuple[Any, ...], dict[str, float]]:
+    """Each industry group's weight of every option chosen, pooled like ``_pooled``."""
+    pooled: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (scope, industry, _company, channel, what, _group), picked in chosen.items():
+        target = POOLED_FROM.get(scope)
+        if target is None or industry is None:
+            continue
+        for group_id in groups_of.get(industry, ()):
+            options = pooled[(target, None, None, channel, what, group_id)]
+            for option, weight in picked.items():
+                options[option] += weight
+    return {key: dict(options) for key, options in pooled.items()}
+
+
+def _indicator_rows(
+    comp: Computation,
+    responses: Any,
+    weights: dict[tuple[str, ...], float],
+    groups_of: dict[int, list[int]],
+) -> None:
+    """Each derived indicator as a share of its base in every scope: weighted, with a Wilson
+    interval on n_eff (as an option's share). The condition is evaluated per response on its
+    answers to the questions involved (one query), and the sums rolled up here."""
+    indicators = indicators_for_wave(comp.wave)
+    if not indicators:
+        return
+    ids_by_key = dict(
+        Question.objects.filter(questionnaire_id=comp.wave.questionnaire_id).values_list(
+            "key", "id"
+        )
+    )
+    usable = []
+    for indicator in indicators:
+        keys = conditions.involved(indicator.condition)
+        missing = [k for k in keys if k not in ids_by_key]
+        if missing:  # defined for another version of the questionnaire
+            logger.warning("indicator %s skipped: no question %s", indicator.key, missing)
+            continue
+        usable.append((indicator, keys))
+    if not usable:
+        return
+    key_by_id = {ids_by_key[k]: k for _indicator, keys in usable for k in keys}
+    answers = _answers_by_response(comp.wave, responses, key_by_id)
+    people = responses.values_list(
+        "id", "company__industry_id", "company_id", "channel", *WEIGHT_DIMENSIONS
+    )
+    fine: dict[str, dict[tuple[Any, ...], list[float]]] = {
+        indicator.key: defaultdict(lambda: [0, 0.0, 0.0, 0.0]) for indicator, _keys in usable
+    }
+    for response_id, industry, company, channel, *cell in people.iterator(chunk_size=10_000):
+        given = answers.get(response_id, {})
+        w = weights.get(tuple(cell), 1.0)
+        for indicator, keys in usable:
+            if indicator.base == IndicatorBase.ANSWERED and not all(
+                given.get(k) not in (None, NA) for k in keys
+            ):
+                continue
+            sums = fine[indicator.key][(industry, company, channel or "")]
+            sums[0] += 1
+            sums[1] += w
+            sums[2] += w * w
+            if conditions.holds(indicator.condition, given):
+                sums[3] += w
+    batch = _Batch()
+    for indicator, _keys in usable:
+        what = _Described(indicator.measure, None, None)
+        for group, chosen in _indicator_groups(indicator.measure, fine[indicator.key], groups_of):
+            batch.add(group, what, chosen)
+    if batch.groups:
+        estimates = stats.shares(batch.chosen, batch.column("sw"), batch.column("sw2"))
+        ns = [g.n for g in batch.groups]
+        _add_figures(comp, Metric.SHARE, batch.groups, batch.described, estimates, ns, percent=True)
+
+
+def _answers_by_response(
+    wave: Wave, responses: Any, key_by_id: dict[int, str]
+) -> dict[int, dict[str, Any]]:
+    """Each counted response's answers to the questions given (id → key), as values a
+    condition reads: an option code, a number, a list of ticked options, or ``NA``."""
+    multiple = set(
+        Question.objects.filter(pk__in=key_by_id, type=QuestionType.MULTIPLE_CHOICE).values_list(
+            "pk", flat=True
+        )
+    )
+    found: dict[int, dict[str, Any]] = defaultdict(dict)
+    rows = Answer.objects.filter(
+        wave=wave, question_id__in=list(key_by_id), response__in=responses
+    ).values_list(
+        "response_id", "question_id", "is_na", "value_choices", "value_number", "value_text"
+    )
+    for response_id, question_id, is_na, choices, number, text in rows.iterator(chunk_size=10_000):
+        value: Any
+        if is_na:
+            value = NA
+        elif choices is not None:
+            value = choices
+        elif number is not None:
+            value = number
+        else:  # a multiple-choice answer given before the question allowed several: one option
+            value = [text] if question_id in multiple else text
+        found[response_id][key_by_id[question_id]] = value
+    return found
+
+
+def _indicator_groups(
+    measure: str, fine: dict[tuple[Any, ...], list[float]], groups_of: dict[int, list[int]]
+) -> list[tuple[Group, float]]:
+    """The sums (n, Σw, Σw², Σw of those meeting the condition) by (industry, company, channel)
+    rolled up to every scope, as groups with the weight that met the condition."""
+    rolled: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
+
+    def add(key: tuple[Any, ...], sums: list[float]) -> None:
+        total = rolled[key]
+        for i, value in enumerate(sums):
+            total[i] += value
+
+    for (industry, company, channel), sums in fine.items():
+        for scope, (by_industry, by_company, by_channel) in SCOPE_COLUMNS.items():
+            if (by_industry and industry is None) or (by_company and company is None):
+                continue
+            if by_channel and not channel:
+                continue
+            key = (
+                scope,
+                industry if by_industry else None,
+                company if by_company else None,
+                channel if by_channel else "",
+                None,
+            )
+            add(key, sums)
+        for group_id in groups_of.get(industry, ()) if industry is not None else ():
+            add((Scope.GROUP, None, None, "", group_id), sums)
+            if channel:
+                add((Scope.GROUP_CHANNEL, None, None, channel, group_id), sums)
+    return [
+        (
+            # Only n, Σw and Σw² are a share's base; the other sums are the mean's.
+            Group(scope, industry, company, channel, measure, int(n), sw, sw2, *NO_SUMS, group_id),
+            chosen,
+        )
+        for (scope, industry, company, channel, group_id), (n, sw, sw2, chosen) in rolled.items()
+        if n
+    ]
+
+
 def _rank(comp: Computation) -> None:
     """Companies ranked within their industry, and company × channel within the channel, on
-    the headline measure; suppressed rows get no rank."""
+    the headline measure; suppressed rows get no rank. Industry groups are not ranked: there
+    are a handful, they may overlap, and each is read against its own previous figure."""
     measure = headline_measure(wave=comp.wave)
     if measure is None:
         return
@@ -622,7 +846,15 @@ def _interval(row: Figure | ResultRow) -> tuple[float, float] | None:
 
 
 def _row_key(row: Figure | ResultRow) -> tuple[Any, ...]:
-    return (row.scope, row.industry_id, row.company_id, row.channel, row.measure, row.metric)
+    return (
+        row.scope,
+        row.industry_id,
+        row.company_id,
+        row.industry_group_id,
+        row.channel,
+        row.measure,
+        row.metric,
+    )
 
 
 def previous_result_set(wave: Wave) -> ResultSet | None:
@@ -945,7 +1177,7 @@ def _groups(
             continue
         scope = SCOPE_BY_BITS[bits]
         if part:
-            chosen[(scope, industry, company, channel or "", what)][option] = sums[1]
+            chosen[(scope, industry, company, channel or "", what, None)][option] = sums[1]
         else:
             groups.append(Group(scope, industry, company, channel or "", what, *sums))
     return groups, chosen

@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError
 from surveys import scoring
-from surveys.evaluation import clean_answers, missing_answers, scored_item, shown_only
+from surveys.evaluation import (
+    clean_answers,
+    missing_answers,
+    scored_item,
+    shown_only,
+    unanswered_items,
+)
 from surveys.models import (
     Answer,
     Assignment,
@@ -38,7 +44,6 @@ from surveys.models import (
     ResponseSource,
     ResponseStatus,
     ReviewEvent,
-    Section,
     WaveStatus,
 )
 from surveys.selectors import Structure, questionnaire_structure
@@ -341,13 +346,14 @@ def _window(assignment: Assignment) -> tuple[time, time]:
 
 
 def _close_not_answered(assignment: Assignment, user: User) -> None:
-    """Two failed attempts: a report scoring 0 in total and in every area, handed to QA."""
+    """Two failed attempts: a report scoring 0 in total and in every area where something
+    scored applies to it, handed to QA."""
     assignment.outcome = ContactOutcome.NOT_ANSWERED
-    sections = Section.objects.filter(questionnaire_id=assignment.wave.questionnaire_id)
+    structure = questionnaire_structure(questionnaire=assignment.wave.questionnaire)
     result = scoring.contact_score(
         answered=False,
-        items=[],
-        section_weights={key: float(w) for key, w in sections.values_list("key", "weight")},
+        items=unanswered_items(structure),
+        section_weights={s.section.key: float(s.section.weight) for s in structure.sections},
     )
     Response.objects.create(
         wave_id=assignment.wave_id,

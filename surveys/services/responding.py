@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from kundeservice.errors import DomainError
 from surveys.answers import AnswerError, check_required, clean, score_0_100
 from surveys.branching import NA
-from surveys.evaluation import shown_only
+from surveys.evaluation import required_sections, screening_page, shown_only, through_screening
 from surveys.models import (
     Answer,
     Invitation,
@@ -34,8 +34,6 @@ from surveys.models import (
 from surveys.selectors import QuestionView, SectionView, Structure
 from surveys.webhook_events import RESPONSE_SAVED
 from webhooks.services.events import webhook_event_emit
-
-SCREENED_OUT_VALUES = {"no"}
 
 
 class LinkProblem(DomainError):
@@ -282,11 +280,12 @@ def response_as_submitted(
     caller saves both (``response_submit`` one at a time, the API's expansion many in bulk).
     ``answers`` are cleaned, shown only and complete. A screened-out respondent gets that status
     and no answer rows."""
-    response.draft = answers
     response.submitted_at = now
     if _screened_out(structure, answers):
+        response.draft = through_screening(structure, answers)
         response.status = ResponseStatus.SCREENED_OUT
         return []
+    response.draft = answers
     company, channel = _company_and_channel(structure, answers)
     rows = [
         answer_row(response, view, answers[view.key], company, channel)
@@ -328,7 +327,7 @@ def age_group(birth_year: int | None, *, on: date | None = None) -> str:
 def _missing_answers(structure: Structure, answers: dict[str, Any]) -> tuple[dict[str, str], int]:
     errors: dict[str, str] = {}
     first_page = -1
-    for index, section in enumerate(structure.visible_sections(answers)):
+    for index, section in enumerate(required_sections(structure, answers)):
         for view in structure.visible_questions(section, answers):
             try:
                 check_required(view.info, answers.get(view.key))
@@ -340,18 +339,14 @@ def _missing_answers(structure: Structure, answers: dict[str, Any]) -> tuple[dic
 
 
 def _screened_out(structure: Structure, answers: dict[str, Any]) -> bool:
-    return any(
-        view.question.role == QuestionRole.SCREENING
-        and answers.get(view.key) in SCREENED_OUT_VALUES
-        for view in structure.questions.values()
-    )
+    return screening_page(structure, answers) is not None
 
 
 def _finish_screened_out(response: Response, structure: Structure) -> Response:
     now = timezone.now()
     response.status = ResponseStatus.SCREENED_OUT
     response.submitted_at = now
-    response.draft = shown_only(structure, response.draft)
+    response.draft = through_screening(structure, shown_only(structure, response.draft))
     response.save(update_fields=["status", "submitted_at", "draft", "updated_at"])
     if response.invitation_id:
         Invitation.objects.filter(pk=response.invitation_id).update(

@@ -101,7 +101,7 @@ def results_url(context: dict[str, Any], kind: str, target: Any = None) -> str:
     args: list[Any] = [wave.study.slug, wave.slug]
     if kind == "channel":
         args.append(channel_slug(target))
-    elif kind in {"industry", "company"}:
+    elif kind in {"industry", "company", "group"}:
         args.append(target.slug)
     return reverse(f"results-{kind}", args=args)
 
@@ -119,6 +119,23 @@ def suppressed_note(row: ResultRow, minimum: int) -> str:
 @register.filter
 def measure_label(row: ResultRow, labels: dict[str, str]) -> str:
     return labels.get(row.measure, row.measure)
+
+
+@register.simple_tag(takes_context=True)
+def figure_base(context: dict[str, Any], rows: Any) -> str:
+    """Who the figures are counted over ("of all contacts", "of respondents who answered"),
+    when every row shares one base; else nothing (the rows then say it one by one)."""
+    published = context.get("published")
+    bases = {published.base(r.measure) for r in rows or []} if published else set()
+    if len(bases) != 1:
+        return ""
+    return _("Base: %(base)s.") % {"base": bases.pop()}
+
+
+@register.simple_tag(takes_context=True)
+def row_base(context: dict[str, Any], row: ResultRow) -> str:
+    published = context.get("published")
+    return published.base(row.measure) if published else ""
 
 
 @register.simple_tag

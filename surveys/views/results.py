@@ -90,17 +90,21 @@ def results_wave(request: HttpRequest, study: str, wave: str) -> HttpResponse:
         {
             "key-figures": overview.key_rows,
             "industries": overview.industries,
+            "groups": overview.groups,
             "top": [row for _industry, top in overview.top for row in top],
             "channels": overview.channels,
             "areas": overview.areas,
+            "indicators": overview.indicators,
             "channel-share": overview.channel_share,
         },
         {
             "key_rows": overview.key_rows,
             "industries": overview.top,
             "industry_rows": overview.industries,
+            "group_rows": overview.groups,
             "channels": overview.channels,
             "areas": overview.areas,
+            "indicators": overview.indicators,
             "channel_share": results.share_matrix(
                 overview.channel_share, published.channel_question or ""
             ),
@@ -136,16 +140,21 @@ def results_industry(request: HttpRequest, study: str, wave: str, industry: str)
     )
     if not league and not overall:
         raise Http404(_("There are no results for this industry in this wave."))
+    indicators = results.rows(
+        published, scope=Scope.INDUSTRY, measure_prefix="ind:", industry=the_industry.pk
+    )
     return _render(
         request,
         "surveys/results/industry.html",
         published,
-        {"league": league, "channels": channels},
+        {"league": league, "channels": channels, "indicators": indicators},
         {
             "industry": the_industry,
             "league": league,
             "overall": overall[0] if overall else None,
             "channels": channels,
+            "indicators": indicators,
+            "groups": results.groups_of_industry(published, industry_id=the_industry.pk),
             "filename": f"{published.wave.slug}-{the_industry.slug}",
         },
     )
@@ -170,20 +179,61 @@ def results_company(request: HttpRequest, study: str, wave: str, company: str) -
     )
     areas = [r for r in everything if r.measure.startswith("area:")]
     questions = [r for r in everything if r.measure.startswith("q:") and r is not main]
+    indicators = [r for r in everything if r.measure.startswith("ind:")]
     history = results.company_history(published=published, company_id=the_company.pk)
     return _render(
         request,
         "surveys/results/company.html",
         published,
-        {"channels": channels, "areas": areas, "questions": questions, "history": history},
+        {
+            "channels": channels,
+            "areas": areas,
+            "questions": questions,
+            "indicators": indicators,
+            "history": history,
+        },
         {
             "company": the_company,
             "main": main,
             "channels": channels,
             "areas": areas,
             "questions": questions,
+            "indicators": indicators,
             "history": history,
             "filename": f"{published.wave.slug}-{the_company.slug}",
+        },
+    )
+
+
+@require_GET
+@_cached(_public_set)
+def results_group(request: HttpRequest, study: str, wave: str, group: str) -> HttpResponse:
+    published = _published(request, study, wave)
+    page = results.group_page(published, slug=group)
+    if page is None:
+        raise Http404(_("There are no results for this industry group in this wave."))
+    return _render(
+        request,
+        "surveys/results/group.html",
+        published,
+        {
+            "key-figures": page.key_rows,
+            "channels": page.channels,
+            "industries": page.industries,
+            "companies": page.companies,
+            "channel-share": page.channel_share,
+            "indicators": page.indicators,
+        },
+        {
+            "group": page.group,
+            "main": page.main,
+            "key_rows": page.key_rows,
+            "channels": page.channels,
+            "industry_rows": page.industries,
+            "companies": page.companies,
+            "channel_share": page.channel_share,
+            "indicators": page.indicators,
+            "filename": f"{published.wave.slug}-{page.group.slug}",
         },
     )
 
@@ -229,9 +279,11 @@ def results_channel(request: HttpRequest, study: str, wave: str, channel: str) -
 
 COLUMNS = [
     "label",
+    "base",
     "scope",
     "measure",
     "metric",
+    "industry_group",
     "industry",
     "company",
     "org_number",
@@ -249,9 +301,11 @@ def download_record(published: results.Published, row: ResultRow) -> dict[str, A
     cutoff = (result_set or published.result_set).cutoff
     return {
         "label": published.labels.get(row.measure, row.measure),
+        "base": published.base(row.measure),
         "scope": row.scope,
         "measure": row.measure,
         "metric": row.metric,
+        "industry_group": row.industry_group.slug if row.industry_group else "",
         "industry": row.industry.slug if row.industry else "",
         "company": row.company.name if row.company else "",
         "org_number": row.company.org_number if row.company else "",

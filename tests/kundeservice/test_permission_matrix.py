@@ -13,7 +13,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
-from surveys.models import Assignment, AssignmentStatus, Invitation
+from surveys.models import (
+    Assignment,
+    AssignmentStatus,
+    Indicator,
+    IndustryGroup,
+    Invitation,
+    ResultRow,
+    ResultSet,
+)
 from surveys.services.responding import response_for_token, token_hash
 from surveys.views.results import RESULTS_ROLES
 from surveys.views.staff_observations import OBSERVATION_ROLES
@@ -150,9 +158,43 @@ def unpublished_kwargs(page: str = "") -> Callable[[], dict[str, Any]]:
             found["company"] = company.slug
         elif page == "channel":
             found["channel"] = "phone"
+        elif page == "group":
+            found["group"] = grouped(result_set).slug
         return found
 
     return kwargs
+
+
+def grouped(result_set: Any) -> IndustryGroup:
+    """An industry group of the set's industry (and another), published by its wave and
+    aggregated again so the set has its rows."""
+    from surveys.services.aggregation import aggregation_run
+
+    industry = result_set.rows.filter(scope="industry").select_related("industry")[0].industry
+    group = IndustryGroup.objects.create(slug=f"gruppe-{industry.pk}", name=f"Gruppe {industry.pk}")
+    group.industries.set([industry, IndustryFactory()])
+    result_set.wave.industry_groups.add(group)
+    ResultRow.objects.filter(result_set=result_set).delete()
+    ResultSet.objects.filter(pk=result_set.pk).update(status="running")
+    aggregation_run(result_set_id=result_set.pk)
+    return group
+
+
+def industry_group_kwargs() -> dict[str, Any]:
+    group = IndustryGroup.objects.create(slug="tele", name="Tele")
+    group.industries.set([IndustryFactory(), IndustryFactory()])
+    return {"slug": group.slug}
+
+
+def indicator_kwargs() -> dict[str, Any]:
+    return {
+        "pk": Indicator.objects.create(
+            key="nei-til-begge",
+            name="Nei til begge",
+            questionnaire_slug="ksindeks",
+            condition={"q": "resolved", "in": ["no"]},
+        ).pk
+    }
 
 
 def unpublished_set_wave_kwargs() -> dict[str, Any]:
@@ -289,7 +331,33 @@ MATRIX: dict[str, Entry] = {
     "results-industry": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("industry")),
     "results-company": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("company")),
     "results-channel": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("channel")),
+    "results-group": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("group")),
     "staff-results-list": Entry(html_for(RESULTS_ROLES)),
+    "staff-industry-group-list": Entry(html_for(CATALOG_ROLES)),
+    "staff-industry-group-create": Entry(html_for(CATALOG_ROLES)),
+    "staff-industry-group-edit": Entry(
+        html_for(CATALOG_ROLES), kwargs=lambda: {"pk": IndustryGroup.objects.create(slug="g").pk}
+    ),
+    "staff-industry-group-delete": Entry(
+        html_for(CATALOG_ROLES, ok=302),
+        method="post",
+        kwargs=lambda: {"pk": IndustryGroup.objects.create(slug="g").pk},
+    ),
+    "staff-wave-indicators": Entry(
+        html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}
+    ),
+    "staff-indicator-create": Entry(
+        html_for(RESULTS_ROLES), kwargs=lambda: {"wave_pk": WaveFactory().pk}
+    ),
+    "staff-indicator-edit": Entry(
+        html_for(RESULTS_ROLES),
+        kwargs=lambda: {"wave_pk": WaveFactory().pk, **indicator_kwargs()},
+    ),
+    "staff-indicator-delete": Entry(
+        html_for(RESULTS_ROLES, ok=302),
+        method="post",
+        kwargs=lambda: {"wave_pk": WaveFactory().pk, **indicator_kwargs()},
+    ),
     "staff-wave-results": Entry(html_for(RESULTS_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "result-set-list": Entry(everyone(200)),
     "result-set-detail": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_set_kwargs),
@@ -316,6 +384,10 @@ MATRIX: dict[str, Entry] = {
     "industry-detail": Entry(everyone(200), kwargs=industry_kwargs),
     "company-list": Entry(everyone(200)),
     "company-detail": Entry(everyone(200), kwargs=company_kwargs),
+    "industry-group-list": Entry(everyone(200)),
+    "industry-group-detail": Entry(everyone(200), kwargs=industry_group_kwargs),
+    "indicator-list": Entry(api_write(RESULTS_ROLES, 200)),
+    "indicator-detail": Entry(api_write(RESULTS_ROLES, 200), kwargs=indicator_kwargs),
     "company-import-file": Entry(
         api_write(CATALOG_ROLES, 400), method="post", data={}, multipart=True
     ),
@@ -515,6 +587,22 @@ WRITES: list[tuple[str, str, Entry]] = [
         ),
     ),
     ("industry-list", "post", Entry(api_write(CATALOG_ROLES, 400), method="post", data={})),
+    (
+        "industry-group-list",
+        "post",
+        Entry(api_write(CATALOG_ROLES, 400), method="post", data={}),
+    ),
+    (
+        "industry-group-detail",
+        "delete",
+        Entry(api_write(CATALOG_ROLES, 204), method="delete", kwargs=industry_group_kwargs),
+    ),
+    ("indicator-list", "post", Entry(api_write(RESULTS_ROLES, 400), method="post", data={})),
+    (
+        "indicator-detail",
+        "delete",
+        Entry(api_write(RESULTS_ROLES, 204), method="delete", kwargs=indicator_kwargs),
+    ),
     ("company-list", "post", Entry(api_write(CATALOG_ROLES, 400), method="post", data={})),
     (
         "company-detail",

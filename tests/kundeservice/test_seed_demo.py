@@ -76,3 +76,23 @@ def test_seed_demo_has_an_open_poll_with_its_result(client) -> None:
     page = client.get("/p/foretrukket-kanal/")
     assert page.status_code == 200
     assert "Hvilken kanal foretrekker du når du kontakter kundeservice?" in page.content.decode()
+
+
+def test_seed_demo_publishes_an_industry_group_and_derived_indicators(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    from surveys.models import ResultSet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    index = ResultSet.objects.get(is_current=True, wave__study__slug="ksindeks")
+    tele = index.rows.get(scope="group", industry_group__slug="tele", measure="q:channel=phone")
+    assert 40 < tele.value < 90  # most telecom customers phoned
+    loyal = index.rows.get(scope="overall", measure="ind:lojale")
+    assert 0 < loyal.value < 100
+    assert index.rows.filter(scope="overall", measure="ind:lost-ved-forste-kontakt").exists()
+    observed = ResultSet.objects.get(is_current=True, wave__study__slug="kundeserviceprisen")
+    assert observed.rows.filter(scope="overall", measure="ind:nei-til-begge").exists()
+    page = client.get("/resultater/ksindeks/2026/gruppe/tele/")
+    assert page.status_code == 200
+    assert "Tele, bredbånd og kabel-TV" in page.content.decode()

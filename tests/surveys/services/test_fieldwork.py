@@ -1,6 +1,7 @@
 """Fieldwork: the waiting rules on each attempt, closing a contact as not answered, the evaluation
 draft and its submit with the computed score."""
 
+import copy
 import datetime
 from collections.abc import Iterator
 from typing import Any
@@ -29,11 +30,14 @@ from surveys.services.fieldwork import (
     evaluation_save,
     evaluation_submit,
 )
+from surveys.services.questionnaires import questionnaire_create
 from tests.factories import (
+    EVALUATION,
     EVALUATION_BEST,
     AssignmentFactory,
     ObserverFactory,
     in_week,
+    observation_wave,
     record_answered,
 )
 
@@ -85,6 +89,46 @@ def test_two_phone_attempts_without_answer_close_the_contact_with_score_zero() -
     events = list(ReviewEvent.objects.values_list("from_status", "to_status", "actor"))
     user = assignment.observer.user.pk
     assert events == [("planned", "in_progress", user), ("in_progress", "submitted", user)]
+
+
+def test_a_contact_never_answered_gets_no_score_in_areas_with_nothing_scored() -> None:
+    spec = copy.deepcopy(EVALUATION)
+    spec["slug"] = "evaluering-med-opplevelse"
+    spec["sections"].append(
+        {  # an area of unscored questions only: reported, never scored
+            "key": "experience",
+            "title": "Opplevelsen",
+            "questions": [
+                {"key": "mood", "type": "rating", "scale": [1, 5], "text": "Stemningen?"},
+            ],
+        }
+    )
+    spec["sections"].append(
+        {  # scored, but only asked when the company sells something: hidden here
+            "key": "sales",
+            "title": "Salg",
+            "relevant": {"q": "callback_offered", "in": ["yes"]},
+            "questions": [
+                {
+                    "key": "offered_product",
+                    "type": "yes_no",
+                    "scored": True,
+                    "text": "Ble du tilbudt et produkt?",
+                    "options": [
+                        {"value": "yes", "label": "Ja", "points": 1},
+                        {"value": "no", "label": "Nei", "points": 0},
+                    ],
+                },
+            ],
+        }
+    )
+    wave = observation_wave(questionnaire=questionnaire_create(spec=spec))
+    assignment = AssignmentFactory(wave=wave, channel="phone")
+    record(assignment, in_week(assignment, day=0, hour=10), "no_answer")
+    record(assignment, in_week(assignment, day=2, hour=13), "no_answer")
+    report = Response.objects.get(assignment=assignment)
+    assert report.score == 0
+    assert report.section_scores == {"availability": 0, "agent": 0, "needs": 0, "overall": 0}
 
 
 def test_second_phone_attempt_must_be_on_another_day_of_the_same_week() -> None:
@@ -349,3 +393,31 @@ def test_the_evaluation_waits_for_an_answered_attempt() -> None:
         evaluation_save(
             assignment=assignment, user=assignment.observer.user, answers={"valued": "no"}
         )
+
+
+def test_stored_scores_of_contacts_never_answered_are_corrected_by_the_migration() -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "surveys.migrations.0003_unanswered_contacts_score_only_scored_areas"
+    )
+    spec = copy.deepcopy(EVALUATION)
+    spec["slug"] = "evaluering-gammel"
+    spec["sections"].append(
+        {
+            "key": "experience",
+            "title": "Opplevelsen",
+            "questions": [{"key": "mood", "type": "rating", "scale": [1, 5], "text": "Stemning?"}],
+        }
+    )
+    wave = observation_wave(questionnaire=questionnaire_create(spec=spec))
+    assignment = AssignmentFactory(wave=wave, channel="phone")
+    record(assignment, in_week(assignment, day=0, hour=10), "no_answer")
+    record(assignment, in_week(assignment, day=2, hour=13), "no_answer")
+    stale = {"availability": 0, "agent": 0, "needs": 0, "overall": 0, "experience": 0}
+    Response.objects.filter(assignment=assignment).update(section_scores=stale)  # as stored before
+    migration.forwards(apps, None)
+    report = Response.objects.get(assignment=assignment)
+    assert report.section_scores == {"availability": 0, "agent": 0, "needs": 0, "overall": 0}

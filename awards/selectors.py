@@ -1,0 +1,441 @@
+"""Reads of the award night that pages, the API and services share.
+
+Finalists of a rule category come from the wave's current *published* results, read through
+``surveys.result_selectors`` only. How a category is decided:
+
+- only rows that are published count: a suppressed row (fewer answers than the wave's minimum n)
+  never qualifies, nor one below the category's own minimum n;
+- companies are ordered by their figure as published (rounded); equal rounded figures share a
+  rank, and the category's declared tie-break orders them: higher n, another measure, or the jury
+  (then the manager decides);
+- the finalists are the first ``finalist_count`` (more when a tie the rule cannot order crosses
+  the cut);
+- the leader and any finalist whose 95 % intervals overlap are *statistically tied*: shown so on
+  every page with both intervals. The leader still wins under "higher n" or "another measure";
+  under "the jury decides" a statistical tie at the top needs the manager's choice.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from awards.models import (
+    AwardCategory,
+    AwardDecision,
+    AwardEvent,
+    CategoryKind,
+    EventState,
+    JuryCriterion,
+    JuryMember,
+    JuryNominee,
+    JuryScore,
+    Placement,
+    TieBreak,
+)
+from kundeservice.roles import Role, user_has_role
+from surveys import result_selectors
+
+#: Who runs the award night: they see everything, embargoed or not.
+AWARD_ROLES = (Role.STAFF_ADMIN, Role.AWARD_MANAGER)
+#: What a rule category's metric reads in the results.
+METRIC_OF = {
+    "score": "mean",
+    "area": "mean",
+    "question_mean": "mean",
+    "question_share": "share",
+    "nps": "nps",
+    "indicator": "share",
+}
+
+
+def is_award_manager(user: Any) -> bool:
+    return user_has_role(user, *AWARD_ROLES)
+
+
+# --- Finalists from results ------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """A company's figure in a category, as it would be confirmed."""
+
+    company: Any
+    value: float
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+    rank: int = 0
+    tie_value: float | None = None  # the tie-break measure's figure, when the rule uses one
+    statistically_tied: bool = False
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return (self.ci_low, self.ci_high)
+
+
+@dataclass
+class Excluded:
+    company: Any
+    n: int
+    reason: str
+
+
+@dataclass
+class Computed:
+    """A rule category's finalists and winner as the current published results decide."""
+
+    result_set: Any = None
+    finalists: list[Candidate] = field(default_factory=list)
+    winner: Candidate | None = None
+    needs_decision: bool = False  # a tie at the top that the declared rule leaves open
+    tie_note: str = ""
+    excluded: list[Excluded] = field(default_factory=list)
+    problem: str = ""  # why nothing could be computed
+
+
+def computed_finalists(category: AwardCategory) -> Computed:
+    """The category's finalists and winner from the wave's current published results."""
+    if category.kind != CategoryKind.RULE or category.wave_id is None:
+        return Computed(problem=_("A jury decides this category."))
+    metric = METRIC_OF.get(category.metric, "mean")
+    league = result_selectors.award_league(
+        wave_id=category.wave_id,
+        measure=category.measure,
+        metric=metric,
+        scope=category.scope,
+        industry_id=category.industry_id,
+        channel=category.channel,
+    )
+    if league is None:
+        return Computed(problem=_("The wave has no published results yet."))
+    minimum = category.minimum_n or league.minimum_n
+    computed = Computed(result_set=league.result_set)
+    candidates = []
+    for row in league.rows:
+        if row.suppressed or row.value is None:
+            computed.excluded.append(
+                Excluded(row.company, row.n, _("not published: fewer answers than the wave needs"))
+            )
+        elif row.n < minimum:
+            computed.excluded.append(
+                Excluded(
+                    row.company,
+                    row.n,
+                    _("below the category's minimum n of %(n)d") % {"n": minimum},
+                )
+            )
+        else:
+            candidates.append(Candidate(row.company, row.value, row.n, row.ci_low, row.ci_high))
+    if not candidates:
+        computed.problem = _("No company qualifies.")
+        return computed
+    ranks = result_selectors.competition_ranks([c.value for c in candidates], league.decimals)
+    for candidate, rank in zip(candidates, ranks, strict=True):
+        candidate.rank = rank or 0
+    if category.tie_break == TieBreak.OTHER_METRIC and category.tie_break_measure:
+        others = result_selectors.award_values(
+            result_set=league.result_set,
+            measure=category.tie_break_measure,
+            scope=category.scope,
+            company_ids=[c.company.pk for c in candidates],
+            channel=category.channel,
+        )
+        for candidate in candidates:
+            other = others.get(candidate.company.pk)
+            if other is not None and not other.suppressed:
+                candidate.tie_value = other.value
+    ordered = sorted(candidates, key=lambda c: _order(c, category.tie_break))
+    computed.finalists = _cut(ordered, category.finalist_count, category.tie_break)
+    _decide(computed, category.tie_break)
+    return computed
+
+
+def _order(candidate: Candidate, rule: str) -> tuple[Any, ...]:
+    """Rank first; within a shared rank, the declared rule; then name (stable, never decides:
+    an unresolved tie is reported as such)."""
+    within: float
+    if rule == TieBreak.HIGHER_N:
+        within = -candidate.n
+    elif rule == TieBreak.OTHER_METRIC:
+        within = -(candidate.tie_value if candidate.tie_value is not None else float("-inf"))
+    else:
+        within = 0
+    return (candidate.rank, within, candidate.company.name)
+
+
+def _tie_key(candidate: Candidate, rule: str) -> tuple[Any, ...]:
+    """What the rule orders a shared rank by: equal keys are a tie the rule leaves open."""
+    return _order(candidate, rule)[:2]
+
+
+def _cut(ordered: list[Candidate], count: int, rule: str) -> list[Candidate]:
+    finalists = ordered[:count]
+    if len(ordered) > count:
+        last = _tie_key(ordered[count - 1], rule)
+        finalists += [c for c in ordered[count:] if _tie_key(c, rule) == last]
+    return finalists
+
+
+def _decide(computed: Computed, rule: str) -> None:
+    leader, *others = computed.finalists
+    same = [c for c in others if _tie_key(c, rule) == _tie_key(leader, rule)]
+    for other in others:
+        if (
+            leader.interval
+            and other.interval
+            and result_selectors.intervals_overlap(leader.interval, other.interval)
+        ):
+            leader.statistically_tied = other.statistically_tied = True
+    if same:
+        computed.needs_decision = True
+        computed.tie_note = _("Equal figures that the tie-break rule does not separate: choose.")
+    elif rule == TieBreak.JURY and leader.statistically_tied:
+        computed.needs_decision = True
+        computed.tie_note = _(
+            "The leader is statistically tied and the jury decides ties: choose the winner."
+        )
+    elif others and others[0].rank == leader.rank:
+        computed.tie_note = _("Equal figures, separated by the tie-break rule.")
+    elif leader.statistically_tied:
+        computed.tie_note = _(
+            "The leader's interval overlaps another finalist's: statistically tied. The "
+            "declared rule gives the prize to the higher figure."
+        )
+    computed.winner = None if computed.needs_decision else leader
+
+
+@dataclass
+class Drift:
+    """How a confirmed category's finalists differ from what the results say now."""
+
+    computed: Computed
+    changes: list[str]
+
+
+def confirmation_drift(category: AwardCategory) -> Drift | None:
+    """For a confirmed rule category: None while the results are those confirmed; else what
+    changed ("results changed since you confirmed")."""
+    if category.kind != CategoryKind.RULE or not category.is_confirmed:
+        return None
+    computed = computed_finalists(category)
+    confirmed_set = category.confirmed_result_set_id
+    if computed.result_set is not None and computed.result_set.pk == confirmed_set:
+        return None
+    placements = {p.company_id: p for p in category.placements.all()}
+    now = {c.company.pk: c for c in computed.finalists}
+    changes = []
+    for company_id, placement in placements.items():
+        candidate = now.get(company_id)
+        if candidate is None:
+            changes.append(
+                _("%(company)s is no longer a finalist.") % {"company": placement.entrant_name}
+            )
+        elif placement.value is not None and abs(candidate.value - placement.value) >= 0.05:
+            changes.append(
+                _("%(company)s: %(before).1f then, %(now).1f now.")
+                % {
+                    "company": placement.entrant_name,
+                    "before": placement.value,
+                    "now": candidate.value,
+                }
+            )
+    for company_id, candidate in now.items():
+        if company_id not in placements:
+            changes.append(
+                _("%(company)s is now a finalist.") % {"company": candidate.company.name}
+            )
+    winner = next((p for p in placements.values() if p.is_winner), None)
+    if computed.winner and winner and computed.winner.company.pk != winner.company_id:
+        changes.append(
+            _("The results now put %(company)s first.") % {"company": computed.winner.company.name}
+        )
+    if computed.result_set is None:
+        changes.append(_("The wave's results are no longer published."))
+    return Drift(computed=computed, changes=changes or [_("New results, with the same finalists.")])
+
+
+# --- Jury ----------------------------------------------------------------------------------
+
+
+@dataclass
+class NomineeResult:
+    nominee: JuryNominee
+    score: float | None  # 0–100, the mean over the members who scored it completely
+    scored_by: int
+    members: int  # members without a conflict with it
+
+
+def jury_results(category: AwardCategory) -> list[NomineeResult]:
+    """Each nominee's weighted jury score, best first (four queries)."""
+    criteria = list(category.criteria.all())
+    weights = {c.pk: float(c.weight) for c in criteria}
+    scales = {c.pk: (c.scale_min, c.scale_max) for c in criteria}
+    members = list(category.jury.prefetch_related("conflicts"))
+    conflicted = {(m.pk, c.nominee_id) for m in members for c in m.conflicts.all()}
+    scores: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for score in JuryScore.objects.filter(nominee__category=category):
+        scores[(score.member_id, score.nominee_id)][score.criterion_id] = score.score
+    results = []
+    for nominee in category.nominees.select_related("company"):
+        eligible = [m for m in members if (m.pk, nominee.pk) not in conflicted]
+        per_member = []
+        for member in eligible:
+            given = scores.get((member.pk, nominee.pk), {})
+            if criteria and all(c.pk in given for c in criteria):
+                per_member.append(
+                    sum(weights[c] * _on_100(given[c], scales[c]) for c in weights)
+                    / sum(weights.values())
+                )
+        results.append(
+            NomineeResult(
+                nominee=nominee,
+                score=sum(per_member) / len(per_member) if per_member else None,
+                scored_by=len(per_member),
+                members=len(eligible),
+            )
+        )
+    return sorted(results, key=lambda r: (r.score is None, -(r.score or 0), r.nominee.position))
+
+
+def _on_100(score: int, scale: tuple[int, int]) -> float:
+    low, high = scale
+    return (score - low) / (high - low) * 100.0
+
+
+@dataclass
+class MemberProgress:
+    member: JuryMember
+    scored: int  # nominees scored on every criterion
+    to_score: int  # nominees without a conflict
+
+
+def jury_progress(category: AwardCategory) -> list[MemberProgress]:
+    """Who has scored what (for the manager)."""
+    criteria = set(category.criteria.values_list("pk", flat=True))
+    nominees = set(category.nominees.values_list("pk", flat=True))
+    given: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for member_id, nominee_id, criterion_id in JuryScore.objects.filter(
+        member__category=category
+    ).values_list("member_id", "nominee_id", "criterion_id"):
+        given[(member_id, nominee_id)].add(criterion_id)
+    progress = []
+    for member in category.jury.select_related("user").prefetch_related("conflicts"):
+        mine = nominees - {c.nominee_id for c in member.conflicts.all()}
+        done = sum(1 for n in mine if criteria and given[(member.pk, n)] >= criteria)
+        progress.append(MemberProgress(member=member, scored=done, to_score=len(mine)))
+    return progress
+
+
+def jury_memberships(user: Any) -> QuerySet[JuryMember]:
+    """The jury categories a user sits on."""
+    return JuryMember.objects.filter(user=user).select_related("category__event")
+
+
+def nominees_for_member(member: JuryMember) -> list[JuryNominee]:
+    """The nominees a member may see and score: all but those they declared a conflict with."""
+    conflicted = member.conflicts.values_list("nominee_id", flat=True)
+    return list(member.category.nominees.exclude(pk__in=conflicted).select_related("company"))
+
+
+def member_scores(member: JuryMember) -> dict[tuple[int, int], int]:
+    return {
+        (s.nominee_id, s.criterion_id): s.score for s in JuryScore.objects.filter(member=member)
+    }
+
+
+def criteria_of(category: AwardCategory) -> list[JuryCriterion]:
+    return list(category.criteria.all())
+
+
+# --- What the public may see -----------------------------------------------------------------
+
+
+@dataclass
+class PublicCategory:
+    category: AwardCategory
+    finalists: list[Placement]  # empty before the finalists are public
+    winner: Placement | None  # None until revealed
+
+
+@dataclass
+class PublicEvent:
+    event: AwardEvent
+    finalists_public: bool
+    categories: list[PublicCategory]
+
+    @property
+    def revealed(self) -> list[PublicCategory]:
+        return [c for c in self.categories if c.winner is not None]
+
+
+def event_for(*, slug: str, user: Any) -> AwardEvent | None:
+    """The event at ``slug`` if the user may see it: award managers always, others once it
+    left draft."""
+    event = AwardEvent.objects.filter(slug=slug).first()
+    if event is None or (not event.is_public and not is_award_manager(user)):
+        return None
+    return event
+
+
+def public_event(
+    event: AwardEvent, *, now: datetime | None = None, manager: bool = False
+) -> PublicEvent:
+    """The event's categories as the public sees them now: confirmed finalists once the
+    finalists are public, each winner once revealed (a manager previewing sees it all)."""
+    now = now or timezone.now()
+    finalists_public = manager or event.finalists_public(now)
+    placements = Placement.objects.select_related("company", "nominee__company").order_by(
+        "position"
+    )
+    categories = event.categories.prefetch_related(
+        Prefetch("placements", queryset=placements)
+    ).order_by("position", "id")
+    shown = []
+    for category in categories:
+        confirmed = list(category.placements.all()) if category.is_confirmed else []
+        finalists = confirmed if finalists_public else []
+        revealed = category.is_revealed or manager
+        winner = next((p for p in finalists if p.is_winner), None) if revealed else None
+        shown.append(PublicCategory(category=category, finalists=finalists, winner=winner))
+    return PublicEvent(event=event, finalists_public=finalists_public, categories=shown)
+
+
+def public_token(*, slug: str, now: datetime | None = None) -> str | None:
+    """What an anonymous page of the event shows, as a cache token (None: not public): the
+    event's state and whether its finalists are public yet. Reveals move the "awards"
+    visibility version, which the cache key carries too."""
+    found = AwardEvent.objects.filter(slug=slug).values_list("pk", "state", "finalists_public_at")
+    row = found.first()
+    if row is None or row[1] == EventState.DRAFT:
+        return None
+    pk, state, finalists_at = row
+    return f"{pk}:{state}:{int((now or timezone.now()) >= finalists_at)}"
+
+
+def prizes_won(*, company_id: int) -> list[Placement]:
+    """The revealed prizes a company won, newest event first (for its results pages)."""
+    return list(
+        Placement.objects.filter(
+            company_id=company_id,
+            is_winner=True,
+            category__revealed_at__isnull=False,
+            category__event__state__in=[
+                EventState.LIVE,
+                EventState.CLOSED,
+                EventState.FINALISTS_PUBLIC,
+            ],
+        )
+        .select_related("category__event")
+        .order_by("-category__event__starts_at", "category__position")
+    )
+
+
+def decisions_for(event: AwardEvent) -> QuerySet[AwardDecision]:
+    return event.decisions.select_related("category", "actor")
