@@ -5,9 +5,11 @@ else SQLite with eager Celery. With ``REQUIRE_SERVICES=1`` (CI) a missing servic
 Chromium, fails the run instead of letting any test skip.
 """
 
+import ipaddress
 import os
 import shutil
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -90,6 +92,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker, (available, reason) in reasons.items():
             if item.get_closest_marker(marker) and not available:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _webhooks_stay_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sends a webhook off this machine or asks DNS about a name: besides IP literals
+    only ``localhost`` resolves, and a webhook to anything but loopback fails the test. (The
+    schema fuzzer makes endpoints from made-up URLs; tests of the SSRF checks replace both.)"""
+    from webhooks import transport
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host != "localhost":
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise socket.gaierror(f"tests resolve only localhost, not {host!r}") from None
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    real_pool = transport._pool
+
+    def loopback_only(target: Any) -> Any:
+        if not ipaddress.ip_address(target.address).is_loopback:
+            raise AssertionError(f"a test tried to send a webhook to {target.address}")
+        return real_pool(target)
+
+    monkeypatch.setattr(transport.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(transport, "_pool", loopback_only)
 
 
 @pytest.fixture(autouse=True)

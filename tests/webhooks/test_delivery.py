@@ -13,7 +13,12 @@ from tests.factories import WaveFactory
 from tests.webhooks.conftest import THING, deliver, emit, endpoint_for, statuses
 from tests.webhooks.receiver import Receiver, Reply
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
-from webhooks.services.delivery import retry_delay, webhook_lane_run, webhooks_sweep
+from webhooks.services.delivery import (
+    retry_delay,
+    webhook_events_prune,
+    webhook_lane_run,
+    webhooks_sweep,
+)
 from webhooks.services.endpoints import (
     webhook_delivery_redeliver,
     webhook_endpoint_pause,
@@ -304,3 +309,21 @@ def test_an_event_rolled_back_with_its_change_is_never_sent(receiver: Receiver) 
     deliver(endpoint)
     assert not WebhookEvent.objects.exists()
     assert receiver.received == []
+
+
+def test_old_events_are_forgotten_once_nothing_waits_for_them(
+    receiver: Receiver, settings: Any
+) -> None:
+    endpoint, _ = endpoint_for(receiver.url)
+    receiver.answer(Reply(200), Reply(500))
+    emit(1)
+    deliver(endpoint)
+    emit(2)
+    deliver(endpoint)
+    assert statuses(endpoint) == {"delivered": 1, "pending": 1}
+    long_ago = timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS + 1)
+    WebhookEvent.objects.update(created_at=long_ago)
+    emit(3)  # recent: kept
+    assert webhook_events_prune() == 1
+    assert sorted(json.loads(e.body)["data"]["n"] for e in WebhookEvent.objects.all()) == [2, 3]
+    assert WebhookAttempt.objects.filter(delivery__event__body__contains='"n":1').count() == 0
