@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
         "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
         "AssignmentStatusEnum": "surveys.models.observations.AssignmentStatus",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

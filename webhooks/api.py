@@ -22,7 +22,7 @@ from webhooks.services import endpoints as endpoint_services
 WEBHOOK_ROLES = (Role.STAFF_ADMIN,)
 
 
-class EndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     url = StrictCharField(max_length=500)
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
     event_types = serializers.ListField(child=StrictCharField(max_length=60), allow_empty=True)
@@ -58,16 +58,16 @@ class EndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
         ]
 
 
-class EndpointCreatedSerializer(EndpointSerializer):
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
         read_only=True, help_text="The signing secret (whsec_…): shown this once."
     )
 
-    class Meta(EndpointSerializer.Meta):
-        fields = [*EndpointSerializer.Meta.fields, "secret"]
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
 
 
-class RotateSerializer(serializers.Serializer[Any]):
+class WebhookRotateSerializer(serializers.Serializer[Any]):
     grace_hours = StrictIntegerField(
         min_value=0,
         max_value=endpoint_services.MAX_GRACE_HOURS,
@@ -76,7 +76,7 @@ class RotateSerializer(serializers.Serializer[Any]):
     )
 
 
-class AttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
+class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -92,7 +92,7 @@ class AttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
         read_only_fields = fields
 
 
-class DeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
     event = serializers.CharField(source="event.type", read_only=True)
     webhook_id = serializers.CharField(source="event.msg_id", read_only=True)
 
@@ -115,19 +115,19 @@ class DeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
         read_only_fields = fields
 
 
-class DeliveryDetailSerializer(DeliverySerializer):
+class WebhookDeliveryDetailSerializer(WebhookDeliverySerializer):
     payload = serializers.SerializerMethodField()
-    attempt_log = AttemptSerializer(many=True, read_only=True)
+    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
-    class Meta(DeliverySerializer.Meta):
-        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]
+    class Meta(WebhookDeliverySerializer.Meta):
+        fields = [*WebhookDeliverySerializer.Meta.fields, "payload", "attempt_log"]
         read_only_fields = fields
 
     def get_payload(self, delivery: WebhookDelivery) -> dict[str, Any]:
         return dict(json.loads(delivery.event.body))
 
 
-class DeliveryFilterSerializer(serializers.Serializer[Any]):
+class WebhookDeliveryFilterSerializer(serializers.Serializer[Any]):
     endpoint = serializers.IntegerField(required=False, min_value=1)
     status = serializers.ChoiceField(
         choices=DeliveryStatus.choices, required=False, allow_blank=True
@@ -146,20 +146,20 @@ class WebhookEndpointViewSet(AdminsOnly, viewsets.ModelViewSet[WebhookEndpoint])
     """Webhook endpoints. The secret is returned once, when an endpoint is created or its secret
     rotated. Receivers verify requests with any Standard Webhooks library."""
 
-    serializer_class = EndpointSerializer
+    serializer_class = WebhookEndpointSerializer
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return selectors.endpoints_list()
 
-    @extend_schema(responses={201: EndpointCreatedSerializer})
+    @extend_schema(responses={201: WebhookEndpointCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        params = EndpointSerializer(data=request.data)
+        params = WebhookEndpointSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         endpoint, secret = endpoint_services.webhook_endpoint_create(
             **_fields(params.validated_data), owner=request.user
         )
-        body = EndpointCreatedSerializer(endpoint).data | {"secret": secret}
+        body = WebhookEndpointCreatedSerializer(endpoint).data | {"secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: Any) -> None:
@@ -171,10 +171,10 @@ class WebhookEndpointViewSet(AdminsOnly, viewsets.ModelViewSet[WebhookEndpoint])
         endpoint_services.webhook_endpoint_delete(endpoint=instance)
 
     @extend_schema(
-        request=RotateSerializer,
+        request=WebhookRotateSerializer,
         responses={
             200: inline_serializer(
-                "RotatedSecret",
+                "WebhookRotatedSecret",
                 {
                     "secret": serializers.CharField(),
                     "previous_secret_expires_at": serializers.DateTimeField(allow_null=True),
@@ -185,7 +185,7 @@ class WebhookEndpointViewSet(AdminsOnly, viewsets.ModelViewSet[WebhookEndpoint])
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         """A new signing secret, shown this once; the old one signs too for ``grace_hours``."""
-        params = RotateSerializer(data=request.data)
+        params = WebhookRotateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         endpoint = self.get_object()
         secret = endpoint_services.webhook_endpoint_rotate_secret(
@@ -202,30 +202,30 @@ class WebhookEndpointViewSet(AdminsOnly, viewsets.ModelViewSet[WebhookEndpoint])
             }
         )
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Send a ``webhook.test`` event to this endpoint; follow its delivery for the result."""
         delivery = endpoint_services.webhook_test_send(endpoint=self.get_object())
         delivery = selectors.deliveries_list().get(pk=delivery.pk)
-        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={200: EndpointSerializer})
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str | None = None) -> Response:
         """Stop sending to this endpoint."""
         endpoint = endpoint_services.webhook_endpoint_pause(endpoint=self.get_object())
-        return Response(EndpointSerializer(endpoint).data)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(request=None, responses={200: EndpointSerializer})
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         """Send again: what waits goes now, in order."""
         endpoint = endpoint_services.webhook_endpoint_resume(endpoint=self.get_object())
-        return Response(EndpointSerializer(endpoint).data)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
 
-@extend_schema_view(list=extend_schema(parameters=[DeliveryFilterSerializer]))
+@extend_schema_view(list=extend_schema(parameters=[WebhookDeliveryFilterSerializer]))
 class WebhookDeliveryViewSet(
     AdminsOnly,
     mixins.ListModelMixin,
@@ -237,29 +237,31 @@ class WebhookDeliveryViewSet(
     lookup_value_regex = r"[0-9]+"
 
     def get_serializer_class(self) -> Any:
-        return DeliverySerializer if self.action == "list" else DeliveryDetailSerializer
+        return (
+            WebhookDeliverySerializer if self.action == "list" else WebhookDeliveryDetailSerializer
+        )
 
     def get_queryset(self) -> QuerySet[WebhookDelivery]:
         if self.action != "list":
             return WebhookDelivery.objects.select_related("event", "endpoint").prefetch_related(
                 "attempt_log"
             )
-        params = DeliveryFilterSerializer(data=self.request.query_params)
+        params = WebhookDeliveryFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         return selectors.deliveries_list(
             endpoint_id=params.validated_data.get("endpoint"),
             status=params.validated_data.get("status") or None,
         )
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, pk: str | None = None) -> Response:
         """Send this delivery again now, with the same ``webhook-id``."""
         delivery = endpoint_services.webhook_delivery_redeliver(delivery=self.get_object())
-        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EventTypeSerializer(serializers.Serializer[Any]):
+class WebhookEventTypeSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     version = serializers.IntegerField()
     description = serializers.CharField()
@@ -268,13 +270,13 @@ class EventTypeSerializer(serializers.Serializer[Any]):
 class WebhookEventTypeViewSet(AdminsOnly, viewsets.ViewSet):
     """The events endpoints can subscribe to, with their payload versions."""
 
-    @extend_schema(responses=EventTypeSerializer(many=True))
+    @extend_schema(responses=WebhookEventTypeSerializer(many=True))
     def list(self, request: Request) -> Response:
         rows = [
             {"name": e.name, "version": e.version, "description": str(e.description)}
             for e in event_types()
         ]
-        return Response(EventTypeSerializer(rows, many=True).data)
+        return Response(WebhookEventTypeSerializer(rows, many=True).data)
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """A webhook receiver on 127.0.0.1 for tests and benchmarks: it records every request and
 answers as told (a status, a delay, headers), one answer per request in turn."""
 
+import contextlib
+import socket
 import threading
 import time
 from collections import deque
@@ -35,10 +37,21 @@ class Receiver:
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        self.connections: set[Any] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -74,8 +87,15 @@ class Receiver:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop listening and drop the kept-alive connections too: a stopped receiver answers
+        nothing, not even on a connection a client had open."""
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self.connections.clear()
 
     @property
     def url(self) -> str:
