@@ -47,19 +47,16 @@ def bodies(receiver: Receiver) -> list[dict[str, Any]]:
 
 def test_each_event_goes_once_in_order_with_one_id(receiver: Receiver) -> None:
     endpoint, _secret = endpoint_for(receiver.url)
-    emit(*range(40))
-    assert deliver(endpoint) == {"delivered": 40}
-    assert len(receiver.received) == 40
-    assert [b["data"]["n"] for b in sorted(bodies(receiver), key=lambda b: b["data"]["n"])] == list(
-        range(40)
-    )
+    emit(*range(150))
+    assert deliver(endpoint) == {"delivered": 150}
+    assert len(receiver.received) == 150
     ids = receiver.ids()
-    assert len(set(ids)) == 40
+    assert len(set(ids)) == 150
     assert set(ids) == {e.msg_id for e in WebhookEvent.objects.all()}
     assert {b["type"] for b in bodies(receiver)} == {THING}
     assert {b["version"] for b in bodies(receiver)} == {1}
-    # Requests start in event order; those in flight together may overtake each other.
-    assert overtaken([json.loads(r.body)["data"]["n"] for r in receiver.received]) < 16
+    # Rounds of 64 go in order; within one a slow request may be overtaken.
+    assert overtaken([b["data"]["n"] for b in bodies(receiver)]) < 64
 
 
 def test_an_endpoint_gets_only_its_events_and_scope(receiver: Receiver) -> None:
@@ -156,7 +153,7 @@ def test_a_failure_blocks_the_lane_and_the_rest_follow_in_order(receiver: Receiv
     after = [json.loads(r.body)["data"]["n"] for r in receiver.received[67:]]
     assert after[0] == 0  # the probe that got through
     assert sorted(after) == list(range(100))
-    assert overtaken(after) < 16
+    assert overtaken(after) < 64
 
 
 def test_410_gone_stops_at_once_pauses_and_mails_the_owner(

@@ -12,9 +12,10 @@ when it lapses). It takes the oldest waiting deliveries a round at a time (``ROU
 ``WEBHOOK_LANE_CONCURRENCY`` in flight at once. When one fails, the oldest failed delivery
 blocks the lane: only it is tried again, after an exponential backoff with jitter
 (``retry_delay``), and the rest follow in order once it gets through. So a receiver that was
-down gets everything, in order, when it is back (Standard Webhooks leaves ordering to the
-sender; requests in flight together may overtake each other, and ``webhook-timestamp`` and
-the body's ``timestamp`` order them exactly).
+down gets everything, in order, when it is back. Rounds go in order; within a round a slow
+request can be overtaken by the others of its round (at most ``ROUND`` times the concurrency
+minus one of them), which Standard Webhooks allows: it leaves ordering to the sender, and the
+body's ``timestamp`` orders events exactly.
 
 A delivery fails for good after ``WEBHOOK_MAX_FAILURES`` failed attempts (about a day) or at
 once on ``410 Gone``; either pauses the endpoint and mails its owner. A paused endpoint is sent
