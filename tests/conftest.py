@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 
@@ -130,4 +131,8 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
+    # Celery marks "inside a task" with a process-wide flag around each eager run; two eager
+    # runs at once (a live server's threads: a submit queues the webhook dispatch) can leave it
+    # set, and a later result.get() then refuses to wait.
+    _set_task_join_will_block(False)
     cache.clear()
