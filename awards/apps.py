@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AwardsConfig(AppConfig):
     name = "awards"
     verbose_name = _("Award night")
+
+    def ready(self) -> None:
+        from awards.views.panels import register_panels
+
+        register_panels()

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from awards.models import (
@@ -37,9 +38,12 @@ from awards.models import (
     Placement,
     TieBreak,
 )
+from kundeservice.caching import visibility_version
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors
 
+#: The public cache's namespace for award pages (``kundeservice.caching``).
+AWARDS_NAMESPACE = "awards"
 #: Who runs the award night: they see everything, embargoed or not.
 AWARD_ROLES = (Role.STAFF_ADMIN, Role.AWARD_MANAGER)
 #: What a rule category's metric reads in the results.
@@ -417,6 +421,12 @@ def public_token(*, slug: str, now: datetime | None = None) -> str | None:
         return None
     pk, state, finalists_at = row
     return f"{pk}:{state}:{int((now or timezone.now()) >= finalists_at)}"
+
+
+def live_etag(token: str) -> str:
+    """The live feed's ETag: what it shows changes only with a reveal (the awards visibility
+    version) or the event's state and finalists (the token), in the active language."""
+    return f'"{visibility_version(AWARDS_NAMESPACE)}-{token}-{get_language()}"'
 
 
 def prizes_won(*, company_id: int) -> list[Placement]:

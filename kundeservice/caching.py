@@ -59,6 +59,14 @@ def visibility_version(name: str) -> int:
     return found or 0
 
 
+def visibility_versions(names: tuple[str, ...]) -> str:
+    """The versions of several names at once, as one key part (one query)."""
+    if len(names) == 1:
+        return str(visibility_version(names[0]))
+    found = dict(PublicVersion.objects.filter(name__in=names).values_list("name", "version"))
+    return ".".join(str(found.get(name, 0)) for name in names)
+
+
 def visibility_bump(name: str) -> None:
     """Start a new version of ``name``: call it inside the transaction that changes what the
     public may see, so both commit (or roll back) together."""
@@ -73,7 +81,10 @@ def visibility_bump(name: str) -> None:
 
 
 def cached_for_the_public(
-    *, namespace: str, visible: Callable[..., Any], timeout: Callable[[], int] | None = None
+    *,
+    namespace: str | Callable[[], tuple[str, ...]],
+    visible: Callable[..., Any],
+    timeout: Callable[[], int] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Serve anonymous GETs of a view from the cache, after ``visible(**view_kwargs)`` says on
     this very request what the public may see.
@@ -81,7 +92,8 @@ def cached_for_the_public(
     ``visible`` returns a token that changes with what the page shows (a result set's id, a
     reveal state), or None when the page is not public: the view then runs uncached and answers
     for itself (404 to the public, a preview to staff). The key is the namespace's
-    ``visibility_version``, the token, the language and the URL."""
+    ``visibility_version`` (several namespaces' when a page shows content of several, given as
+    a function returning their names), the token, the language and the URL."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -92,8 +104,9 @@ def cached_for_the_public(
             if token is None:
                 return view(request, *args, **kwargs)
             path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-            version = visibility_version(namespace)
-            key = f"public:{namespace}:{version}:{token}:{get_language()}:{path}"
+            names = (namespace,) if isinstance(namespace, str) else namespace()
+            version = visibility_versions(names)
+            key = f"public:{'+'.join(names)}:{version}:{token}:{get_language()}:{path}"
             hit = safe_cache_get(key)
             if hit is not None:
                 return HttpResponse(

@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from awards.api.urls import router as awards_router
+from awards.urls import jury_patterns
+from awards.urls import public_patterns as award_patterns
+from awards.urls import staff_patterns as award_staff_patterns
 from kundeservice import views
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
@@ -30,6 +34,7 @@ from surveys.views import (
 )
 from webhooks.api import router as webhooks_router
 
+surveys_router.registry.extend(awards_router.registry)
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
@@ -289,8 +294,11 @@ urlpatterns += i18n_patterns(
     path(_("results/"), include(results_patterns)),
     path("p/<slug:slug>/", poll.poll, name="poll"),
     path(_("account/"), include(account_patterns)),
+    path("staff/awards/", include(award_staff_patterns)),
     path("staff/", include(staff_patterns)),
     path("staff/webhooks/", include("webhooks.urls")),
+    path("jury/", include(jury_patterns)),
+    path(_("award/"), include(award_patterns)),
     path("observer/", include(observer_patterns)),
     prefix_default_language=False,
 )

@@ -615,8 +615,8 @@ def channel_choices() -> list[tuple[str, str]]:
 
 @dataclass
 class AwardHeadline:
-    """A published wave's headline figure, and the industries and channels it has company
-    figures for: what a night's standard categories are built from."""
+    """A published wave's headline figure, and the industries and channels it publishes some
+    company's figure for: what a night's standard categories are built from."""
 
     measure: str
     kind: str
@@ -639,20 +639,14 @@ def award_headline(*, wave_id: int) -> AwardHeadline | None:
     measure = _headline(wave, questions)
     if measure is None:
         return None
-    industry_ids = set(
-        result_set.rows.filter(scope=Scope.COMPANY, measure=measure).values_list(
-            "industry_id", flat=True
-        )
-    )
-    codes = set(
-        result_set.rows.filter(scope=Scope.COMPANY_CHANNEL, measure=measure).values_list(
-            "channel", flat=True
-        )
-    )
+    # Only where some company's figure is published: a category nobody qualifies for is none.
+    published = result_set.rows.filter(measure=measure, suppressed=False)
+    industry_ids = set(published.filter(scope=Scope.COMPANY).values_list("industry_id", flat=True))
+    codes = set(published.filter(scope=Scope.COMPANY_CHANNEL).values_list("channel", flat=True))
     return AwardHeadline(
         measure=measure,
         kind="score" if measure == "score" else "question_mean",
-        wave_name=f"{wave.study.display_name} {wave.display_name}",
+        wave_name=wave.display_name,
         industries=list(Industry.objects.filter(pk__in=industry_ids).order_by("position", "name")),
         channels=[(c.value, str(c.label)) for c in Channel if c.value in codes],
     )

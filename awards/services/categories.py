@@ -23,7 +23,7 @@ from awards.models import (
     Placement,
     TieBreak,
 )
-from awards.services.events import AWARDS_NAMESPACE
+from awards.selectors import AWARDS_NAMESPACE
 from kundeservice.caching import visibility_bump
 from kundeservice.errors import ConflictError, DomainError
 from surveys import result_selectors

@@ -8,11 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from awards.models import AwardDecision, AwardEvent, DecisionAction, EventState
+from awards.selectors import AWARDS_NAMESPACE
 from kundeservice.caching import visibility_bump
 from kundeservice.errors import ConflictError, DomainError
 
-#: The public cache's namespace for award pages (``kundeservice.caching``).
-AWARDS_NAMESPACE = "awards"
 #: The order an event goes through; a step back is allowed (a mistake), a skip is not.
 STATE_ORDER: list[str] = [
     EventState.DRAFT,

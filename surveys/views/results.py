@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from kundeservice.caching import cached_for_the_public
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors as results
+from surveys.extensions import company_panels
 from surveys.models import Company, Industry, ResultRow, Scope
 from surveys.services.aggregation import RESULTS_NAMESPACE
 
@@ -38,6 +39,11 @@ def _public_set(*, study: str, wave: str, **_kwargs: Any) -> int | None:
 
 def _cached(visible: Callable[..., Any]) -> Callable[..., Any]:
     return cached_for_the_public(namespace=RESULTS_NAMESPACE, visible=visible)
+
+
+def _company_namespaces() -> tuple[str, ...]:
+    """A company page also shows what other apps' panels show (the prizes it won)."""
+    return (RESULTS_NAMESPACE, *sorted({p.namespace for p in company_panels()}))
 
 
 def _published(request: HttpRequest, study: str, wave: str) -> results.Published:
@@ -161,7 +167,7 @@ def results_industry(request: HttpRequest, study: str, wave: str, industry: str)
 
 
 @require_GET
-@_cached(_public_set)
+@cached_for_the_public(namespace=_company_namespaces, visible=_public_set)
 def results_company(request: HttpRequest, study: str, wave: str, company: str) -> HttpResponse:
     published = _published(request, study, wave)
     the_company = get_object_or_404(Company.objects.select_related("industry"), slug=company)
@@ -194,6 +200,7 @@ def results_company(request: HttpRequest, study: str, wave: str, company: str) -
         },
         {
             "company": the_company,
+            "panels": [panel.render(request, the_company) for panel in company_panels()],
             "main": main,
             "channels": channels,
             "areas": areas,

@@ -213,6 +213,53 @@ def webhook_delivery_kwargs() -> dict[str, Any]:
     return {"pk": webhook_delivery().pk}
 
 
+def draft_award(page: str = "") -> Callable[[], dict[str, Any]]:
+    """URL kwargs of a draft award night with a confirmed (unrevealed) category: the public
+    learns nothing of it (404); award managers preview it."""
+
+    def kwargs() -> dict[str, Any]:
+        from tests.awards.test_embargo import confirmed_night
+
+        category = confirmed_night(state="draft")
+        found: dict[str, Any] = {"slug": category.event.slug}
+        if page == "diploma":
+            found["category"] = category.pk
+        elif page == "event":
+            found = {"pk": category.event_id}
+        elif page == "category":
+            found = {"event_pk": category.event_id, "pk": category.pk}
+        elif page == "event_pk":
+            found = {"event_pk": category.event_id}
+        elif page == "category_pk":
+            found = {"pk": category.pk}
+        return found
+
+    return kwargs
+
+
+def jury_kwargs(page: str = "") -> Callable[[], dict[str, Any]]:
+    """A jury category the requesting user does not sit on."""
+
+    def kwargs() -> dict[str, Any]:
+        from tests.awards.test_embargo import jury_category
+
+        category = jury_category()
+        if page == "document":
+            return {"category": category.pk, "pk": category.nominees.first().pk}
+        if page == "manage":
+            return {"pk": category.pk}
+        return {"category": category.pk}
+
+    return kwargs
+
+
+AWARD_ROLES = (Role.STAFF_ADMIN, Role.AWARD_MANAGER)
+
+
+def logged_in(status: int) -> dict[str, int]:
+    return {role: 302 if role == ANON else status for role in ROLES}
+
+
 MATRIX: dict[str, Entry] = {
     # Site shell
     "home": Entry(everyone(200)),
@@ -385,6 +432,34 @@ MATRIX: dict[str, Entry] = {
     "company-list": Entry(everyone(200)),
     "company-detail": Entry(everyone(200), kwargs=company_kwargs),
     "industry-group-list": Entry(everyone(200)),
+    # The award night: a draft is the managers' preview, nothing to anyone else
+    "award-event-list": Entry(everyone(200)),
+    "award-event": Entry(preview_for(AWARD_ROLES), kwargs=draft_award()),
+    "award-live": Entry(preview_for(AWARD_ROLES), kwargs=draft_award()),
+    "award-live-feed": Entry(everyone(404), kwargs=draft_award()),
+    "award-winners": Entry(preview_for(AWARD_ROLES), kwargs=draft_award()),
+    "award-diploma": Entry(preview_for(AWARD_ROLES), kwargs=draft_award("diploma")),
+    "award-event-api-list": Entry(everyone(200)),
+    "award-event-api-detail": Entry(everyone(404), kwargs=draft_award()),
+    "staff-award-list": Entry(html_for(AWARD_ROLES)),
+    "staff-award-event": Entry(html_for(AWARD_ROLES), kwargs=draft_award("event")),
+    "staff-award-decisions": Entry(html_for(AWARD_ROLES), kwargs=draft_award("event")),
+    "staff-award-presenter": Entry(html_for(AWARD_ROLES), kwargs=draft_award("event")),
+    "staff-award-category-create": Entry(html_for(AWARD_ROLES), kwargs=draft_award("event_pk")),
+    "staff-award-category": Entry(html_for(AWARD_ROLES), kwargs=draft_award("category")),
+    "staff-award-reveal": Entry(
+        html_for(AWARD_ROLES, ok=409), method="post", kwargs=draft_award("category_pk")
+    ),
+    "staff-award-unreveal": Entry(
+        html_for(AWARD_ROLES), method="post", kwargs=draft_award("category_pk")
+    ),
+    "staff-award-jury": Entry(html_for(AWARD_ROLES), kwargs=jury_kwargs("manage")),
+    "jury-home": Entry(logged_in(200)),
+    "jury-score": Entry(logged_in(404), kwargs=jury_kwargs()),
+    "jury-nominee-document": Entry(
+        {**logged_in(404), **dict.fromkeys([r.value for r in AWARD_ROLES], 200)},
+        kwargs=jury_kwargs("document"),
+    ),
     "industry-group-detail": Entry(everyone(200), kwargs=industry_group_kwargs),
     "indicator-list": Entry(api_write(RESULTS_ROLES, 200)),
     "indicator-detail": Entry(api_write(RESULTS_ROLES, 200), kwargs=indicator_kwargs),
