@@ -53,7 +53,7 @@ class WebhookEvent(models.Model):
     is its Standard Webhooks id, the same on every attempt, so receivers can deduplicate."""
 
     webhook_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    type = models.CharField(_("event"), max_length=60)
+    type = models.CharField(_("event type"), max_length=60)
     version = models.PositiveSmallIntegerField(default=1)
     body = models.TextField()
     scopes = models.JSONField(default=list)

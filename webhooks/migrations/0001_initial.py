@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('webhook_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('type', models.CharField(max_length=60, verbose_name='event')),
+                ('type', models.CharField(max_length=60, verbose_name='event type')),
                 ('version', models.PositiveSmallIntegerField(default=1)),
                 ('body', models.TextField()),
                 ('scopes', models.JSONField(default=list)),
