@@ -429,6 +429,15 @@ def live_etag(token: str) -> str:
     return f'"{visibility_version(AWARDS_NAMESPACE)}-{token}-{get_language()}"'
 
 
+def award_night_for_wave(*, wave_id: int) -> AwardEvent | None:
+    """The public award night whose categories a wave decides; else the next public one."""
+    public = AwardEvent.objects.exclude(state=EventState.DRAFT)
+    return (
+        public.filter(categories__wave_id=wave_id).order_by("-starts_at").first()
+        or public.filter(starts_at__gte=timezone.now()).order_by("starts_at").first()
+    )
+
+
 def prizes_won(*, company_id: int) -> list[Placement]:
     """The revealed prizes a company won, newest event first (for its results pages)."""
     return list(

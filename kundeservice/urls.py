@@ -13,15 +13,19 @@ from awards.urls import jury_patterns
 from awards.urls import public_patterns as award_patterns
 from awards.urls import staff_patterns as award_staff_patterns
 from kundeservice import views
+from surveys import episode_selectors
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
+from surveys.feeds import AtomEpisodesFeed, AtomSeriesFeed, EpisodesFeed, SeriesFeed
 from surveys.views import (
+    episodes,
     observer,
     observer_calibration,
     poll,
     respondent,
     results,
     staff_catalog,
+    staff_episodes,
     staff_exports,
     staff_indicators,
     staff_observations,
@@ -46,6 +50,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("s/<str:token>/", respondent.respond, name="respond"),
     path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path("sitemap.xml", episodes.temperature_sitemap, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
@@ -130,6 +135,14 @@ staff_patterns = [
     path("waves/<int:pk>/responses/", staff_panels.response_list, name="staff-response-list"),
     path("waves/<int:pk>/results/", staff_results.wave_results, name="staff-wave-results"),
     path("results/", staff_results.results_list, name="staff-results-list"),
+    # Temperature updates
+    path("episodes/", staff_episodes.episode_list, name="staff-episode-list"),
+    path(
+        "waves/<int:wave_pk>/episodes/new/",
+        staff_episodes.episode_create,
+        name="staff-episode-create",
+    ),
+    path("episodes/<int:pk>/", staff_episodes.episode_edit, name="staff-episode-edit"),
     path("responses/<int:pk>/", staff_panels.response_detail, name="staff-response-detail"),
     # The questionnaire builder
     path(
@@ -289,9 +302,52 @@ results_patterns = [
     ),
 ]
 
+EPISODE = "<slug:study>/<slug:wave>/<int:number>/"
+temperature_patterns = [
+    path("", episodes.temperature_index, name="temperature-index"),
+    path("rss/", episodes.cached(episodes.everything)(EpisodesFeed()), name="temperature-rss"),
+    path(
+        "atom/", episodes.cached(episodes.everything)(AtomEpisodesFeed()), name="temperature-atom"
+    ),
+    path(_("subscribe/"), episodes.temperature_subscribe, name="temperature-subscribe"),
+    path(
+        format_lazy("{}<str:token>/", _("subscription/confirm/")),
+        episodes.temperature_confirm,
+        name="temperature-confirm",
+    ),
+    path(
+        format_lazy("{}<str:token>/", _("subscription/unsubscribe/")),
+        episodes.temperature_unsubscribe,
+        name="temperature-unsubscribe",
+    ),
+    path(WAVE, episodes.temperature_series, name="temperature-series"),
+    path(
+        f"{WAVE}rss/",
+        episodes.cached(episode_selectors.public_series_token)(SeriesFeed()),
+        name="temperature-series-rss",
+    ),
+    path(
+        f"{WAVE}atom/",
+        episodes.cached(episode_selectors.public_series_token)(AtomSeriesFeed()),
+        name="temperature-series-atom",
+    ),
+    path(EPISODE, episodes.temperature_episode, name="temperature-episode"),
+    path(
+        format_lazy("{}{}", EPISODE, _("share.png")),
+        episodes.temperature_share_image,
+        name="temperature-share-image",
+    ),
+    path(
+        format_lazy("{}{}", EPISODE, _("cover.jpg")),
+        episodes.temperature_cover,
+        name="temperature-cover",
+    ),
+]
+
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path(_("results/"), include(results_patterns)),
+    path(_("temperature/"), include(temperature_patterns)),
     path("p/<slug:slug>/", poll.poll, name="poll"),
     path(_("account/"), include(account_patterns)),
     path("staff/awards/", include(award_staff_patterns)),

@@ -196,6 +196,9 @@ def seed(*, stdout_lines: list[str]) -> None:
 
     seed_observation_wave(stdout_lines=stdout_lines)
     seed_results(stdout_lines=stdout_lines)
+    from surveys.demo_episodes import seed_episodes
+
+    seed_episodes(stdout_lines=stdout_lines)
 
 
 #: Weighting targets for the demo panel: roughly Norway's adult population in 2024 (SSB).

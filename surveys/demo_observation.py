@@ -50,7 +50,8 @@ from surveys.services.responding import answer_row
 from surveys.specs import KUNDESERVICEPRISEN
 from surveys.weeks import week_bounds
 
-WEEKS = 16
+# Long enough for five monthly temperature updates (surveys.demo_episodes) before this week.
+WEEKS = 20
 OBSERVERS = 40
 COMPANIES = 60
 CONTACT_CHANNELS = ["phone", "chat", "email", "social"]
@@ -90,7 +91,7 @@ def seed_observation_wave(*, stdout_lines: list[str], seed: int = 2026) -> None:
         return
     rng = random.Random(seed)
     today = timezone.localdate()
-    # The wave is in its last week: weeks 1–15 are done, this week's contacts are still to make.
+    # The wave is in its last week: weeks 1–19 are done, this week's contacts are still to make.
     starts_on = today - timedelta(days=today.weekday(), weeks=WEEKS - 1)
     with transaction.atomic():
         questionnaire = questionnaire_create(spec=copy.deepcopy(KUNDESERVICEPRISEN))
@@ -117,6 +118,7 @@ def seed_observation_wave(*, stdout_lines: list[str], seed: int = 2026) -> None:
             scenario=SCENARIO,
         )
         planned = assignments_plan(wave=wave)
+        _demo_observer_this_week(wave, observers[0])
         made = _contacts(rng, wave, questionnaire_structure(questionnaire=questionnaire))
         _calibration(rng, questionnaire, observers, companies)
     stdout_lines.append(
@@ -169,6 +171,23 @@ def _observers(rng: random.Random, companies: list[Company]) -> list[Observer]:
             observer.conflicts.set(rng.sample(companies, rng.choice([1, 2])))
         observers.append(observer)
     return observers
+
+
+def _demo_observer_this_week(wave: Wave, demo: Observer, wanted: int = 2) -> None:
+    """The demo login always has contacts to make this week: the planner's share may give it
+    none, so it takes up to ``wanted`` of this week's from others (in its channels, never a
+    company it must not test)."""
+    if demo.user.username != Role.OBSERVER.value:
+        return
+    mine = Assignment.objects.filter(wave=wave, observer=demo, week=WEEKS).count()
+    taken = list(
+        Assignment.objects.filter(wave=wave, week=WEEKS, channel__in=demo.channels)
+        .exclude(observer=demo)
+        .exclude(company__in=demo.conflicts.all())
+        .order_by("pk")
+        .values_list("pk", flat=True)[: max(0, wanted - mine)]
+    )
+    Assignment.objects.filter(pk__in=taken).update(observer=demo)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 awards → surveys → kundeservice).
 
 An app registers, in its ``AppConfig.ready``, a panel for a company's results page (the award
-lists the prizes a company won). A panel names the public-cache namespace its content depends on,
-so a cached company page is rebuilt when that content's visibility changes (a reveal).
+lists the prizes a company won), or a link on a temperature update's page (the award night's).
+Each names the public-cache namespace its content depends on, so a cached page is rebuilt when
+that content's visibility changes (a reveal, an award page going public).
 """
 
 from collections.abc import Callable
@@ -33,3 +34,29 @@ def register_company_panel(panel: CompanyPanel) -> None:
 
 def company_panels() -> list[CompanyPanel]:
     return list(_company_panels)
+
+
+@dataclass(frozen=True)
+class EpisodeLink:
+    """A link on every episode of a wave: ``link(wave)`` gives its (label, url), or None while
+    there is nothing the public may see."""
+
+    namespace: str
+    link: Callable[[Any], tuple[str, str] | None]
+
+
+_episode_links: list[EpisodeLink] = []
+
+
+def register_episode_link(link: EpisodeLink) -> None:
+    if link not in _episode_links:
+        _episode_links.append(link)
+
+
+def unregister_episode_link(link: EpisodeLink) -> None:
+    if link in _episode_links:
+        _episode_links.remove(link)
+
+
+def episode_links() -> list[EpisodeLink]:
+    return list(_episode_links)

@@ -2,10 +2,12 @@
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
@@ -13,7 +15,15 @@ from redis.exceptions import RedisError
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
 from kundeservice.models import Job, JobStatus
-from surveys.models import Invitation, InvitationStatus, Wave, WaveStatus
+from kundeservice.tasks import enqueue
+from surveys.models import (
+    DeliveryStatus,
+    EpisodeDelivery,
+    Invitation,
+    InvitationStatus,
+    Wave,
+    WaveStatus,
+)
 from surveys.services.exports import EXPORT_JOB, export_run
 from surveys.services.mailing import (
     invitations_send_batch,
@@ -187,3 +197,62 @@ def expand_submissions() -> dict[str, int]:
     from surveys.services.submissions import submissions_expand
 
     return submissions_expand()
+
+
+#: A published episode's deliveries still pending this long were queued by a send that never
+#: ran (the broker was down): beat queues the sending again.
+EPISODE_SEND_SWEEP_AFTER = 120
+
+
+@shared_task(name="surveys.tasks.publish_due_episodes")
+def publish_due_episodes() -> dict[str, Any]:
+    """Beat, every 30 s: publish scheduled temperature updates whose time has come, and queue
+    again the mails of any published episode whose sending was lost. Safe to run twice."""
+    from surveys.services.episodes import episodes_publish_due
+
+    published = episodes_publish_due()
+    stalled = timezone.now() - timedelta(seconds=EPISODE_SEND_SWEEP_AFTER)
+    lost = set(
+        EpisodeDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lt=stalled
+        ).values_list("episode_id", flat=True)
+    )
+    for episode_id in sorted(lost):
+        enqueue(send_episode, episode_id=episode_id)
+    return {"published": published, "resent": sorted(lost)}
+
+
+@shared_task(bind=True, name="surveys.tasks.send_episode", max_retries=12, acks_late=True)
+def send_episode(self: Task, *, episode_id: int) -> dict[str, int]:
+    """Mail a published episode to its subscribers in batches (``mail`` queue), each at most
+    once: a mail-server failure puts the unsent back and retries with backoff."""
+    from surveys.services.subscriptions import episode_mails_send_batch
+
+    sent = 0
+    try:
+        while True:
+            batch = episode_mails_send_batch(episode_id=episode_id)
+            sent += batch.sent
+            if batch.remaining == 0 or batch.sent == 0:
+                break
+    except MAIL_ERRORS as exc:
+        retries = self.request.retries or 0
+        if retries >= (self.max_retries or 0):
+            raise
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**retries)) from exc
+    return {"sent": sent}
+
+
+@shared_task(
+    name="surveys.tasks.send_subscription_confirmation",
+    acks_late=True,
+    autoretry_for=MAIL_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def send_subscription_confirmation(*, subscriber_id: int) -> dict[str, bool]:
+    """Mail the confirmation link of a subscription (``mail`` queue); nothing once confirmed."""
+    from surveys.services.subscriptions import confirmation_mail_send
+
+    return {"sent": confirmation_mail_send(subscriber_id=subscriber_id)}

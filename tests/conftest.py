@@ -16,6 +16,7 @@ import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from kundeservice import tasks
 from kundeservice.celery import app as celery_app
@@ -125,7 +126,9 @@ def _webhooks_stay_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated(settings: pytest.FixtureRequest) -> None:
-    """Fast password hashing, eager tasks, an empty cache and outbox for every test."""
+    """Fast password hashing, eager tasks, an empty cache and outbox, and bokmål for every test
+    (a request to an /en/ page leaves English active in the thread: an earlier test's last
+    request must not decide what a later test's ``reverse`` gives)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     celery_app.conf.task_always_eager = True
@@ -136,3 +139,4 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     # set, and a later result.get() then refuses to wait.
     _set_task_join_will_block(False)
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)

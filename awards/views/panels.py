@@ -11,11 +11,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from awards import selectors
 from awards.selectors import AWARDS_NAMESPACE
 from kundeservice.notmodified import Conditional, register_conditional
-from surveys.extensions import CompanyPanel, register_company_panel
+from surveys.extensions import (
+    CompanyPanel,
+    EpisodeLink,
+    register_company_panel,
+    register_episode_link,
+)
 
 
 def prizes_panel(request: HttpRequest, company: Any) -> SafeString:
@@ -49,8 +55,18 @@ def live_feed_etag(match: re.Match[str]) -> str | None:
         return selectors.live_etag(token)
 
 
+def award_night_link(wave: Any) -> tuple[str, str] | None:
+    """An episode's link to the award night its wave decides (or the next public one)."""
+    event = selectors.award_night_for_wave(wave_id=wave.pk)
+    if event is None:
+        return None
+    label = _("The award night: %(event)s") % {"event": event.display_name}
+    return label, reverse("award-event", args=[event.slug])
+
+
 def register_panels() -> None:
     register_company_panel(CompanyPanel(namespace=AWARDS_NAMESPACE, render=prizes_panel))
+    register_episode_link(EpisodeLink(namespace=AWARDS_NAMESPACE, link=award_night_link))
     register_conditional(
         Conditional(name="award-live-feed", patterns=live_feed_patterns, etag=live_feed_etag)
     )

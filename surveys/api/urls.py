@@ -2,6 +2,7 @@ from rest_framework.routers import DefaultRouter
 
 from kundeservice.api_root import PublicAPIRootView
 from surveys.api.catalog import CompanyViewSet, IndustryViewSet
+from surveys.api.episodes import EpisodeViewSet
 from surveys.api.exports import ExportViewSet
 from surveys.api.indicators import IndicatorViewSet, IndustryGroupViewSet
 from surveys.api.observations import FieldworkAssignmentViewSet, ReviewViewSet
@@ -35,3 +36,4 @@ router.register(
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("results", ResultSetViewSet, basename="result-set")
 router.register("results/waves", AggregationViewSet, basename="result-aggregation")
+router.register("episodes", EpisodeViewSet, basename="episode")

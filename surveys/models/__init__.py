@@ -23,6 +23,15 @@ from surveys.models.observations import (
     ReviewEvent,
 )
 from surveys.models.panels import Gender, Invitation, InvitationStatus, Panelist, Region
+from surveys.models.publications import (
+    PUBLIC_STATUSES,
+    DeliveryStatus,
+    EpisodeDelivery,
+    EpisodeStatus,
+    Subscriber,
+    SubscriberStatus,
+    TemperatureUpdate,
+)
 from surveys.models.responses import (
     Answer,
     Response,
@@ -35,6 +44,7 @@ from surveys.models.results import Metric, ResultRow, ResultSet, ResultSetStatus
 from surveys.models.waves import Study, StudyKind, Wave, WaveStatus
 
 __all__ = [
+    "PUBLIC_STATUSES",
     "STARTED_STATUSES",
     "Answer",
     "Assignment",
@@ -46,6 +56,9 @@ __all__ = [
     "Company",
     "ContactAttempt",
     "ContactOutcome",
+    "DeliveryStatus",
+    "EpisodeDelivery",
+    "EpisodeStatus",
     "Gender",
     "Indicator",
     "IndicatorBase",
@@ -77,6 +90,9 @@ __all__ = [
     "StudyKind",
     "SubmissionInbox",
     "SubmissionStatus",
+    "Subscriber",
+    "SubscriberStatus",
+    "TemperatureUpdate",
     "Wave",
     "WaveStatus",
 ]

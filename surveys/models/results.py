@@ -33,6 +33,9 @@ class ResultSet(models.Model):
     )
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     is_current = models.BooleanField(_("current"), default=False)
+    # A run for a temperature update's cutoff only supplies that episode's figures: it never
+    # replaces what the results pages show.
+    becomes_current = models.BooleanField(_("becomes current"), default=True)
     frozen = models.BooleanField(
         _("frozen"), default=False, help_text=_("Shown in a publication: never changed.")
     )

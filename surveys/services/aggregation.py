@@ -135,10 +135,14 @@ def counted_responses(wave: Wave, cutoff: date) -> Any:
 # --- Starting and running ------------------------------------------------------------------
 
 
-def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None) -> ResultSet:
+def aggregation_start(
+    *, wave: Wave, cutoff: date | None = None, by: Any = None, current: bool = True
+) -> ResultSet:
     """Create a result set and its job, and queue the aggregation when the transaction commits.
 
-    A run already under way for the same wave and cutoff is returned instead of a second."""
+    ``current=False`` computes a set for a temperature update's cutoff that never replaces what
+    the results pages show. A run already under way for the same wave and cutoff is returned
+    instead of a second (for ``current=True``, only one that will become current)."""
     from surveys.tasks import aggregate_wave
 
     cutoff = cutoff or min(timezone.localdate(), wave.ends_on)
@@ -150,12 +154,12 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
         )
     with transaction.atomic():
         Wave.objects.select_for_update().get(pk=wave.pk)
-        running = (
-            ResultSet.objects.filter(wave=wave, cutoff=cutoff, status=ResultSetStatus.RUNNING)
-            .exclude(job__status__in=[JobStatus.DONE, JobStatus.FAILED])
-            .select_related("job")
-            .first()
-        )
+        running_sets = ResultSet.objects.filter(
+            wave=wave, cutoff=cutoff, status=ResultSetStatus.RUNNING
+        ).exclude(job__status__in=[JobStatus.DONE, JobStatus.FAILED])
+        if current:
+            running_sets = running_sets.filter(becomes_current=True)
+        running = running_sets.select_related("job").first()
         if running is not None:
             stalled = timezone.now() - timedelta(seconds=settings.AGGREGATION_STALLED_AFTER)
             if running.job and running.job.updated_at >= stalled:
@@ -168,7 +172,11 @@ def aggregation_start(*, wave: Wave, cutoff: date | None = None, by: Any = None)
             created_by=by if getattr(by, "is_authenticated", False) else None,
         )
         result_set = ResultSet.objects.create(
-            wave=wave, cutoff=cutoff, is_final=cutoff >= wave.ends_on, job=job
+            wave=wave,
+            cutoff=cutoff,
+            is_final=cutoff >= wave.ends_on,
+            job=job,
+            becomes_current=current,
         )
         transaction.on_commit(lambda: _enqueue(aggregate_wave, result_set), robust=True)
     return result_set
@@ -240,8 +248,11 @@ def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
     with transaction.atomic():
         Wave.objects.select_for_update().get(pk=result_set.wave_id)
         current = ResultSet.objects.filter(wave_id=result_set.wave_id, is_current=True).first()
-        # A run started earlier than the current set's (a retried old run) never replaces it.
-        takes_over = current is None or current.started_at <= result_set.started_at
+        # A run started earlier than the current set's (a retried old run) never replaces it,
+        # nor does one computed only for a temperature update.
+        takes_over = result_set.becomes_current and (
+            current is None or current.started_at <= result_set.started_at
+        )
         if takes_over and current is not None:
             ResultSet.objects.filter(pk=current.pk).update(is_current=False)
         ResultSet.objects.filter(pk=result_set.pk).update(

@@ -139,16 +139,24 @@ def row_base(context: dict[str, Any], row: ResultRow) -> str:
 
 
 @register.simple_tag
-def bar_chart(found: list[ResultRow], title: str) -> SafeString:
-    """Horizontal bars with interval whiskers, one per channel; an image whose figures the
-    table beside it carries (``role="img"`` with a label saying so)."""
-    shown = [r for r in found if not r.suppressed and r.value is not None]
+def bar_chart(found: list[ResultRow], title: str, labels: list[str] | None = None) -> SafeString:
+    """Horizontal bars with interval whiskers, one per row, named by ``labels`` (by default
+    the rows' channels); an image whose figures the table beside it carries (``role="img"``
+    with a label saying so)."""
+    names = labels if labels is not None else [channel_label(r.channel) for r in found]
+    shown = [
+        (row, name)
+        for row, name in zip(found, names, strict=True)
+        if not row.suppressed and row.value is not None
+    ]
     if not shown:
         return SafeString("")
-    row_height, label_width, scale = 28, 130, 2.0
+    row_height, scale = 28, 2.0
+    # Room for the longest name (about 7.5 units a character at the labels' size).
+    label_width = min(260, max(130, round(7.5 * max(len(name) for _row, name in shown)) + 8))
     height = row_height * len(shown) + 4
     parts = []
-    for i, row in enumerate(shown):
+    for i, (row, name) in enumerate(shown):
         y = i * row_height + 4
         width = round(max(0.0, min(100.0, row.value or 0.0)) * scale, 1)
         low, high = _bounded(row) if row.ci_low is not None else (row.value, row.value)
@@ -159,7 +167,7 @@ def bar_chart(found: list[ResultRow], title: str) -> SafeString:
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" class="whisker"/>'
                 '<text x="{}" y="{}" class="bar-value">{}</text>',
                 y + 13,
-                channel_label(row.channel),
+                name,
                 label_width,
                 y,
                 width,

@@ -235,3 +235,20 @@ def test_the_admin_hides_the_award_from_staff_who_do_not_run_it(client: Any) -> 
     client.force_login(staff)
     assert client.get("/admin/awards/awardcategory/").status_code == 403
     assert client.get("/admin/awards/placement/").status_code == 403
+
+
+def test_an_episode_links_the_award_night_only_once_it_is_public(client: Any) -> None:
+    from surveys.models import TemperatureUpdate
+    from tests.surveys.services.test_aggregation import golden_wave
+    from tests.surveys.services.test_episodes import published
+
+    episode: TemperatureUpdate = published(golden_wave())
+    page = reverse(
+        "temperature-episode", args=[episode.wave.study.slug, episode.wave.slug, episode.number]
+    )
+    night = AwardEventFactory(state=EventState.DRAFT, name="Kundeserviceprisen 2027")
+    assert night.name not in client.get(page).content.decode()  # and the page is cached
+    event_state_set(event=night, state=EventState.FINALISTS_PUBLIC, by=None)
+    shown = client.get(page).content.decode()
+    assert night.name in shown
+    assert reverse("award-event", args=[night.slug]) in shown

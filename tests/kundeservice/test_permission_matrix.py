@@ -16,13 +16,18 @@ from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
 from surveys.models import (
     Assignment,
     AssignmentStatus,
+    EpisodeStatus,
     Indicator,
     IndustryGroup,
     Invitation,
     ResultRow,
     ResultSet,
+    Subscriber,
+    TemperatureUpdate,
 )
 from surveys.services.responding import response_for_token, token_hash
+from surveys.services.subscriptions import subscriber_token
+from surveys.views.episodes import EPISODE_ROLES
 from surveys.views.results import RESULTS_ROLES
 from surveys.views.staff_observations import OBSERVATION_ROLES
 from surveys.views.staff_panels import PANEL_ROLES
@@ -213,6 +218,43 @@ def webhook_delivery_kwargs() -> dict[str, Any]:
     return {"pk": webhook_delivery().pk}
 
 
+def scheduled_episode() -> TemperatureUpdate:
+    """An episode scheduled for tomorrow: embargoed (its time-dependent side, before and after,
+    is held by tests/surveys/views/test_episode_pages.py)."""
+    import datetime
+
+    from django.utils import timezone
+
+    return TemperatureUpdate.objects.create(
+        wave=WaveFactory(),
+        number=1,
+        title="Temperaturen",
+        lead="Ingress",
+        body="Tekst",
+        cutoff=datetime.date(2026, 1, 31),
+        status=EpisodeStatus.SCHEDULED,
+        publish_at=timezone.now() + datetime.timedelta(days=1),
+    )
+
+
+def episode_kwargs() -> dict[str, Any]:
+    episode = scheduled_episode()
+    return {"study": episode.wave.study.slug, "wave": episode.wave.slug, "number": 1}
+
+
+def series_kwargs() -> dict[str, Any]:
+    episode = scheduled_episode()
+    return {"study": episode.wave.study.slug, "wave": episode.wave.slug}
+
+
+def subscriber_kwargs(purpose: str) -> Callable[[], dict[str, Any]]:
+    def kwargs() -> dict[str, Any]:
+        reader = Subscriber.objects.create(email="leser@example.no", language="nb")
+        return {"token": subscriber_token(reader, purpose=purpose)}
+
+    return kwargs
+
+
 def draft_award(page: str = "") -> Callable[[], dict[str, Any]]:
     """URL kwargs of a draft award night with a confirmed (unrevealed) category: the public
     learns nothing of it (404); award managers preview it."""
@@ -380,6 +422,31 @@ MATRIX: dict[str, Entry] = {
     "results-channel": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("channel")),
     "results-group": Entry(preview_for(RESULTS_ROLES), kwargs=unpublished_kwargs("group")),
     "staff-results-list": Entry(html_for(RESULTS_ROLES)),
+    # Temperature updates: readers once published; before that nobody but editors (preview)
+    "temperature-index": Entry(everyone(200)),
+    "temperature-rss": Entry(everyone(200)),
+    "temperature-atom": Entry(everyone(200)),
+    "sitemap": Entry(everyone(200)),
+    "temperature-series": Entry(everyone(404), kwargs=series_kwargs),
+    "temperature-series-rss": Entry(everyone(404), kwargs=series_kwargs),
+    "temperature-series-atom": Entry(everyone(404), kwargs=series_kwargs),
+    "temperature-episode": Entry(preview_for(EPISODE_ROLES), kwargs=episode_kwargs),
+    "temperature-share-image": Entry(preview_for(EPISODE_ROLES), kwargs=episode_kwargs),
+    # No cover yet: a 404 for editors too
+    "temperature-cover": Entry(everyone(404), kwargs=episode_kwargs),
+    "temperature-subscribe": Entry(everyone(200)),
+    # The signed link is the credential; no login needed or used
+    "temperature-confirm": Entry(everyone(200), kwargs=subscriber_kwargs("confirm")),
+    "temperature-unsubscribe": Entry(everyone(200), kwargs=subscriber_kwargs("unsubscribe")),
+    "episode-list": Entry(everyone(200)),
+    "episode-detail": Entry(everyone(404), kwargs=lambda: {"pk": scheduled_episode().pk}),
+    "staff-episode-list": Entry(html_for(EPISODE_ROLES)),
+    "staff-episode-create": Entry(
+        html_for(EPISODE_ROLES), kwargs=lambda: {"wave_pk": WaveFactory().pk}
+    ),
+    "staff-episode-edit": Entry(
+        html_for(EPISODE_ROLES), kwargs=lambda: {"pk": scheduled_episode().pk}
+    ),
     "staff-industry-group-list": Entry(html_for(CATALOG_ROLES)),
     "staff-industry-group-create": Entry(html_for(CATALOG_ROLES)),
     "staff-industry-group-edit": Entry(
@@ -607,6 +674,14 @@ WRITES: list[tuple[str, str, Entry]] = [
             html_for(WEBHOOK_ROLES, ok=400),
             method="post",
             kwargs=webhook_endpoint_kwargs,
+
+
+        "staff-episode-create",
+        "post",
+        Entry(
+            html_for(EPISODE_ROLES, ok=400),
+            method="post",
+            kwargs=lambda: {"wave_pk": WaveFactory().pk},
             data={},
         ),
     ),
@@ -640,6 +715,27 @@ WRITES: list[tuple[str, str, Entry]] = [
         "webhook-endpoint-detail",
         "delete",
         Entry(api_write(WEBHOOK_ROLES, 204), method="delete", kwargs=webhook_endpoint_kwargs),
+
+
+        "staff-episode-edit",
+        "post",
+        Entry(
+            html_for(EPISODE_ROLES, ok=400),
+            method="post",
+            kwargs=lambda: {"pk": scheduled_episode().pk},
+            data={"action": "unschedule"},
+        ),
+    ),
+    ("temperature-subscribe", "post", Entry(everyone(400), method="post", data={})),
+    (
+        "temperature-confirm",
+        "post",
+        Entry(everyone(200), method="post", kwargs=subscriber_kwargs("confirm")),
+    ),
+    (
+        "temperature-unsubscribe",
+        "post",
+        Entry(everyone(200), method="post", kwargs=subscriber_kwargs("unsubscribe")),
     ),
     (
         "staff-questionnaire-list",
