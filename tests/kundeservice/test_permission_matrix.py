@@ -674,8 +674,10 @@ WRITES: list[tuple[str, str, Entry]] = [
             html_for(WEBHOOK_ROLES, ok=400),
             method="post",
             kwargs=webhook_endpoint_kwargs,
-
-
+            data={},
+        ),
+    ),
+    (
         "staff-episode-create",
         "post",
         Entry(
@@ -715,8 +717,8 @@ WRITES: list[tuple[str, str, Entry]] = [
         "webhook-endpoint-detail",
         "delete",
         Entry(api_write(WEBHOOK_ROLES, 204), method="delete", kwargs=webhook_endpoint_kwargs),
-
-
+    ),
+    (
         "staff-episode-edit",
         "post",
         Entry(
