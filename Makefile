@@ -33,7 +33,7 @@ serve: messages migrate
 	.venv/bin/gunicorn kundeservice.wsgi --bind $(HOST):$(PORT) --workers 3
 
 worker: install
-	.venv/bin/celery -A kundeservice worker -Q default,mail,aggregation --loglevel=info
+	.venv/bin/celery -A kundeservice worker -Q default,mail,aggregation,webhooks --loglevel=info
 
 beat: install
 	.venv/bin/celery -A kundeservice beat --loglevel=info

@@ -7,6 +7,7 @@ class AwardsConfig(AppConfig):
     verbose_name = _("Award night")
 
     def ready(self) -> None:
+        from awards import webhook_events  # noqa: F401  (registers the award's events)
         from awards.views.panels import register_panels
 
         register_panels()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "kundeservice",
+    "webhooks",
     "surveys",
     "awards",
 ]
@@ -144,7 +145,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # depend on the result store too: with Redis down that waited 19 s, then raised.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "mail", "aggregation")
+CELERY_TASK_QUEUES_NAMES = ("default", "mail", "aggregation", "webhooks")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -249,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "CheckInResultEnum": "awards.api.tickets.CHECKIN_RESULTS",
         # Named so the check-in's "result" and an attempt's do not collide.
         "AttemptResultEnum": "surveys.models.observations.AttemptResult",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -322,3 +324,24 @@ STRIPE_WEBHOOK_SECRET = os.environ.get(
 TICKET_PAYMENT_PROVIDERS = {
     "stripe": "awards.services.payments.stripe_checkout.StripeCheckout",
 }
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Seconds a receiver has to connect, and then to answer, before the attempt counts as failed.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+# Receivers on loopback, private or link-local addresses (this machine, the office network, the
+# cloud's metadata service). Tests and development deliver to 127.0.0.1; production never may.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = not PRODUCTION and env_bool(
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True
+)
+WEBHOOK_REQUIRE_HTTPS = PRODUCTION
+# Requests one endpoint's delivery lane has in flight at once (also its connection pool).
+WEBHOOK_LANE_CONCURRENCY = int(os.environ.get("WEBHOOK_LANE_CONCURRENCY", "16"))
+# Seconds a lane sends before handing over to a new task, so other endpoints get a turn.
+WEBHOOK_LANE_SECONDS = float(os.environ.get("WEBHOOK_LANE_SECONDS", "20"))
+# Retries: the first after WEBHOOK_RETRY_BASE seconds, doubling (±20 %), until a delivery has
+# failed WEBHOOK_MAX_FAILURES times (5 s and 15: about 23 h); then it fails and the endpoint
+# is paused.
+WEBHOOK_RETRY_BASE = float(os.environ.get("WEBHOOK_RETRY_BASE", "5"))
+WEBHOOK_MAX_FAILURES = int(os.environ.get("WEBHOOK_MAX_FAILURES", "15"))
+# Days delivered events and their log are kept.
+WEBHOOK_RETENTION_DAYS = int(os.environ.get("WEBHOOK_RETENTION_DAYS", "30"))

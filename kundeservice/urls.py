@@ -38,12 +38,14 @@ from surveys.views import (
     staff_xlsform,
     unsubscribe,
 )
+from webhooks.api import router as webhooks_router
 
 surveys_router.registry.extend(awards_router.registry)
 api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
     *surveys_router.urls,
+    *webhooks_router.urls,
     path("", include(tickets_api)),
 ]
 
@@ -355,6 +357,7 @@ urlpatterns += i18n_patterns(
     path(_("account/"), include(account_patterns)),
     path("staff/awards/", include(award_staff_patterns)),
     path("staff/", include(staff_patterns)),
+    path("staff/webhooks/", include("webhooks.urls")),
     path("jury/", include(jury_patterns)),
     path(_("award/"), include(award_patterns)),
     path("observer/", include(observer_patterns)),

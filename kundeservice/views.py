@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from kundeservice.health import run_checks
 from kundeservice.models import Job
-from kundeservice.roles import STAFF_ROLES, role_required
+from kundeservice.roles import STAFF_ROLES, Role, role_required, user_has_role
 from surveys import selectors
 
 
@@ -29,7 +29,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @role_required(*STAFF_ROLES)
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/dashboard.html")
+    return render(
+        request,
+        "staff/dashboard.html",
+        {"is_staff_admin": user_has_role(request.user, Role.STAFF_ADMIN)},
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

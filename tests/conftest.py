@@ -5,12 +5,15 @@ else SQLite with eager Celery. With ``REQUIRE_SERVICES=1`` (CI) a missing servic
 Chromium, fails the run instead of letting any test skip.
 """
 
+import ipaddress
 import os
 import shutil
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
@@ -94,6 +97,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _webhooks_stay_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sends a webhook off this machine or asks DNS about a name: besides IP literals
+    only ``localhost`` resolves, and a webhook to anything but loopback fails the test. (The
+    schema fuzzer makes endpoints from made-up URLs; tests of the SSRF checks replace both.)"""
+    from webhooks import transport
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host != "localhost":
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise socket.gaierror(f"tests resolve only localhost, not {host!r}") from None
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    real_pool = transport._pool
+
+    def loopback_only(target: Any) -> Any:
+        if not ipaddress.ip_address(target.address).is_loopback:
+            raise AssertionError(f"a test tried to send a webhook to {target.address}")
+        return real_pool(target)
+
+    monkeypatch.setattr(transport.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(transport, "_pool", loopback_only)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(settings: pytest.FixtureRequest) -> None:
     """Fast password hashing, eager tasks, an empty cache and outbox, and bokmål for every test
     (a request to an /en/ page leaves English active in the thread: an earlier test's last
@@ -103,5 +134,9 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
+    # Celery marks "inside a task" with a process-wide flag around each eager run; two eager
+    # runs at once (a live server's threads: a submit queues the webhook dispatch) can leave it
+    # set, and a later result.get() then refuses to wait.
+    _set_task_join_will_block(False)
     cache.clear()
     translation.activate(settings.LANGUAGE_CODE)

@@ -418,3 +418,26 @@ def aggregated_wave(*, public: bool = True, scores: tuple[float, ...] = (70.0, 8
     aggregation_run(result_set_id=result_set.pk)
     result_set.refresh_from_db()
     return result_set
+
+
+def webhook_endpoint(url: str = "http://127.0.0.1:9/hooks") -> Any:
+    """A webhook endpoint for ``response.saved`` (port 9 discards: deliveries to it fail)."""
+    from webhooks.services.endpoints import webhook_endpoint_create
+
+    endpoint, _secret = webhook_endpoint_create(
+        url=url, event_types=["response.saved"], owner=UserFactory(roles=["staff_admin"])
+    )
+    return endpoint
+
+
+def webhook_delivery() -> Any:
+    """A delivery of a test event to a new endpoint, waiting to be sent."""
+    from webhooks.models import WebhookDelivery
+    from webhooks.registry import EVENT_TYPES, TEST_EVENT
+    from webhooks.services.events import event_row
+
+    endpoint = webhook_endpoint()
+    event = event_row(kind=EVENT_TYPES[TEST_EVENT], subject=endpoint, at=timezone.now())
+    event.dispatched = True
+    event.save()
+    return WebhookDelivery.objects.create(endpoint=endpoint, event=event)

@@ -24,9 +24,11 @@ from awards.models import (
     TieBreak,
 )
 from awards.selectors import AWARDS_NAMESPACE
+from awards.webhook_events import REVEAL_UNDONE, WINNER_REVEALED
 from kundeservice.caching import visibility_bump
 from kundeservice.errors import ConflictError, DomainError
 from surveys import result_selectors
+from webhooks.services.events import webhook_event_emit
 
 #: How long a mistaken reveal can be taken back; after that it is permanent.
 UNDO_WINDOW = timedelta(minutes=1)
@@ -354,6 +356,7 @@ def category_reveal(*, category: AwardCategory, by: Any) -> AwardCategory:
         locked.save(update_fields=["revealed_at", "updated_at"])
         _log(locked, DecisionAction.REVEALED, by, details={"winner": winner.entrant_name})
         visibility_bump(AWARDS_NAMESPACE)
+        webhook_event_emit(event=WINNER_REVEALED, subject=locked)
     return locked
 
 
@@ -374,6 +377,7 @@ def category_unreveal(*, category: AwardCategory, by: Any, reason: str = "") -> 
         locked.save(update_fields=["revealed_at", "updated_at"])
         _log(locked, DecisionAction.UNREVEALED, by, reason=reason.strip()[:500])
         visibility_bump(AWARDS_NAMESPACE)
+        webhook_event_emit(event=REVEAL_UNDONE, subject=locked)
     return locked
 
 

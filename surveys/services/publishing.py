@@ -7,21 +7,26 @@ from kundeservice.caching import visibility_bump
 from kundeservice.errors import DomainError
 from surveys.models import StudyKind, Wave
 from surveys.services.aggregation import RESULTS_NAMESPACE, WEIGHT_DIMENSIONS
+from surveys.webhook_events import RESULTS_HIDDEN, RESULTS_PUBLISHED
+from webhooks.services.events import webhook_event_emit
 
 
 def wave_publish(*, wave: Wave, public: bool) -> Wave:
     """Show (or hide) a wave's current results on the public pages and the API.
 
     The public cache's version moves in the same transaction, so no cached page outlives the
-    change, whatever the cache does meanwhile."""
+    change, whatever the cache does meanwhile. A change (not a repeat) is a webhook event,
+    ``wave.results_published`` or ``wave.results_hidden``, in the same transaction."""
     if public and not wave.result_sets.filter(is_current=True).exists():
         raise DomainError(
             _("Aggregate the wave before publishing: it has no results yet."), code="no_results"
         )
     with transaction.atomic():
-        Wave.objects.filter(pk=wave.pk).update(is_public=public)
+        changed = Wave.objects.filter(pk=wave.pk).exclude(is_public=public).update(is_public=public)
         visibility_bump(RESULTS_NAMESPACE)
-    wave.is_public = public
+        wave.is_public = public
+        if changed:
+            webhook_event_emit(event=RESULTS_PUBLISHED if public else RESULTS_HIDDEN, subject=wave)
     return wave
 
 

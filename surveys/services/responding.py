@@ -32,6 +32,8 @@ from surveys.models import (
     WaveStatus,
 )
 from surveys.selectors import QuestionView, SectionView, Structure
+from surveys.webhook_events import RESPONSE_SAVED
+from webhooks.services.events import webhook_event_emit
 
 
 class LinkProblem(DomainError):
@@ -267,6 +269,7 @@ def response_submit(
             Invitation.objects.filter(pk=response.invitation_id).update(
                 status=InvitationStatus.COMPLETED, completed_at=now
             )
+        webhook_event_emit(event=RESPONSE_SAVED, subject=response)
     return response
 
 
@@ -302,7 +305,7 @@ def _locked_response(response_id: int) -> Response:
     but the first find it final."""
     return (
         Response.objects.select_for_update(of=("self",))
-        .select_related("invitation__panelist")
+        .select_related("invitation__panelist", "wave")
         .get(pk=response_id)
     )
 

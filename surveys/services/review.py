@@ -27,6 +27,8 @@ from surveys.models import (
     ReviewEvent,
 )
 from surveys.services.fieldwork import User, log_transition
+from surveys.webhook_events import RESPONSE_SAVED
+from webhooks.services.events import webhook_event_emit
 
 MAX_REASON = 2000
 
@@ -49,6 +51,8 @@ def report_approve(*, assignment: Assignment, reviewer: User) -> Assignment:
         log_transition(assignment=locked, to=AssignmentStatus.APPROVED, actor=reviewer)
         locked.save(update_fields=["status", "updated_at"])
         Response.objects.filter(assignment=locked).update(status=ResponseStatus.APPROVED)
+        report = Response.objects.select_related("wave", "company").get(assignment=locked)
+        webhook_event_emit(event=RESPONSE_SAVED, subject=report)
     assignment.status = locked.status
     return locked
 

@@ -30,6 +30,7 @@ from kundeservice.tasks import enqueue
 from surveys.evaluation import clean_answers, missing_answers, shown_only
 from surveys.models import (
     Answer,
+    Company,
     Invitation,
     InvitationStatus,
     Questionnaire,
@@ -50,6 +51,8 @@ from surveys.services.responding import (
     token_hash,
 )
 from surveys.tasks import expand_submissions
+from surveys.webhook_events import RESPONSE_SAVED
+from webhooks.services.events import webhook_events_emit
 
 logger = logging.getLogger(__name__)
 
@@ -338,6 +341,7 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
         responses.append(response)
     Response.objects.bulk_create(responses)
     Answer.objects.bulk_create(answers, batch_size=1000)
+    _emit_saved(responses, structures)
     for status, invitation_status in [
         (ResponseStatus.SUBMITTED, InvitationStatus.COMPLETED),
         (ResponseStatus.SCREENED_OUT, InvitationStatus.SCREENED_OUT),
@@ -351,6 +355,17 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
     if failed:
         SubmissionInbox.objects.bulk_update(failed, ["status", "processed_at", "error"])
     return Counter({SubmissionStatus.SAVED: len(responses), SubmissionStatus.FAILED: len(failed)})
+
+
+def _emit_saved(responses: list[Response], structures: "_Structures") -> None:
+    """``response.saved`` for the submitted ones, one INSERT for the batch; their waves are
+    loaded already and their companies in one query."""
+    submitted = [r for r in responses if r.status == ResponseStatus.SUBMITTED]
+    companies = Company.objects.in_bulk({r.company_id for r in submitted if r.company_id})
+    for response in submitted:
+        response.wave = structures.waves[response.wave_id]
+        response.company = companies.get(response.company_id) if response.company_id else None
+    webhook_events_emit(event=RESPONSE_SAVED, subjects=submitted)
 
 
 def _expand_one(row: SubmissionInbox) -> str:

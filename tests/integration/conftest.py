@@ -43,7 +43,7 @@ def start_worker() -> subprocess.Popen[bytes]:
             "worker",
             "--pool=solo",
             "-Q",
-            "default,mail,aggregation",
+            "default,mail,aggregation,webhooks",
             "-n",
             f"pytest-{os.getpid()}@%h",
             "--without-heartbeat",

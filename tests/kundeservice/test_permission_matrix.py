@@ -51,7 +51,10 @@ from tests.factories import (
     observation_wave,
     poll_wave,
     submitted_report,
+    webhook_delivery,
+    webhook_endpoint,
 )
+from webhooks.api import WEBHOOK_ROLES
 
 ANON = "anonymous"
 ROLES = [ANON, *(r.value for r in Role)]
@@ -209,6 +212,14 @@ def unpublished_set_wave_kwargs() -> dict[str, Any]:
 
 def unpublished_set_kwargs() -> dict[str, Any]:
     return {"pk": aggregated_wave(public=False).pk}
+
+
+def webhook_endpoint_kwargs() -> dict[str, Any]:
+    return {"pk": webhook_endpoint().pk}
+
+
+def webhook_delivery_kwargs() -> dict[str, Any]:
+    return {"pk": webhook_delivery().pk}
 
 
 def scheduled_episode() -> TemperatureUpdate:
@@ -735,6 +746,39 @@ MATRIX: dict[str, Entry] = {
     "award-order-cancel": Entry(
         api_write(TICKET_ROLES, 200), method="post", kwargs=api_order_kwargs, data={}
     ),
+    # Webhooks: staff admins only, in the console and the API (receivers get personal data)
+    "staff-webhook-list": Entry(html_for(WEBHOOK_ROLES)),
+    "staff-webhook-create": Entry(html_for(WEBHOOK_ROLES)),
+    "staff-webhook-detail": Entry(html_for(WEBHOOK_ROLES), kwargs=webhook_endpoint_kwargs),
+    "staff-webhook-edit": Entry(html_for(WEBHOOK_ROLES), kwargs=webhook_endpoint_kwargs),
+    "staff-webhook-rotate": Entry(html_for(WEBHOOK_ROLES), kwargs=webhook_endpoint_kwargs),
+    "staff-webhook-action": Entry(
+        html_for(WEBHOOK_ROLES, ok=302),
+        method="post",
+        kwargs=webhook_endpoint_kwargs,
+        data={"action": "pause"},
+    ),
+    "staff-webhook-delivery": Entry(html_for(WEBHOOK_ROLES), kwargs=webhook_delivery_kwargs),
+    "webhook-endpoint-list": Entry(api_write(WEBHOOK_ROLES, 200)),
+    "webhook-endpoint-detail": Entry(api_write(WEBHOOK_ROLES, 200), kwargs=webhook_endpoint_kwargs),
+    "webhook-endpoint-rotate-secret": Entry(
+        api_write(WEBHOOK_ROLES, 200), method="post", kwargs=webhook_endpoint_kwargs, data={}
+    ),
+    "webhook-endpoint-test": Entry(
+        api_write(WEBHOOK_ROLES, 202), method="post", kwargs=webhook_endpoint_kwargs
+    ),
+    "webhook-endpoint-pause": Entry(
+        api_write(WEBHOOK_ROLES, 200), method="post", kwargs=webhook_endpoint_kwargs
+    ),
+    "webhook-endpoint-resume": Entry(
+        api_write(WEBHOOK_ROLES, 200), method="post", kwargs=webhook_endpoint_kwargs
+    ),
+    "webhook-delivery-list": Entry(api_write(WEBHOOK_ROLES, 200)),
+    "webhook-delivery-detail": Entry(api_write(WEBHOOK_ROLES, 200), kwargs=webhook_delivery_kwargs),
+    "webhook-delivery-redeliver": Entry(
+        api_write(WEBHOOK_ROLES, 202), method="post", kwargs=webhook_delivery_kwargs
+    ),
+    "webhook-event-type-list": Entry(api_write(WEBHOOK_ROLES, 200)),
 }
 # Writes on the same routes are checked separately: one route name, several methods.
 WRITES: list[tuple[str, str, Entry]] = [
@@ -771,6 +815,21 @@ WRITES: list[tuple[str, str, Entry]] = [
         Entry(api_write(TICKET_ROLES, 400), method="post", data={}),
     ),
     (
+        "staff-webhook-create",
+        "post",
+        Entry(html_for(WEBHOOK_ROLES, ok=400), method="post", data={"url": "ftp://x"}),
+    ),
+    (
+        "staff-webhook-edit",
+        "post",
+        Entry(
+            html_for(WEBHOOK_ROLES, ok=400),
+            method="post",
+            kwargs=webhook_endpoint_kwargs,
+            data={},
+        ),
+    ),
+    (
         "staff-episode-create",
         "post",
         Entry(
@@ -779,6 +838,37 @@ WRITES: list[tuple[str, str, Entry]] = [
             kwargs=lambda: {"wave_pk": WaveFactory().pk},
             data={},
         ),
+    ),
+    (
+        "staff-webhook-rotate",
+        "post",
+        Entry(
+            html_for(WEBHOOK_ROLES),
+            method="post",
+            kwargs=webhook_endpoint_kwargs,
+            data={"grace_hours": "24"},
+        ),
+    ),
+    (
+        "staff-webhook-delivery",
+        "post",
+        Entry(html_for(WEBHOOK_ROLES, ok=302), method="post", kwargs=webhook_delivery_kwargs),
+    ),
+    ("webhook-endpoint-list", "post", Entry(api_write(WEBHOOK_ROLES, 400), method="post", data={})),
+    (
+        "webhook-endpoint-detail",
+        "patch",
+        Entry(
+            api_write(WEBHOOK_ROLES, 200),
+            method="patch",
+            kwargs=webhook_endpoint_kwargs,
+            data={"description": "CRM"},
+        ),
+    ),
+    (
+        "webhook-endpoint-detail",
+        "delete",
+        Entry(api_write(WEBHOOK_ROLES, 204), method="delete", kwargs=webhook_endpoint_kwargs),
     ),
     (
         "staff-episode-edit",
