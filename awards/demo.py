@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from awards.demo_tickets import seed_tickets
 from awards.models import AwardCategory, AwardEvent, CategoryKind, CategoryScope, EventState
 from kundeservice.demo import DEMO_PASSWORD
 from kundeservice.errors import DomainError
@@ -45,6 +46,9 @@ def seed(*, stdout_lines: list[str]) -> None:
 
     transaction.on_commit(lambda: enqueue(seed_demo_award_night))
     stdout_lines.append(f"  award night: /prisutdeling/{SLUG}/ (built once the results are in)")
+    stdout_lines.append(
+        f"  tickets: /prisutdeling/{SLUG}/billetter/ (voucher PRESSE2026 for the press ticket)"
+    )
 
 
 def results_ready() -> bool:
@@ -93,6 +97,7 @@ def build_night() -> AwardEvent | None:
             categories_from_template(event=event, wave_id=wave.pk, template=Template())
         _extra_categories(event)
         _jury_category(event)
+        seed_tickets(event=event)
     for category in event.categories.filter(kind=CategoryKind.RULE):
         try:
             category_confirm(category=category, by=manager)

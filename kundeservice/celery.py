@@ -32,6 +32,8 @@ app.conf.beat_schedule = {
     },
     # Submissions accepted while the broker was down (or whose task was lost) are saved here.
     "expand-submissions": {"task": "surveys.tasks.expand_submissions", "schedule": 60},
+    # Ticket reservations hold seats for 15 minutes; this frees them and serves the waiting list.
+    "release-expired-tickets": {"task": "awards.tasks.release_expired", "schedule": 60},
     # Webhooks whose dispatch was lost, and retries due later than a lane waits for.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60},
     "webhooks-prune": {"task": "webhooks.tasks.prune", "schedule": crontab(hour=3, minute=40)},

@@ -179,6 +179,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    # The door's QR scanner: the BarcodeDetector ponyfill and the zxing WebAssembly it loads.
+    ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "iife"),
+    ("vendor/zxing-wasm", BASE_DIR / "node_modules" / "zxing-wasm" / "dist" / "reader"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -244,6 +247,9 @@ SPECTACULAR_SETTINGS = {
         "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
         "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
         "AssignmentStatusEnum": "surveys.models.observations.AssignmentStatus",
+        "CheckInResultEnum": "awards.api.tickets.CHECKIN_RESULTS",
+        # Named so the check-in's "result" and an attempt's do not collide.
+        "AttemptResultEnum": "surveys.models.observations.AttemptResult",
         "WebhookDeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
@@ -303,6 +309,21 @@ AGGREGATION_STEP_DELAY = float(os.environ.get("AGGREGATION_STEP_DELAY", "0"))
 # Public results pages are cached this long, in seconds; a new current ResultSet changes the
 # cache key, so nobody is served figures older than the current set.
 RESULTS_CACHE_SECONDS = int(os.environ.get("RESULTS_CACHE_SECONDS", str(60 * 60 * 24)))
+# Ticket sales: the capacity locks (off only for the concurrency control run, which shows the
+# oversold seats they prevent) and, for tests only, a pause between counting seats and writing.
+TICKETS_CAPACITY_LOCKING = env_bool("TICKETS_CAPACITY_LOCKING", default=True)
+TICKETS_CAPACITY_DELAY = float(os.environ.get("TICKETS_CAPACITY_DELAY", "0"))
+# Order look-up by code and e-mail, per client IP (django-ratelimit's "count/period").
+ORDER_LOOKUP_RATE = os.environ.get("ORDER_LOOKUP_RATE", "10/h")
+# Card payment: Stripe Checkout. Without a key the shop offers invoice only.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get(
+    "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else "whsec_development_only_not_a_secret"
+)
+# Payment providers by name: a second one (Vipps MobilePay) is a module and a line here.
+TICKET_PAYMENT_PROVIDERS = {
+    "stripe": "awards.services.payments.stripe_checkout.StripeCheckout",
+}
 
 # --- Webhooks -------------------------------------------------------------------------------
 # Seconds a receiver has to connect, and then to answer, before the attempt counts as failed.

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from awards import urls_tickets
+from awards.api import urls_tickets as tickets_api
 from awards.api.urls import router as awards_router
 from awards.urls import jury_patterns
 from awards.urls import public_patterns as award_patterns
@@ -44,6 +46,7 @@ api_v1 = [
     path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
     *surveys_router.urls,
     *webhooks_router.urls,
+    path("", include(tickets_api)),
 ]
 
 urlpatterns = [
@@ -81,6 +84,7 @@ account_patterns = [
 
 staff_patterns = [
     path("", views.staff_dashboard, name="staff-dashboard"),
+    *urls_tickets.staff_patterns,
     # QA review of observer reports
     path("review/", staff_review.review_queue, name="staff-review-queue"),
     path("review/<int:pk>/", staff_review.review_detail, name="staff-review-detail"),
@@ -349,6 +353,7 @@ urlpatterns += i18n_patterns(
     path(_("results/"), include(results_patterns)),
     path(_("temperature/"), include(temperature_patterns)),
     path("p/<slug:slug>/", poll.poll, name="poll"),
+    path("", include(urls_tickets.public_patterns)),
     path(_("account/"), include(account_patterns)),
     path("staff/awards/", include(award_staff_patterns)),
     path("staff/", include(staff_patterns)),

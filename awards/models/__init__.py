@@ -6,14 +6,33 @@ from awards.models.categories import (
     Placement,
     TieBreak,
 )
+from awards.models.checkins import CheckIn
 from awards.models.decisions import AwardDecision, DecisionAction
 from awards.models.events import AwardEvent, EventState
+from awards.models.invoices import Invoice, InvoiceCounter, InvoiceKind
 from awards.models.jury import (
     ConflictOfInterest,
     JuryCriterion,
     JuryMember,
     JuryNominee,
     JuryScore,
+)
+from awards.models.payments import Payment, PaymentStatus, ProviderEvent
+from awards.models.tickets import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderMail,
+    OrderStatus,
+    PaymentMethod,
+    Ticket,
+    TicketShop,
+    TicketType,
+    VatRate,
+    Voucher,
+    WaitingListEntry,
+    WaitingStatus,
 )
 
 __all__ = [
@@ -23,13 +42,34 @@ __all__ = [
     "CategoryKind",
     "CategoryMetric",
     "CategoryScope",
+    "CheckIn",
     "ConflictOfInterest",
     "DecisionAction",
     "EventState",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
     "JuryCriterion",
     "JuryMember",
     "JuryNominee",
     "JuryScore",
+    "Order",
+    "OrderEvent",
+    "OrderEventKind",
+    "OrderLine",
+    "OrderMail",
+    "OrderStatus",
+    "Payment",
+    "PaymentMethod",
+    "PaymentStatus",
     "Placement",
+    "ProviderEvent",
+    "Ticket",
+    "TicketShop",
+    "TicketType",
     "TieBreak",
+    "VatRate",
+    "Voucher",
+    "WaitingListEntry",
+    "WaitingStatus",
 ]

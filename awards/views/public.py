@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from awards import selectors
 from awards.diplomas import diploma_pdf
-from awards.models import AwardEvent, EventState
+from awards.models import AwardEvent, EventState, TicketShop
 from awards.selectors import AWARDS_NAMESPACE
 from kundeservice.caching import cached_for_the_public
 from kundeservice.markdown import render_markdown
@@ -62,6 +62,7 @@ def event_page(request: HttpRequest, slug: str) -> HttpResponse:
             "shown": shown,
             "description": render_markdown(event.display_description),
             "is_preview": manager and not event.is_public,
+            "sells_tickets": TicketShop.objects.filter(event=event).exists(),
         },
     )
 

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from awards.api.tickets import DOOR_ROLES, TICKET_ROLES
+from awards.models import WaitingListEntry
+from awards.services.orders import order_reserve
 from kundeservice.models import Job
 from kundeservice.roles import CATALOG_ROLES, STAFF_ROLES, Role
 from surveys.models import (
@@ -32,6 +35,7 @@ from surveys.views.results import RESULTS_ROLES
 from surveys.views.staff_observations import OBSERVATION_ROLES
 from surveys.views.staff_panels import PANEL_ROLES
 from surveys.views.staff_review import REVIEW_ROLES
+from tests.awards.ticketing import invoiced_order, shop_with_type
 from tests.factories import (
     AssignmentFactory,
     CompanyFactory,
@@ -300,6 +304,73 @@ AWARD_ROLES = (Role.STAFF_ADMIN, Role.AWARD_MANAGER)
 
 def logged_in(status: int) -> dict[str, int]:
     return {role: 302 if role == ANON else status for role in ROLES}
+
+
+def shop_kwargs() -> dict[str, Any]:
+    return {"slug": shop_with_type()[0].event.slug}
+
+
+def reserved_order_kwargs() -> dict[str, Any]:
+    _shop, ticket_type = shop_with_type()
+    order = order_reserve(event=ticket_type.event, quantities={ticket_type.pk: 1})
+    return {"slug": order.event.slug, "code": order.code, "secret": order.secret}
+
+
+def invoiced_order_kwargs(extra: str = "") -> Callable[[], dict[str, Any]]:
+    """The buyer's link to a confirmed order (and its first ticket or invoice)."""
+
+    def kwargs() -> dict[str, Any]:
+        order = invoiced_order(shop_with_type()[1], 1)
+        found: dict[str, Any] = {
+            "slug": order.event.slug,
+            "code": order.code,
+            "secret": order.secret,
+        }
+        if extra == "position":
+            found["position"] = 1
+        elif extra == "number":
+            found["number"] = order.invoices.get().number
+        return found
+
+    return kwargs
+
+
+def offer_kwargs() -> dict[str, Any]:
+    _shop, ticket_type = shop_with_type()
+    entry = WaitingListEntry.objects.create(
+        event=ticket_type.event, ticket_type=ticket_type, name="V", email="v@x.no", token="tok-1"
+    )
+    return {"slug": entry.event.slug, "token": entry.token}
+
+
+def event_kwargs() -> dict[str, Any]:
+    return {"event_pk": shop_with_type()[0].event_id}
+
+
+def staff_order_kwargs(extra: str = "") -> Callable[[], dict[str, Any]]:
+    def kwargs() -> dict[str, Any]:
+        order = invoiced_order(shop_with_type()[1], 1)
+        found: dict[str, Any] = {"event_pk": order.event_id, "code": order.code}
+        if extra == "invoice":
+            found.update(number=order.invoices.get().number, format="pdf")
+        return found
+
+    return kwargs
+
+
+def ticket_type_kwargs() -> dict[str, Any]:
+    ticket_type = shop_with_type()[1]
+    return {"event_pk": ticket_type.event_id, "pk": ticket_type.pk}
+
+
+def voucher_kwargs() -> dict[str, Any]:
+    ticket_type = shop_with_type()[1]
+    voucher = ticket_type.vouchers.create(event=ticket_type.event, code="KODE")
+    return {"event_pk": ticket_type.event_id, "pk": voucher.pk}
+
+
+def api_order_kwargs() -> dict[str, Any]:
+    return {"pk": invoiced_order(shop_with_type()[1], 1).pk}
 
 
 MATRIX: dict[str, Entry] = {
@@ -626,6 +697,55 @@ MATRIX: dict[str, Entry] = {
     "api-respond-submit": Entry(
         everyone(400), method="post", kwargs=lambda: {"token": invite(WaveFactory())}, data={}
     ),
+    # Gala tickets: the shop and the buyer's order (the link's secret is the key)
+    "ticket-shop": Entry(everyone(200), kwargs=shop_kwargs),
+    "ticket-lookup": Entry(everyone(200), kwargs=shop_kwargs),
+    "ticket-waiting-list": Entry(everyone(404), method="post", kwargs=shop_kwargs, data={}),
+    "ticket-offer": Entry(everyone(200), kwargs=offer_kwargs),
+    "ticket-order": Entry(everyone(200), kwargs=reserved_order_kwargs),
+    "ticket-pdf": Entry(everyone(200), kwargs=invoiced_order_kwargs("position")),
+    "ticket-ics": Entry(everyone(200), kwargs=invoiced_order_kwargs()),
+    "ticket-invoice": Entry(everyone(200), kwargs=invoiced_order_kwargs("number")),
+    "ticket-attendee": Entry(
+        everyone(302), method="post", kwargs=invoiced_order_kwargs("position"), data={"name": "N"}
+    ),
+    "ticket-cancel-request": Entry(everyone(302), method="post", kwargs=invoiced_order_kwargs()),
+    # Ticket sales in the staff console: award managers and staff admins
+    "staff-ticket-events": Entry(html_for(TICKET_ROLES)),
+    "staff-ticket-setup": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-ticket-type-create": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-ticket-type-edit": Entry(html_for(TICKET_ROLES), kwargs=ticket_type_kwargs),
+    "staff-voucher-create": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-voucher-edit": Entry(html_for(TICKET_ROLES), kwargs=voucher_kwargs),
+    "staff-order-list": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-order-export": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-bank-import": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    "staff-order-detail": Entry(html_for(TICKET_ROLES), kwargs=staff_order_kwargs()),
+    "staff-invoice-document": Entry(html_for(TICKET_ROLES), kwargs=staff_order_kwargs("invoice")),
+    "staff-sales-dashboard": Entry(html_for(TICKET_ROLES), kwargs=event_kwargs),
+    # The door: door staff (and award managers, staff admins)
+    "checkin-events": Entry(html_for(DOOR_ROLES)),
+    "checkin-scanner": Entry(html_for(DOOR_ROLES), kwargs=event_kwargs),
+    "checkin-search": Entry(html_for(DOOR_ROLES), kwargs=event_kwargs),
+    "checkin-counter": Entry(html_for(DOOR_ROLES), kwargs=event_kwargs),
+    "checkin-export": Entry(html_for(DOOR_ROLES), kwargs=event_kwargs),
+    "api-checkin": Entry(api_write(DOOR_ROLES, 400), method="post", data={}),
+    # The provider's signature is the credential: none is a 400 for anyone
+    "api-payment-webhook": Entry(
+        everyone(400), method="post", kwargs=lambda: {"provider": "stripe"}, data={}
+    ),
+    "ticket-type-list": Entry(api_write(TICKET_ROLES, 200)),
+    "ticket-type-detail": Entry(
+        api_write(TICKET_ROLES, 200), kwargs=lambda: {"pk": shop_with_type()[1].pk}
+    ),
+    "award-order-list": Entry(api_write(TICKET_ROLES, 200)),
+    "award-order-detail": Entry(api_write(TICKET_ROLES, 200), kwargs=api_order_kwargs),
+    "award-order-mark-paid": Entry(
+        api_write(TICKET_ROLES, 400), method="post", kwargs=api_order_kwargs, data={}
+    ),
+    "award-order-cancel": Entry(
+        api_write(TICKET_ROLES, 200), method="post", kwargs=api_order_kwargs, data={}
+    ),
     # Webhooks: staff admins only, in the console and the API (receivers get personal data)
     "staff-webhook-list": Entry(html_for(WEBHOOK_ROLES)),
     "staff-webhook-create": Entry(html_for(WEBHOOK_ROLES)),
@@ -662,6 +782,38 @@ MATRIX: dict[str, Entry] = {
 }
 # Writes on the same routes are checked separately: one route name, several methods.
 WRITES: list[tuple[str, str, Entry]] = [
+    ("ticket-shop", "post", Entry(everyone(400), method="post", kwargs=shop_kwargs, data={})),
+    ("ticket-lookup", "post", Entry(everyone(400), method="post", kwargs=shop_kwargs, data={})),
+    (
+        "ticket-order",
+        "post",
+        Entry(everyone(400), method="post", kwargs=reserved_order_kwargs, data={}),
+    ),
+    (
+        "staff-ticket-setup",
+        "post",
+        Entry(html_for(TICKET_ROLES, ok=400), method="post", kwargs=event_kwargs, data={}),
+    ),
+    (
+        "staff-bank-import",
+        "post",
+        Entry(html_for(TICKET_ROLES, ok=400), method="post", kwargs=event_kwargs, data={}),
+    ),
+    (
+        "staff-order-detail",
+        "post",
+        Entry(
+            html_for(TICKET_ROLES, ok=302),
+            method="post",
+            kwargs=staff_order_kwargs(),
+            data={"action": "resend"},
+        ),
+    ),
+    (
+        "ticket-type-list",
+        "post",
+        Entry(api_write(TICKET_ROLES, 400), method="post", data={}),
+    ),
     (
         "staff-webhook-create",
         "post",

@@ -1,0 +1,444 @@
+"""Gala ticket benchmarks (issue 14), on their own database ``kundeservice_bench_tickets``.
+
+    .venv/bin/python bench/tickets.py                 # rush, checkin, invoices
+    .venv/bin/python bench/tickets.py rush --buyers 300 --seats 100
+    .venv/bin/python bench/tickets.py checkin invoices
+
+rush      the bare one-INSERT baseline (``/bench/insert``, bench/urls.py) for ``--seconds`` with
+          ``--buyers`` clients, then ``--buyers`` buyers at once for ``--seats`` seats through the
+          real pages: load the shop, reserve one ticket, load the order, confirm by invoice.
+          Targets: exactly ``--seats`` sold, no server error, completed orders per second
+          >= 25 % of the baseline's requests per second in the same run.
+checkin   20 scanners checking in 1,000 tickets through ``POST /api/v1/checkins/`` (p95 < 50 ms),
+          then every scan replayed with its nonce: nothing is checked in twice.
+invoices  the invoice PDF and the EHF XML of 500 invoiced orders (< 30 s).
+
+The server is gunicorn (``bench.settings``: the site plus the baseline view), 4 processes ×
+8 threads; the clients are Python threads on the same two cores, so the figures compare only
+within one run. Exits 1 when a target is missed.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    PY,
+    ROOT,
+    answers,
+    bench_redis_url,
+    child_setup,
+    free_port,
+    load_average,
+    prepared_database,
+    run_child,
+)
+
+DATABASE = "kundeservice_bench_tickets"
+REDIS_DB = 11
+BASELINE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_ping (id bigserial PRIMARY KEY, at timestamptz NOT NULL)"
+)
+RUSH_RATIO = 0.25
+CHECKIN_P95_MS = 50
+INVOICE_SECONDS = 30
+
+
+def main() -> int:
+    if "--child" in sys.argv:
+        return child(sys.argv[sys.argv.index("--child") + 1 :])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("scenarios", nargs="*", default=["rush", "checkin", "invoices"])
+    parser.add_argument("--buyers", type=int, default=300)
+    parser.add_argument("--seats", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=10, help="baseline duration")
+    args = parser.parse_args()
+    redis_url = bench_redis_url(REDIS_DB) if answers("127.0.0.1", 6379) else ""
+    env = prepared_database(DATABASE, redis_url=redis_url)
+    if env is None:
+        return 2
+    print(f"{load_average()} at the start")
+    ok = True
+    for name in args.scenarios:
+        ok = {"rush": rush, "checkin": checkin, "invoices": invoices}[name](args, env) and ok
+    return 0 if ok else 1
+
+
+def rush(args: argparse.Namespace, env: dict[str, str]) -> bool:
+    import requests
+
+    setup = run_child(__file__, env, ["setup-rush", str(args.seats)])
+    with server(env) as base:
+        baseline = hammer(f"{base}/bench/insert", clients=args.buyers, seconds=args.seconds)
+        shop = f"{base}/prisutdeling/{setup['slug']}/billetter/"
+        start = threading.Barrier(args.buyers + 1)
+        statuses: Counter[str] = Counter()
+        done_at: list[float] = []
+        lock = threading.Lock()
+
+        def buyer(i: int) -> None:
+            try:
+                buy(i)
+            except requests.ConnectionError:
+                with lock:
+                    statuses["dropped"] += 1
+
+        def buy(i: int) -> None:
+            session = requests.Session()
+            page = session.get(shop, timeout=120)
+            token = session.cookies["csrftoken"]
+            start.wait()
+            answer = session.post(
+                shop,
+                {f"qty-{setup['type']}": "1", "client_key": f"b{i}", "csrfmiddlewaretoken": token},
+                headers={"Referer": shop},
+                allow_redirects=False,
+                timeout=120,
+            )
+            outcome = f"reserve {answer.status_code}"
+            if answer.status_code == 302:
+                order = base + answer.headers["Location"]
+                session.get(order, timeout=120)
+                confirmed = session.post(
+                    order,
+                    {**DETAILS, "csrfmiddlewaretoken": token},
+                    headers={"Referer": order},
+                    allow_redirects=False,
+                    timeout=120,
+                )
+                outcome = f"confirm {confirmed.status_code}"
+                if confirmed.status_code == 302:
+                    with lock:
+                        done_at.append(time.perf_counter())
+            with lock:
+                statuses[outcome] += 1
+                statuses[f"page {page.status_code}"] += 1
+
+        with ThreadPoolExecutor(max_workers=args.buyers) as pool:
+            futures = [pool.submit(buyer, i) for i in range(args.buyers)]
+            start.wait()
+            began = time.perf_counter()
+            for future in futures:
+                future.result()
+    counted = run_child(__file__, env, ["count-rush", setup["slug"]])
+    elapsed = max(done_at) - began if done_at else float("inf")
+    per_second = len(done_at) / elapsed
+    ratio = per_second / baseline if baseline else 0.0
+    errors = statuses["dropped"] + sum(
+        n for outcome, n in statuses.items() if outcome[-3:].isdigit() and int(outcome[-3:]) >= 500
+    )
+    print(
+        f"rush: baseline {baseline:.1f} req/s with {args.buyers} clients for {args.seconds} s; "
+        f"{args.buyers} buyers for {args.seats} seats: {counted['sold']} sold, "
+        f"{counted['invoices']} invoices (numbers {counted['numbers']}), {errors} server errors, "
+        f"{len(done_at)} orders in {elapsed:.2f} s = {per_second:.1f} orders/s = {ratio:.0%} "
+        f"of the baseline (target >= {RUSH_RATIO:.0%}); answers {dict(sorted(statuses.items()))}"
+    )
+    return counted["sold"] == args.seats and errors == 0 and ratio >= RUSH_RATIO
+
+
+def checkin(args: argparse.Namespace, env: dict[str, str]) -> bool:
+    import requests
+
+    setup = run_child(__file__, env, ["setup-checkin", "1000"])
+    secrets = setup["secrets"]
+    headers = {"Authorization": f"Token {setup['token']}", "Content-Type": "application/json"}
+    scanners = 20
+    with server(env) as base:
+        url = f"{base}/api/v1/checkins/"
+
+        def scan_all(first_pass: bool) -> tuple[list[float], Counter[int]]:
+            times: list[float] = []
+            codes: Counter[int] = Counter()
+            lock = threading.Lock()
+
+            def scanner(k: int) -> None:
+                session = requests.Session()
+                for i in range(k, len(secrets), scanners):
+                    body = json.dumps(
+                        {"event": setup["event"], "secret": secrets[i], "nonce": f"scan-{i:05d}"}
+                    )
+                    began = time.perf_counter()
+                    answer = session.post(url, data=body, headers=headers, timeout=60)
+                    took = (time.perf_counter() - began) * 1000
+                    with lock:
+                        times.append(took)
+                        codes[answer.status_code] += 1
+
+            with ThreadPoolExecutor(max_workers=scanners) as pool:
+                list(pool.map(scanner, range(scanners)))
+            return times, codes
+
+        times, codes = scan_all(True)
+        replay_times, replay_codes = scan_all(False)
+    counted = run_child(__file__, env, ["count-checkin", str(setup["event"])])
+    p95 = statistics.quantiles(times, n=20)[-1]
+    print(
+        f"checkin: {scanners} scanners, {len(secrets)} tickets: {dict(codes)}, "
+        f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target < {CHECKIN_P95_MS} ms); "
+        f"replayed {len(replay_times)} nonces: {dict(replay_codes)}, "
+        f"p95 {statistics.quantiles(replay_times, n=20)[-1]:.1f} ms; "
+        f"check-ins stored: {counted['checkins']}"
+    )
+    return (
+        p95 < CHECKIN_P95_MS
+        and codes == Counter({201: len(secrets)})
+        and replay_codes == Counter({200: len(secrets)})
+        and counted["checkins"] == len(secrets)
+    )
+
+
+def invoices(args: argparse.Namespace, env: dict[str, str]) -> bool:
+    result = run_child(__file__, env, ["invoices", "500"])
+    each = {kind: result[f"{kind}_bytes"] // result["orders"] for kind in ("pdf", "xml")}
+    print(
+        f"invoices: {result['orders']} invoiced orders, PDF + EHF of each in "
+        f"{result['seconds']:.1f} s ({each['pdf']} B PDF, {each['xml']} B XML each; "
+        f"target < {INVOICE_SECONDS} s)"
+    )
+    return bool(result["seconds"] < INVOICE_SECONDS)
+
+
+DETAILS = {
+    "method": "invoice",
+    "name": "Kari Nordmann",
+    "email": "kari@bedrift.no",
+    "company": "Bedrift AS",
+    "org_number": "988077917",
+    "street": "Storgata 2",
+    "postcode": "0155",
+    "city": "Oslo",
+    "reference": "PO-1",
+    "attendee-1-name": "Gjest",
+}
+
+
+def hammer(url: str, *, clients: int, seconds: int) -> float:
+    """Requests per second ``clients`` threads get from ``url`` (POST) in ``seconds``."""
+    import requests
+
+    stop = time.perf_counter() + seconds
+    counts: list[int] = [0] * clients
+
+    def client(k: int) -> None:
+        session = requests.Session()
+        while time.perf_counter() < stop:
+            try:
+                if session.post(url, timeout=60).status_code == 200:
+                    counts[k] += 1
+            except requests.ConnectionError:
+                session = requests.Session()  # counted as not done
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    return sum(counts) / (time.perf_counter() - began)
+
+
+class server:
+    """gunicorn on the bench database: 4 processes × 8 threads, as the concurrency tests."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def __enter__(self) -> str:
+        import subprocess
+        import urllib.request
+
+        port = free_port()
+        self.process = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "bench.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "4",
+                "--threads",
+                "8",
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+                # Hundreds of clients keep their connections between a buyer's requests.
+                "--keep-alive",
+                "30",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                return base
+            except OSError:
+                time.sleep(0.3)
+        self.process.terminate()
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: Any) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+# --- In the child process, against the bench database ----------------------------------------
+
+
+def child(argv: list[str]) -> int:
+    child_setup()
+    command, *rest = argv
+    result = {
+        "setup-rush": child_setup_rush,
+        "count-rush": child_count_rush,
+        "setup-checkin": child_setup_checkin,
+        "count-checkin": child_count_checkin,
+        "invoices": child_invoices,
+    }[command](*rest)
+    print(json.dumps(result))
+    return 0
+
+
+def _event(prefix: str, capacity: int) -> Any:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from awards.models import AwardEvent, EventState, TicketType
+    from awards.services.tickets import ticket_shop_save
+
+    with connection.cursor() as cursor:
+        cursor.execute(BASELINE_TABLE)
+    event = AwardEvent.objects.create(
+        slug=f"{prefix}-{int(time.time() * 1000)}",
+        name="Benk",
+        starts_at=timezone.now() + timedelta(days=30),
+        venue="Oslo",
+        finalists_public_at=timezone.now(),
+        state=EventState.FINALISTS_PUBLIC,
+    )
+    ticket_shop_save(
+        event=event,
+        data={
+            "is_open": True,
+            "capacity": capacity,
+            "seller_name": "Benk AS",
+            "seller_org_number": f"{974760673}",
+            "seller_street": "Gate 1",
+            "seller_postcode": "0154",
+            "seller_city": "Oslo",
+            "seller_account": "86011117947",
+            "seller_email": "benk@example.no",
+        },
+    )
+    ticket_type = TicketType.objects.create(
+        event=event, name="Bedriftsbillett", price=2490_00, capacity=capacity, max_per_order=10
+    )
+    return event, ticket_type
+
+
+def child_setup_rush(seats: str) -> dict[str, Any]:
+    event, ticket_type = _event("rush", int(seats))
+    return {"slug": event.slug, "type": ticket_type.pk}
+
+
+def child_count_rush(slug: str) -> dict[str, Any]:
+    from awards.models import Invoice, OrderLine
+
+    numbers = sorted(
+        Invoice.objects.filter(order__event__slug=slug).values_list("number", flat=True)
+    )
+    gap_free = numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else True
+    return {
+        "sold": OrderLine.objects.filter(order__event__slug=slug).count(),
+        "invoices": len(numbers),
+        "numbers": "consecutive" if gap_free else "with gaps",
+    }
+
+
+def _invoiced(event: Any, ticket_type: Any, orders: int, per_order: int) -> list[Any]:
+    from awards.services import orders as order_services
+
+    buyer = order_services.Buyer(
+        name="Kari",
+        email="kari@bedrift.no",
+        company="Bedrift AS",
+        org_number="988077917",
+        street="Storgata 2",
+        postcode="0155",
+        city="Oslo",
+        reference="PO-1",
+        wants_ehf=True,
+    )
+    made = []
+    for _ in range(orders):
+        order = order_services.order_reserve(event=event, quantities={ticket_type.pk: per_order})
+        order_services.order_checkout(
+            order=order,
+            buyer=buyer,
+            attendees=[order_services.Attendee(name=f"Gjest {i}") for i in range(per_order)],
+            method="invoice",
+        )
+        made.append(order)
+    return made
+
+
+def child_setup_checkin(count: str) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    from awards.models import Ticket
+
+    event, ticket_type = _event("door", int(count))
+    _invoiced(event, ticket_type, int(count) // 10, 10)
+    user, _created = get_user_model().objects.get_or_create(username="bench-door")
+    user.groups.add(Group.objects.get(name="door_staff"))
+    token, _created = Token.objects.get_or_create(user=user)
+    secrets = list(Ticket.objects.filter(order__event=event).values_list("secret", flat=True))
+    return {"event": event.pk, "token": token.key, "secrets": secrets}
+
+
+def child_count_checkin(event_id: str) -> dict[str, Any]:
+    from awards.models import CheckIn
+
+    return {"checkins": CheckIn.objects.filter(ticket__order__event_id=int(event_id)).count()}
+
+
+def child_invoices(count: str) -> dict[str, Any]:
+    from awards.models import Invoice
+    from awards.services.documents import invoice_pdf
+    from awards.services.ehf import invoice_ehf
+
+    event, ticket_type = _event("invoices", int(count) * 2)
+    orders = _invoiced(event, ticket_type, int(count), 2)
+    invoices = list(Invoice.objects.filter(order__in=orders).select_related("credited_invoice"))
+    began = time.perf_counter()
+    pdf_bytes = xml_bytes = 0
+    for invoice in invoices:
+        pdf_bytes += len(invoice_pdf(invoice))
+        xml_bytes += len(invoice_ehf(invoice))
+    return {
+        "orders": len(invoices),
+        "seconds": time.perf_counter() - began,
+        "pdf_bytes": pdf_bytes,
+        "xml_bytes": xml_bytes,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
