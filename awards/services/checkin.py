@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from awards.models import AwardEvent, CheckIn, OrderStatus, Ticket
+from awards.webhook_events import TICKET_CHECKED_IN
 from kundeservice.errors import DomainError
+from webhooks.services.events import webhook_event_emit
 
 #: What a ticket secret looks like (``orders.ticket_secret``): URL-safe base64, 27 characters.
 SECRET = re.compile(r"[A-Za-z0-9_-]{27}")
@@ -110,6 +112,7 @@ def checkin_scan(
                 at=now or timezone.now(),
                 by=user if user is not None and user.is_authenticated else None,
             )
+            webhook_event_emit(event=TICKET_CHECKED_IN, subject=checkin)
     except IntegrityError:
         # Another request got there first: the same nonce (a retry racing its original) is
         # this scan's own check-in; another nonce is another device's.

@@ -59,8 +59,10 @@ from awards.services.payments.base import (
     PaymentProvider,
     PaymentUnavailable,
 )
+from awards.webhook_events import ORDER_CANCELLED, ORDER_PAID
 from kundeservice.errors import ConflictError, DomainError
 from kundeservice.tasks import enqueue_on_commit
+from webhooks.services.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +278,7 @@ def order_paid(
     order.paid_at = now
     order.confirmed_at = order.confirmed_at or now
     order.save(update_fields=["status", "paid_at", "confirmed_at", "payment_method"])
+    webhook_event_emit(event=ORDER_PAID, subject=order)
     _event(
         order,
         OrderEventKind.PAID,
@@ -355,6 +358,7 @@ def order_cancel(
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = now
         order.save(update_fields=["status", "cancelled_at"])
+        webhook_event_emit(event=ORDER_CANCELLED, subject=order)
         _event(
             order,
             OrderEventKind.CANCELLED,
