@@ -60,3 +60,25 @@ def unregister_episode_link(link: EpisodeLink) -> None:
 
 def episode_links() -> list[EpisodeLink]:
     return list(_episode_links)
+
+
+@dataclass(frozen=True)
+class SitemapSection:
+    """A section of the site's sitemap another app adds; ``namespace`` is the public-cache
+    namespace whose visibility changes what it lists."""
+
+    key: str
+    sitemap: Any
+    namespace: str
+
+
+_sitemap_sections: list[SitemapSection] = []
+
+
+def register_sitemap(section: SitemapSection) -> None:
+    if all(s.key != section.key for s in _sitemap_sections):
+        _sitemap_sections.append(section)
+
+
+def sitemap_sections() -> list[SitemapSection]:
+    return list(_sitemap_sections)

@@ -15,12 +15,15 @@ from django.utils.translation import gettext as _
 
 from awards import selectors
 from awards.selectors import AWARDS_NAMESPACE
+from awards.sitemaps import AwardSitemap
 from kundeservice.notmodified import Conditional, register_conditional
 from surveys.extensions import (
     CompanyPanel,
     EpisodeLink,
+    SitemapSection,
     register_company_panel,
     register_episode_link,
+    register_sitemap,
 )
 
 
@@ -67,6 +70,7 @@ def award_night_link(wave: Any) -> tuple[str, str] | None:
 def register_panels() -> None:
     register_company_panel(CompanyPanel(namespace=AWARDS_NAMESPACE, render=prizes_panel))
     register_episode_link(EpisodeLink(namespace=AWARDS_NAMESPACE, link=award_night_link))
+    register_sitemap(SitemapSection(key="awards", sitemap=AwardSitemap, namespace=AWARDS_NAMESPACE))
     register_conditional(
         Conditional(name="award-live-feed", patterns=live_feed_patterns, etag=live_feed_etag)
     )

@@ -25,8 +25,9 @@ from kundeservice.caching import cached_for_the_public
 from kundeservice.ratelimits import over_limit
 from kundeservice.roles import Role, user_has_role
 from surveys import episode_selectors as episodes
-from surveys.extensions import episode_links
+from surveys.extensions import episode_links, sitemap_sections
 from surveys.models import SubscriberStatus
+from surveys.services.aggregation import RESULTS_NAMESPACE
 from surveys.services.episodes import EPISODES_NAMESPACE
 from surveys.services.subscriptions import (
     ConfirmOutcome,
@@ -124,12 +125,19 @@ def temperature_cover(request: HttpRequest, study: str, wave: str, number: int) 
     return response
 
 
+def _sitemap_namespaces() -> tuple[str, ...]:
+    """What the sitemap lists changes with results, episodes and other apps' sections."""
+    added = {section.namespace for section in sitemap_sections()}
+    return (EPISODES_NAMESPACE, RESULTS_NAMESPACE, *sorted(added))
+
+
 @require_GET
-@cached(everything)
+@cached_for_the_public(namespace=_sitemap_namespaces, visible=everything)
 def temperature_sitemap(request: HttpRequest) -> HttpResponse:
-    """The sitemap of published episodes and their series (rendered here, so it can be
-    cached)."""
-    response = sitemap(request, sitemaps=SITEMAPS)
+    """The site's sitemap: public results, episodes and their series, and what other apps add
+    (rendered here, so it can be cached)."""
+    sections = {section.key: section.sitemap for section in sitemap_sections()}
+    response = sitemap(request, sitemaps={**SITEMAPS, **sections})
     response.render()
     return response
 

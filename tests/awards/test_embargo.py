@@ -252,3 +252,13 @@ def test_an_episode_links_the_award_night_only_once_it_is_public(client: Any) ->
     shown = client.get(page).content.decode()
     assert night.name in shown
     assert reverse("award-event", args=[night.slug]) in shown
+
+
+def test_the_sitemap_lists_a_night_only_once_it_is_public(client: Any) -> None:
+    night = AwardEventFactory(state=EventState.DRAFT)
+    page = reverse("award-event", args=[night.slug])
+    assert page not in client.get("/sitemap.xml").content.decode()  # and cached
+    event_state_set(event=night, state=EventState.FINALISTS_PUBLIC, by=None)
+    listed = client.get("/sitemap.xml").content.decode()
+    assert page in listed
+    assert reverse("award-winners", args=[night.slug]) in listed

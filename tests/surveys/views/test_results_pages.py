@@ -426,3 +426,10 @@ def test_share_rows_name_their_question(client: Any, published: ResultSet) -> No
     assert "Ville du handlet her? – Ja" in text(client.get(page))
     download = client.get(page, {"download": "questions", "format": "csv"})
     assert "Ville du handlet her? – Ja" in text(download)
+
+
+def test_the_sitemap_lists_public_results_only(client: Any, published: ResultSet) -> None:
+    page = url("results-wave", published.wave)
+    assert page in client.get("/sitemap.xml").content.decode()
+    wave_publish(wave=published.wave, public=False)
+    assert page not in client.get("/sitemap.xml").content.decode()
