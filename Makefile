@@ -32,8 +32,13 @@ serve: messages migrate
 	$(PY) manage.py collectstatic --no-input -v0
 	.venv/bin/gunicorn kundeservice.wsgi --bind $(HOST):$(PORT) --workers 3
 
+# A worker that dies (a lost broker it cannot recover from, an out-of-memory kill) is started
+# again after 5 s, as docker-compose's `restart: unless-stopped` does; Ctrl-C stops both.
 worker: install
-	.venv/bin/celery -A kundeservice worker -Q default,mail,aggregation,webhooks --loglevel=info
+	@trap 'exit 130' INT TERM; while :; do \
+	  .venv/bin/celery -A kundeservice worker -Q default,mail,aggregation,webhooks --loglevel=info; \
+	  echo "celery worker exited ($$?); starting it again in 5 s (Ctrl-C stops)" >&2; sleep 5; \
+	done
 
 beat: install
 	.venv/bin/celery -A kundeservice beat --loglevel=info

@@ -20,6 +20,7 @@ from django.utils import translation
 
 from kundeservice import tasks
 from kundeservice.celery import app as celery_app
+from kundeservice.rediscache import ResilientRedisCache
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -89,6 +90,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "postgres": (on_postgres(), "needs PostgreSQL: set DATABASE_URL or start it on 5432"),
         "integration": (redis_available(), "needs Redis: set REDIS_URL or start it on 6379"),
         "e2e": (chromium_available(), f"needs Chromium at {CHROMIUM} (apt install chromium)"),
+        "faults": (
+            shutil.which("redis-server") is not None,
+            "needs redis-server on the PATH (apt install redis-server)",
+        ),
     }
     for item in items:
         for marker, (available, reason) in reasons.items():
@@ -134,6 +139,7 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
+    ResilientRedisCache.down_until = 0.0  # nor the cache
     # Celery marks "inside a task" with a process-wide flag around each eager run; two eager
     # runs at once (a live server's threads: a submit queues the webhook dispatch) can leave it
     # set, and a later result.get() then refuses to wait.
