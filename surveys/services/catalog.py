@@ -156,17 +156,33 @@ def companies_import(*, file: IO[bytes], filename: str) -> ImportSummary:
 
     created = updated = 0
     with transaction.atomic():
-        for _number, data in parsed:
+        for number, data in parsed:
             company = existing.get(data["org_number"])
-            if company is None:
-                company_create(**data)
-                created += 1
-            else:
-                company_update(
-                    company=company, **{k: v for k, v in data.items() if k != "org_number"}
-                )
-                updated += 1
+            try:
+                if company is None:
+                    company_create(**data)
+                    created += 1
+                else:
+                    company_update(
+                        company=company, **{k: v for k, v in data.items() if k != "org_number"}
+                    )
+                    updated += 1
+            except DomainError as exc:
+                # What only the model's own validation finds still names its row.
+                errors.extend(_row_errors(number, exc))
+        # Raised inside the transaction: the rows written before the bad one roll back.
+        reject_if_errors(errors)
     return ImportSummary(created=created, updated=updated)
+
+
+def _row_errors(number: int, exc: DomainError) -> list[RowError]:
+    if hasattr(exc, "error_dict"):
+        return [
+            RowError(number, "" if field == "__all__" else field, message)
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [RowError(number, "", message) for message in exc.messages]
 
 
 def _org_number_text(text: str) -> str:
