@@ -50,18 +50,20 @@ CHECK_DEADLINE = 1.5
 IN_REQUEST_THREAD = {"database"}
 
 
-def _timed(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _timed(check: Callable[[], dict[str, Any]], details: bool) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         result = check()
     except Exception as exc:  # a health check reports every failure, whatever its type
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        error = f"{type(exc).__name__}: {exc}" if details else type(exc).__name__
+        result = {"ok": False, "error": error[:300]}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
 
-def run_checks() -> tuple[bool, dict[str, Any]]:
-    """Run every check; a failing one is reported with its error rather than raising.
+def run_checks(*, details: bool = True) -> tuple[bool, dict[str, Any]]:
+    """Run every check; a failing one is reported with its error rather than raising. Without
+    ``details`` the error is only its kind: its message names internal hosts and ports.
 
     The cache and broker checks run at once in helper threads and are given ``CHECK_DEADLINE``
     seconds: a Redis that accepts connections and never answers makes them time out, and the
@@ -73,14 +75,14 @@ def run_checks() -> tuple[bool, dict[str, Any]]:
             continue
 
         def run(name: str = name, check: Callable[[], dict[str, Any]] = check) -> None:
-            results[name] = _timed(check)
+            results[name] = _timed(check, details)
 
         threads[name] = threading.Thread(target=run, name=f"healthz {name}", daemon=True)
         threads[name].start()
     deadline = time.monotonic() + CHECK_DEADLINE
     for name, check in CHECKS.items():
         if name in IN_REQUEST_THREAD:
-            results[name] = _timed(check)
+            results[name] = _timed(check, details)
     for name, thread in threads.items():
         thread.join(max(0.0, deadline - time.monotonic()))
         if name not in results:

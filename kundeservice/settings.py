@@ -237,6 +237,9 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API ------------------------------------------------------------------------------------
+# Reverse proxies in front of the site that append the client to X-Forwarded-For. 0 (the default)
+# trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous API call is told how to authenticate (401, not 403).
@@ -244,13 +247,26 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kundeservice.roles.DenyAll"],
-    # JSON bodies only; upload endpoints opt in to multipart for their file.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies only, and not nested deeper than any of ours; upload endpoints opt in to
+    # multipart for their file.
+    "DEFAULT_PARSER_CLASSES": ["kundeservice.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "kundeservice.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "kundeservice.api.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "kundeservice.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "3000/min"},
+    # Every API request counts against its client address (anonymous) or account; a cache that
+    # does not answer lets requests through (kundeservice.throttles).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kundeservice.throttles.AnonRateThrottle",
+        "kundeservice.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "600/min"),
+        "user": os.environ.get("API_USER_RATE", "3000/min"),
+    },
+    # The client address behind TRUSTED_PROXY_COUNT proxies; DRF's default (None) would believe
+    # whatever X-Forwarded-For the client sends.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kundeservice API",
@@ -315,9 +331,6 @@ INVITATION_SEND_LANES = int(os.environ.get("INVITATION_SEND_LANES", "2"))
 POLL_RATE = os.environ.get("POLL_RATE", "30/h")
 # How long a poll's published result may be served from the cache, in seconds.
 POLL_RESULTS_TTL = int(os.environ.get("POLL_RESULTS_TTL", "30"))
-# Reverse proxies in front of the site that append the client to X-Forwarded-For. 0 (the default)
-# trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None
 # Aggregation: memory PostgreSQL may use for the grouped pass (GROUPING SETS hash tables).
 AGGREGATION_WORK_MEM = os.environ.get("AGGREGATION_WORK_MEM", "256MB")
@@ -335,6 +348,16 @@ TICKETS_CAPACITY_LOCKING = env_bool("TICKETS_CAPACITY_LOCKING", default=True)
 TICKETS_CAPACITY_DELAY = float(os.environ.get("TICKETS_CAPACITY_DELAY", "0"))
 # Order look-up by code and e-mail, per client IP (django-ratelimit's "count/period").
 ORDER_LOOKUP_RATE = os.environ.get("ORDER_LOOKUP_RATE", "10/h")
+# Failed attempts at a secret before the next attempt is answered 429 until the period is over
+# (kundeservice.ratelimits): per account (a user name, an order code) and per client address.
+# Wrong passwords on the login form and POST /api/v1/auth/token/:
+LOGIN_ACCOUNT_RATE = os.environ.get("LOGIN_ACCOUNT_RATE", "10/15m")
+LOGIN_ADDRESS_RATE = os.environ.get("LOGIN_ADDRESS_RATE", "30/15m")
+# An order code with the wrong e-mail, per order code (the address is limited above):
+ORDER_LOOKUP_ACCOUNT_RATE = os.environ.get("ORDER_LOOKUP_ACCOUNT_RATE", "10/h")
+# Invitation links that do not exist (/s/<token>/, the respondent API, unsubscribe), per client
+# address; a real link never counts, however often it is used.
+INVITATION_LOOKUP_RATE = os.environ.get("INVITATION_LOOKUP_RATE", "30/h")
 # Card payment: Stripe Checkout. Without a key the shop offers invoice only.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get(

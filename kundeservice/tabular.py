@@ -5,6 +5,7 @@ names matched case-insensitively through aliases, and row numbers as a spreadshe
 (the header is row 1).
 """
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
@@ -88,7 +89,7 @@ def _raw_rows(*, file: IO[bytes], filename: str) -> Iterator[list[str]]:
 def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
     data = file.read()
     try:
-        text = data.decode("utf-8-sig")
+        text = _utf16_text(data) if _looks_utf16(data) else data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")
@@ -110,6 +111,24 @@ def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
         raise DomainError(
             _("The CSV file could not be read: %(error)s") % {"error": exc}, code="csv"
         ) from None
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """Excel's "Unicode text" and many Windows tools save UTF-16: with a byte-order mark, or
+    without one a NUL beside every ASCII character."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = data[:200]
+    even, odd = head[0::2], head[1::2]
+    little_endian = not any(odd) and all(even)
+    big_endian = not any(even) and all(odd)
+    return len(head) >= 4 and (little_endian or big_endian)
+
+
+def _utf16_text(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-16-le" if data[1] == 0 else "utf-16-be")
 
 
 def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:

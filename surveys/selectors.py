@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kundeservice.caching import safe_cache_get, safe_cache_set
+from kundeservice.numbers import ascii_digits
 from surveys.answers import OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
 from surveys.indicators import QuestionFacts
@@ -72,7 +73,8 @@ def companies_list(
     if industry:
         qs = qs.filter(industry__slug=industry)
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(org_number__startswith=search.strip()))
+        org_prefix = "".join(ascii_digits(search).split())
+        qs = qs.filter(Q(name__icontains=search) | Q(org_number__startswith=org_prefix))
     if channel:
         qs = _offering(qs, channel)
     return qs
