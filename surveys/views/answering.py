@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from surveys.models import Response
-from surveys.selectors import Structure, questionnaire_structure
+from surveys.selectors import Structure, questionnaire_structure_by_id
 from surveys.services.responding import (
     IncompleteResponse,
     PageState,
@@ -37,7 +37,12 @@ def answer_pages(
     once the response is final the respondent is sent to ``done_url``. ``context`` is added to
     the page's template context."""
     extra = context or {}
-    structure = questionnaire_structure(questionnaire=response.wave.questionnaire)
+    # The process-cached structure, without a cache round trip for the catalog version on
+    # every page (the respondent API's hot path does the same).
+    questionnaire = response.wave.questionnaire
+    structure = questionnaire_structure_by_id(
+        questionnaire_id=questionnaire.pk, updated_at=questionnaire.updated_at
+    )
     status = 200
     if request.method != "POST":
         state = page_state(response=response, structure=structure)
