@@ -111,7 +111,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No "SELECT 1" before each request's first query: it cost a fifth of a respondent page's
+    # time (bench/RESULTS.md, issue 21). A connection that died (PostgreSQL restarted) fails
+    # that one request, is closed at its end, and the next request connects afresh.
+    # DB_HEALTH_CHECKS=1 turns the check back on.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = os.environ.get("DB_HEALTH_CHECKS", "") == "1"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Redis and Celery ----------------------------------------------------------------

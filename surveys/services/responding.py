@@ -11,12 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError
-from surveys.answers import AnswerError, check_required, clean, score_0_100
+from surveys.answers import MAX_TEXT, AnswerError, check_required, clean, score_0_100
 from surveys.branching import NA
 from surveys.evaluation import required_sections, screening_page, shown_only, through_screening
 from surveys.models import (
@@ -34,6 +36,8 @@ from surveys.models import (
 from surveys.selectors import QuestionView, SectionView, Structure
 from surveys.webhook_events import RESPONSE_SAVED
 from webhooks.services.events import webhook_event_emit
+
+MAX_RAW = MAX_TEXT
 
 
 class LinkProblem(DomainError):
@@ -61,6 +65,8 @@ class PageState:
     index: int
     errors: dict[str, str] = field(default_factory=dict)
     questions: list[QuestionView] = field(default_factory=list)
+    #: What the respondent typed where it was refused, shown back beside its error.
+    raw: dict[str, str] = field(default_factory=dict)
 
     @property
     def section(self) -> SectionView | None:
@@ -89,8 +95,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def response_for_token(*, token: str) -> Response:
-    """The draft (or finished) response behind an invitation link, created on first open."""
+def response_for_token(*, token: str, create: bool = True) -> Response:
+    """The draft (or finished) response behind an invitation link, created on first open.
+
+    With ``create=False`` (a GET, which mail link scanners also make) a link never answered gets
+    an unsaved response, and the invitation is not marked opened: only an answer does that."""
     invitation = (
         Invitation.objects.select_related(
             "wave__questionnaire", "panelist", "response", "submission"
@@ -117,6 +126,13 @@ def response_for_token(*, token: str) -> Response:
         existing.wave = invitation.wave
         existing.invitation = invitation
         return existing
+    if not create:
+        return Response(
+            wave=invitation.wave,
+            source=ResponseSource.PANEL,
+            invitation=invitation,
+            language=invitation.panelist.language or "nb",
+        )
     try:
         with transaction.atomic():  # one commit for the first open, not two
             response = Response.objects.create(
@@ -146,13 +162,21 @@ def page_state(
 
 
 def page_save(
-    *, response: Response, structure: Structure, data: dict[str, list[str]], direction: str
+    *,
+    response: Response,
+    structure: Structure,
+    data: dict[str, list[str]],
+    direction: str,
+    page: int | None = None,
 ) -> PageState:
     """Store the answers on the current page. ``direction`` is ``next`` (validate, then move on),
     ``back`` or ``stay`` (autosave: keep what is valid, move nowhere).
 
     The row is locked and re-read first: an autosave that arrives just after "next" (its timer
-    fired as the page was leaving) must not put the respondent back on the page they left."""
+    fired as the page was leaving) must not put the respondent back on the page they left.
+    ``page`` is the page the answers were given on: when the response has moved on since (a
+    beacon sent as the page was left, another tab), nothing is stored, so a stale post never
+    blanks the answers of the page the respondent is on now."""
     with transaction.atomic():
         locked = (
             Response.objects.select_for_update(of=("self",))
@@ -160,7 +184,25 @@ def page_save(
             .get(pk=response.pk)
         )
         response.status, response.draft, response.page = locked.status, locked.draft, locked.page
+        if page is not None and page != response.page:
+            return page_state(response=response, structure=structure)
         return _page_save_locked(response, structure, data, direction)
+
+
+def page_go_to(*, response: Response, structure: Structure, page: int) -> PageState:
+    """Go back to an earlier page to change an answer there (the "ready to submit" page's change
+    links). Pages not reached yet cannot be jumped to."""
+    with transaction.atomic():
+        locked = (
+            Response.objects.select_for_update(of=("self",))
+            .only("status", "draft", "page")
+            .get(pk=response.pk)
+        )
+        response.status, response.draft, response.page = locked.status, locked.draft, locked.page
+        if not response.is_final and 0 <= page < response.page:
+            response.page = page
+            response.save(update_fields=["page", "updated_at"])
+        return page_state(response=response, structure=structure)
 
 
 def page_preview(
@@ -198,13 +240,16 @@ def _page_save_locked(
     state = page_state(response=response, structure=structure)
     answers = dict(response.draft)
     errors: dict[str, str] = {}
+    raw: dict[str, str] = {}
     if state.section is not None:
         for view in state.section.questions:
             try:
                 value = clean(view.info, data.get(view.key, []))
             except AnswerError as exc:
+                # Refused input is kept where the respondent sees it, beside its error, and
+                # the last valid answer stays in the draft until a valid one replaces it.
                 errors[view.key] = str(exc)
-                answers.pop(view.key, None)
+                raw[view.key] = " ".join(data.get(view.key, []))[:MAX_RAW]
                 continue
             if value is None:
                 answers.pop(view.key, None)
@@ -230,14 +275,19 @@ def _page_save_locked(
         response.page = state.index + 1
     elif direction == "back":
         response.page = max(state.index - 1, 0)
-    if not store:
-        return page_state(response=response, structure=structure, errors=errors)
-    if response.invitation_id and response.invitation and not response.invitation.started_at:
-        Invitation.objects.filter(pk=response.invitation_id, started_at__isnull=True).update(
-            started_at=timezone.now(), status=InvitationStatus.STARTED
-        )
-    response.save(update_fields=fields)
-    return page_state(response=response, structure=structure, errors=errors)
+    if store:
+        if response.invitation_id and response.invitation and not response.invitation.started_at:
+            now = timezone.now()
+            Invitation.objects.filter(pk=response.invitation_id, started_at__isnull=True).update(
+                started_at=now,
+                opened_at=Coalesce("opened_at", Value(now)),
+                status=InvitationStatus.STARTED,
+            )
+            response.invitation.started_at = now
+        response.save(update_fields=fields)
+    state = page_state(response=response, structure=structure, errors=errors)
+    state.raw = raw
+    return state
 
 
 def response_submit(

@@ -151,6 +151,7 @@ def _render(
         and response is not None
     )
     sections: list[Any] = []
+    structure: Structure | None = None
     if editable and response is not None:
         structure = _structure(assignment)
         sections = [
@@ -166,6 +167,7 @@ def _render(
         "can_attempt": assignment.status in fieldwork.OPEN_STATUSES and not assignment.outcome,
         "editable": editable,
         "sections": sections,
+        "structure": structure,
         "draft": response.draft if response else {},
         "errors": errors,
         "saved": saved,

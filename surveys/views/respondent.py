@@ -17,7 +17,8 @@ LINK_PROBLEM_STATUS = {"unknown": 404, "expired": 410, "used": 200}
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     language = request.GET.get("lang") or request.POST.get("lang")
     try:
-        response = response_for_token(token=token[:100])
+        # A GET (mail link scanners make them too) shows the page without storing anything.
+        response = response_for_token(token=token[:100], create=request.method == "POST")
     except LinkProblem as problem:
         finished = problem.response
         with translation.override(_language(language, finished.language if finished else None)):
@@ -29,7 +30,8 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             )
     if language in {"nb", "en"} and language != response.language:
         response.language = language
-        response.save(update_fields=["language"])
+        if response.pk is not None:
+            response.save(update_fields=["language"])
     with translation.override(response.language):
         return answer_pages(request, response, done_url=request.path)
 

@@ -178,7 +178,7 @@ def test_a_late_autosave_does_not_undo_next(client: Any, wave: Any) -> None:
     from surveys.services.responding import page_save
 
     url = f"/s/{invite(wave)}/"
-    client.get(url)
+    client.post(url, {"action": "stay"})  # the first answer creates the draft
     stale = Response.objects.get()  # what the late autosave request loaded: still page 0
     client.post(url, {"contacted_cs": "yes", "action": "next"})
     structure = questionnaire_structure(questionnaire=wave.questionnaire)
@@ -197,7 +197,7 @@ def test_a_link_answered_through_the_api_thanks_the_respondent_while_it_waits(
 
     token = invite(wave)
     url = f"/s/{token}/"
-    client.get(url)  # opened in the browser first: a draft exists
+    client.post(url, {"action": "stay"})  # answered in the browser first: a draft exists
     submission_accept(token=token, answers=ANSWERS)
     waiting = client.get(url)
     assert waiting.status_code == 200
@@ -216,3 +216,141 @@ def test_a_link_answered_through_the_api_thanks_the_respondent_while_it_waits(
         status=SubmissionStatus.FAILED
     )
     assert "Side 1 av 4" in client.get(f"/s/{other}/").content.decode()
+
+
+# --- Issue 17 (respondent traps), issue 19 #10 (link scanners), issue 21 (the browser path) ---
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_link_scanners_get_neither_creates_a_draft_nor_counts_an_open(
+    client: Any, wave: Any
+) -> None:
+    url = f"/s/{invite(wave)}/"
+    assert "Side 1 av 4" in client.get(url).content.decode()
+    assert client.get(url + "?lang=en").status_code == 200
+    assert not Response.objects.exists()
+    invitation = Invitation.objects.get()
+    status = invitation.status
+    assert invitation.opened_at is None
+    assert status not in {InvitationStatus.OPENED, InvitationStatus.STARTED}
+
+    client.post(url, {"contacted_cs": "yes", "action": "stay"})  # a real answer
+    invitation.refresh_from_db()
+    assert invitation.opened_at is not None
+    assert invitation.started_at is not None
+    assert Response.objects.get().draft == {"contacted_cs": "yes"}
+
+
+def test_invalid_input_is_kept_with_its_error_and_the_last_valid_answer_stays(
+    client: Any, wave: Any
+) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    client.post(url, {"wait_minutes": "7", "action": "stay"})
+    page = client.post(url, {"satisfaction": "5", "wait_minutes": "abc", "action": "next"})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert 'value="abc"' in html
+    assert "Skriv inn et tall." in html
+    autosave = client.post(url, {"wait_minutes": "-5", "action": "stay"}, HTTP_X_AUTOSAVE="1")
+    assert 'value="-5"' in autosave.content.decode()
+    assert Response.objects.get().draft["wait_minutes"] == 7  # never erased by the refusal
+
+
+def test_enter_in_a_text_field_means_next(client: Any, wave: Any) -> None:
+    """The browser submits with the form's first submit button when Enter is pressed."""
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    html = client.get(url).content.decode()
+    form = html[html.index("<form") :]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert 'value="next"' in first_button
+    assert 'value="back"' in form
+
+
+def test_rating_scale_radios_carry_their_end_labels_in_a_fieldset(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    html = client.get(url).content.decode()
+    assert '<legend class="question-text">Hvor fornøyd var du med kontakten?' in html
+    assert '<span>1</span><span class="visually-hidden"> – Svært misfornøyd</span>' in html, (
+        "the first point's name includes its end label"
+    )
+    assert '<span>6</span><span class="visually-hidden"> – Svært fornøyd</span>' in html
+    assert '<span>0</span><span class="visually-hidden"> – Svært lite sannsynlig</span>' in html
+
+
+def test_error_summary_names_each_question_and_links_to_its_input(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    html = client.post(url, {"action": "next"}).content.decode()
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    assert (
+        '<a href="#in-satisfaction-1">Hvor fornøyd var du med kontakten?: '
+        "Dette spørsmålet må besvares.</a>" in summary
+    )
+    assert '<a href="#in-nps-0">Hvor sannsynlig' in summary
+    assert 'id="in-satisfaction-1"' in html
+    assert "wait_minutes" not in summary  # optional
+
+
+def test_ready_to_send_page_shows_the_answers_by_page_with_change_buttons(
+    client: Any, wave: Any
+) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL)
+    html = client.get(url).content.decode()
+    assert "Klar til å sende" in html
+    review = html[html.index('class="review-page"') :]
+    assert "Den siste kontakten" in review
+    assert "<dd>Fjordbanken</dd>" in review
+    assert "<dd>Delvis</dd>" in review
+    assert "<dd>4,5 minutter</dd>" in review  # the respondent's locale
+    assert "<dd>Rask og hyggelig.</dd>" in review
+    assert 'name="goto" value="2"' in review
+
+    assert client.post(url, {"goto": "2"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "Side 3 av 4" in page
+    assert 'value="4,5"' in page  # the number comes back as it was typed
+    client.post(url, {"goto": "3"})  # forward jumps are not allowed: still page 3
+    assert Response.objects.get().page == 2
+
+
+def test_english_numbers_use_a_decimal_point(client: Any, wave: Any) -> None:
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL)
+    client.post(url + "?lang=en", {"goto": "2"})
+    assert 'value="4.5"' in client.get(url).content.decode()
+
+
+def test_a_post_for_a_page_left_behind_changes_nothing(client: Any, wave: Any) -> None:
+    """A beacon or a late autosave from page 2 arriving when page 3 is shown must not blank
+    page 3's answers (they are not in its form)."""
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    client.post(url, {"satisfaction": "5", "page": "2", "action": "stay"})
+    client.post(url, {"company": "fjordbanken", "page": "1", "action": "stay", "beacon": "1"})
+    assert Response.objects.get().draft["satisfaction"] == 5
+
+
+def test_htmx_pages_cost_one_request_each(client: Any, wave: Any) -> None:
+    """With JavaScript, "Next" gets the following page in its reply (no redirect and reload);
+    submitting tells htmx where the thank-you page is; a beacon gets an empty reply."""
+    url = f"/s/{invite(wave)}/"
+    first = client.post(url, {**FULL[0], "action": "next", "page": "0"}, **HTMX)
+    assert first.status_code == 200
+    assert "Side 2 av 4" in first.content.decode()
+    refused = client.post(url, {"action": "next", "page": "1"}, **HTMX)
+    assert refused.status_code == 200  # htmx swaps only 2xx: the errors are in the page
+    assert 'id="error-summary"' in refused.content.decode()
+    beacon = client.post(url, {**FULL[1], "action": "stay", "page": "1", "beacon": "1"})
+    assert beacon.status_code == 204
+    assert Response.objects.get().draft["company"] == "fjordbanken"
+    for number, page in enumerate(FULL[1:], start=1):
+        client.post(url, {**page, "action": "next", "page": str(number)}, **HTMX)
+    done = client.post(url, {"action": "submit"}, **HTMX)
+    assert done["HX-Redirect"] == url
+    assert Response.objects.get().status == ResponseStatus.SUBMITTED
