@@ -51,6 +51,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("s/<str:token>/", respondent.respond, name="respond"),
     path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("sitemap.xml", episodes.temperature_sitemap, name="sitemap"),
