@@ -26,7 +26,7 @@ demo: migrate
 
 run: messages demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	RUNSERVER_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: messages migrate
 	$(PY) manage.py collectstatic --no-input -v0
@@ -62,6 +62,7 @@ translations: install
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-value-0123456789 \
+	  SITE_URL=https://kundeservice.example \
 	  ALLOWED_HOSTS=kundeservice.example $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: messages

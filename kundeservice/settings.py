@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kundeservice.middleware.SiteUrlFromRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "kundeservice.middleware.ApiLanguageMiddleware",
@@ -317,15 +318,30 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_one_line": {"()": "kundeservice.log_filters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["forbidden_one_line"]},
+    },
 }
 
 # --- Domain configuration -------------------------------------------------------------------
 SITE_NAME = os.environ.get("SITE_NAME", "Kundeservice")
-# Where links in e-mails point (invitations, reminders, unsubscribe).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where links in e-mails point (invitations, reminders, unsubscribe, returned reports). Required
+# in production: a wrong default would mail every respondent a link to nowhere. In development
+# the first request to the dev server sets it to the address the site is served on
+# (kundeservice.middleware.SiteUrlFromRequestMiddleware); until then `make run`'s host and port.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+SITE_URL_FROM_REQUEST = not SITE_URL and not PRODUCTION
+if not SITE_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DJANGO_ENV=production (e.g. https://kundeservice.no): "
+            "links in e-mails use it."
+        )
+    SITE_URL = "http://" + os.environ.get("RUNSERVER_ADDRESS", "127.0.0.1:8000")
 INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "500"))
 # Parallel tasks mailing one wave's invitations (each its own SMTP connection); match the mail
 # worker's concurrency. Eager (development) runs them one after another.

@@ -59,6 +59,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Invitation links: guessing them is limited per client address.
     path("s/<str:token>/", invitation_lookup(respondent.respond), name="respond"),
     path("u/<str:token>/", invitation_lookup(unsubscribe.unsubscribe), name="unsubscribe"),

@@ -1,5 +1,6 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -14,6 +15,12 @@ from surveys import selectors
 def home(request: HttpRequest) -> HttpResponse:
     industries = selectors.industries_with_company_counts()
     return render(request, "home.html", {"industries": industries})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for ``/favicon.ico`` on every first visit (and for non-HTML pages)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_GET

@@ -42,10 +42,25 @@ def on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def shared_test_db() -> bool:
+    """Can another process (a worker, a server) open the test database? Not SQLite's in-memory
+    test database: given its name, a subprocess made a file ``memorydb_default`` instead."""
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("sqlite3"):
+        return True
+    name = str((db.get("TEST") or {}).get("NAME") or "")
+    return bool(name) and "mode=memory" not in name and name != ":memory:"
+
+
 def database_url_for_test_db() -> str:
     """A URL for the test database, for server and worker processes the tests start."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
+        if "mode=memory" in str(db["NAME"]) or db["NAME"] == ":memory:":
+            raise pytest.UsageError(
+                "SQLite's in-memory test database cannot be shared with another process; "
+                "use PostgreSQL (DATABASE_URL) for tests that start workers or servers"
+            )
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -88,7 +103,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     reasons = {
         "postgres": (on_postgres(), "needs PostgreSQL: set DATABASE_URL or start it on 5432"),
-        "integration": (redis_available(), "needs Redis: set REDIS_URL or start it on 6379"),
+        "integration": (
+            redis_available() and shared_test_db(),
+            "needs Redis (set REDIS_URL or start it on 6379) and a database a worker can share "
+            "(PostgreSQL: set DATABASE_URL or start it on 5432)",
+        ),
         "e2e": (chromium_available(), f"needs Chromium at {CHROMIUM} (apt install chromium)"),
         "faults": (
             shutil.which("redis-server") is not None,
