@@ -134,16 +134,17 @@ def answers() -> dict[str, Any]:
 
 
 class LivePhoneUser(FastHttpUser):
-    """A phone on the award night's live page (bench/live.py): loads the feed once, then polls
-    it every 2 s with its ETag, as the page's script does. When the feed first changes it fires
-    "live: reveal seen" with how long after the reveal's commit (``BENCH_REVEAL_FILE``) that
-    was."""
+    """A phone on the award night's live page (bench/live.py): the page carried the feed's ETag
+    (``BENCH_LIVE_ETAG``); it polls the feed every 2 s with it, as the page's script does.
+    When the feed first changes it fires "live: reveal seen" with how long after the reveal's
+    commit (``BENCH_REVEAL_FILE``) that was."""
 
     wait_time = constant_pacing(2)
     etag = ""
     seen = False
 
     def on_start(self) -> None:
+        self.etag = os.environ["BENCH_LIVE_ETAG"]
         gevent.sleep(random.random() * 2)  # phones do not poll in step
 
     @task
