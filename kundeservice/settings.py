@@ -158,7 +158,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # waiting on a publish after ``ENQUEUE_DEADLINE`` whatever the client does.
 BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
 BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2"))
-ENQUEUE_DEADLINE = float(os.environ.get("ENQUEUE_DEADLINE", "1.5"))
+ENQUEUE_DEADLINE = float(os.environ.get("ENQUEUE_DEADLINE", "1.0"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 60 * 60,
     "socket_timeout": BROKER_SOCKET_TIMEOUT,

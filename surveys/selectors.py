@@ -334,6 +334,8 @@ class WaveProgress:
     in_flight: int
     # Accepted by the respondent API and not yet saved as responses (seconds, normally).
     receiving: int = 0
+    # Refused for good by the mail server (a 5xx reply): marked failed, not mailed again.
+    refused: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -361,8 +363,18 @@ def wave_progress(*, wave: Wave) -> WaveProgress:
         screened_out=Count("id", filter=Q(status=s.SCREENED_OUT)),
         completed=Count("id", filter=Q(status=s.COMPLETED)),
         receiving=Count("id", filter=Q(submission__status=SubmissionStatus.PENDING)),
+        refused=Count("id", filter=Q(status=s.FAILED, sent_at__isnull=True)),
     )
     return WaveProgress(**counts)
+
+
+def wave_refused_invitations(*, wave: Wave, limit: int = 50) -> list[dict[str, Any]]:
+    """Invitations the mail server refused for good, with its reply, for staff to act on."""
+    return list(
+        Invitation.objects.filter(wave=wave, status=InvitationStatus.FAILED, sent_at__isnull=True)
+        .order_by("id")
+        .values("panelist__email", "last_error")[:limit]
+    )
 
 
 def wave_completions_by_day(*, wave: Wave) -> list[dict[str, Any]]:
