@@ -370,11 +370,12 @@ def wave_progress(*, wave: Wave) -> WaveProgress:
 
 def wave_refused_invitations(*, wave: Wave, limit: int = 50) -> list[dict[str, Any]]:
     """Invitations the mail server refused for good, with its reply, for staff to act on."""
-    return list(
+    rows = (
         Invitation.objects.filter(wave=wave, status=InvitationStatus.FAILED, sent_at__isnull=True)
         .order_by("id")
-        .values("panelist__email", "last_error")[:limit]
+        .values_list("panelist__email", "last_error")[:limit]
     )
+    return [{"email": email or "", "error": error} for email, error in rows]
 
 
 def wave_completions_by_day(*, wave: Wave) -> list[dict[str, Any]]:
