@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from kundeservice.errors import DomainError
-from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
+from kundeservice.jobs import job_advance, job_fail, job_finish, job_heartbeat, job_start
 from kundeservice.models import Job, JobStatus
 from kundeservice.tasks import enqueue
 from surveys.models import (
@@ -172,19 +172,32 @@ def mail_report_returned(*, event_id: int) -> dict[str, Any]:
     return report_returned_mail(event_id=event_id)
 
 
-@shared_task(name="surveys.tasks.aggregate_wave", acks_late=True)
-def aggregate_wave(*, result_set_id: int) -> dict[str, Any]:
-    """Build a result set and make it current (``aggregation`` queue). Redelivered after a lost
-    worker, it starts the set over; a complete set is left alone."""
+@shared_task(bind=True, name="surveys.tasks.aggregate_wave", acks_late=True)
+def aggregate_wave(self: Task, *, result_set_id: int) -> dict[str, Any]:
+    """Build a result set and make it current (``aggregation`` queue), its job touched every
+    ``AGGREGATION_HEARTBEAT`` seconds meanwhile (not when run eagerly, in the caller's
+    transaction). Redelivered after a lost worker, it starts the set over; a complete set is
+    left alone."""
     from surveys.models import ResultSet
     from surveys.services.aggregation import aggregation_run
 
+    job_id = ResultSet.objects.filter(pk=result_set_id).values_list("job_id", flat=True).first()
+    every = 0.0 if self.request.is_eager else settings.AGGREGATION_HEARTBEAT
     try:
-        return aggregation_run(result_set_id=result_set_id)
+        with job_heartbeat(job_id=job_id, every=every):
+            return aggregation_run(result_set_id=result_set_id)
     except ResultSet.DoesNotExist:
         return {"skipped": True}
     except DomainError as exc:
         return {"failed": exc.messages[0]}
+
+
+@shared_task(name="surveys.tasks.redeliver_stalled_aggregations")
+def redeliver_stalled_aggregations() -> dict[str, list[int]]:
+    """Beat, every minute: queue again each aggregation whose worker stopped beating."""
+    from surveys.services.aggregation import aggregations_redeliver_stalled
+
+    return {"redelivered": aggregations_redeliver_stalled()}
 
 
 @shared_task(name="surveys.tasks.aggregate_stale_waves")
