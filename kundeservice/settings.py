@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees what a view raises: a lost database answers 503, not a server error.
+    "kundeservice.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "kundeservice.urls"

@@ -82,8 +82,8 @@ def test_a_postgres_restart_under_load_fails_requests_cleanly_and_recovers_alone
         for thread in threads:
             thread.join(timeout=120)
 
-        # Every request was answered: accepted, or refused with a server error and nothing kept.
-        assert set(answers.values()) <= {202, 500, 503}, answers
+        # Every request was answered: accepted, or told to try again (503) with nothing kept.
+        assert set(answers.values()) <= {202, 503}, answers
         accepted = inbox(private_postgres)
         assert all(count == 1 for count in accepted.values())
         assert len(accepted) == list(answers.values()).count(202)
