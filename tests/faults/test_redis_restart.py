@@ -11,6 +11,7 @@ from tests.faults.services import PrivateRedis, log_text, site_env, start_worker
 
 
 def queue_pings(redis: PrivateRedis, n: int, *, countdown: float | None = None) -> None:
+    celery_app.conf.task_always_eager = False  # sent to the private Redis, not run here
     with celery_app.connection_for_write(redis.url) as connection:
         for i in range(n):
             celery_app.send_task(
