@@ -39,6 +39,11 @@ app.conf.beat_schedule = {
     # Webhooks whose dispatch was lost, and retries due later than a lane waits for.
     "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 60},
     "webhooks-prune": {"task": "webhooks.tasks.prune", "schedule": crontab(hour=3, minute=40)},
+    # Aggregations whose worker stopped beating (killed, lost) are queued again.
+    "redeliver-stalled-aggregations": {
+        "task": "surveys.tasks.redeliver_stalled_aggregations",
+        "schedule": 60,
+    },
     # Scheduled temperature updates go public within half a minute of their time.
     "publish-due-episodes": {"task": "surveys.tasks.publish_due_episodes", "schedule": 30},
 }

@@ -1,11 +1,18 @@
 """Recording a job's progress from inside a task, in its own short transactions."""
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 
 from kundeservice.models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
 
 
 def job_start(*, job_id: int, total: int) -> None:
@@ -36,3 +43,35 @@ def job_fail(*, job_id: int, message: str) -> None:
     Job.objects.filter(pk=job_id).update(
         status=JobStatus.FAILED, message=message[:500], finished_at=now, updated_at=now
     )
+
+
+@contextmanager
+def job_heartbeat(*, job_id: int | None, every: float) -> Iterator[None]:
+    """Touch the job's ``updated_at`` every ``every`` seconds while the block runs, from a
+    helper thread (with its own database connection), so a job whose worker died is told apart
+    from one whose step is merely long: a job not touched for a few beats has lost its worker.
+    Nothing when ``job_id`` is None or ``every`` is 0."""
+    if not job_id or every <= 0:
+        yield
+        return
+    stopped = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stopped.wait(every):
+                try:
+                    Job.objects.filter(pk=job_id, finished_at__isnull=True).update(
+                        updated_at=timezone.now()
+                    )
+                except Exception:  # a missed beat only makes the job look idle sooner
+                    logger.warning("heartbeat of job %s failed", job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat job {job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=every + 5)

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees what a view raises: a lost database answers 503, not a server error.
+    "kundeservice.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "kundeservice.urls"
@@ -163,7 +165,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # waiting on a publish after ``ENQUEUE_DEADLINE`` whatever the client does.
 BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
 BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2"))
-ENQUEUE_DEADLINE = float(os.environ.get("ENQUEUE_DEADLINE", "1.5"))
+ENQUEUE_DEADLINE = float(os.environ.get("ENQUEUE_DEADLINE", "1.0"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 60 * 60,
     "socket_timeout": BROKER_SOCKET_TIMEOUT,
@@ -354,9 +356,12 @@ POLL_RESULTS_TTL = int(os.environ.get("POLL_RESULTS_TTL", "30"))
 RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None
 # Aggregation: memory PostgreSQL may use for the grouped pass (GROUPING SETS hash tables).
 AGGREGATION_WORK_MEM = os.environ.get("AGGREGATION_WORK_MEM", "256MB")
-# An aggregation whose job has not moved for this many seconds is taken to have lost its worker:
-# starting another one for the same wave and cutoff marks it failed instead of waiting for it.
-AGGREGATION_STALLED_AFTER = int(os.environ.get("AGGREGATION_STALLED_AFTER", "600"))
+# A running aggregation's worker touches its job every AGGREGATION_HEARTBEAT seconds (however long
+# a step takes). One not touched for AGGREGATION_STALLED_AFTER seconds has lost its worker: a new
+# run for the same wave and cutoff marks it failed instead of waiting for it, and beat's sweep
+# queues it again (Redis would redeliver it only after the broker's visibility timeout, 1 h).
+AGGREGATION_HEARTBEAT = float(os.environ.get("AGGREGATION_HEARTBEAT", "10"))
+AGGREGATION_STALLED_AFTER = float(os.environ.get("AGGREGATION_STALLED_AFTER", "60"))
 # Fault injection for tests and demos only: seconds to pause after each aggregation step.
 AGGREGATION_STEP_DELAY = float(os.environ.get("AGGREGATION_STEP_DELAY", "0"))
 # Public results pages are cached this long, in seconds; a new current ResultSet changes the

@@ -339,6 +339,8 @@ class WaveProgress:
     in_flight: int
     # Accepted by the respondent API and not yet saved as responses (seconds, normally).
     receiving: int = 0
+    # Refused for good by the mail server (a 5xx reply): marked failed, not mailed again.
+    refused: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -366,8 +368,19 @@ def wave_progress(*, wave: Wave) -> WaveProgress:
         screened_out=Count("id", filter=Q(status=s.SCREENED_OUT)),
         completed=Count("id", filter=Q(status=s.COMPLETED)),
         receiving=Count("id", filter=Q(submission__status=SubmissionStatus.PENDING)),
+        refused=Count("id", filter=Q(status=s.FAILED, sent_at__isnull=True)),
     )
     return WaveProgress(**counts)
+
+
+def wave_refused_invitations(*, wave: Wave, limit: int = 50) -> list[dict[str, Any]]:
+    """Invitations the mail server refused for good, with its reply, for staff to act on."""
+    rows = (
+        Invitation.objects.filter(wave=wave, status=InvitationStatus.FAILED, sent_at__isnull=True)
+        .order_by("id")
+        .values_list("panelist__email", "last_error")[:limit]
+    )
+    return [{"email": email or "", "error": error} for email, error in rows]
 
 
 def wave_completions_by_day(*, wave: Wave) -> list[dict[str, Any]]:

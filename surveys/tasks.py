@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from kundeservice.errors import DomainError
-from kundeservice.jobs import job_advance, job_fail, job_finish, job_start
+from kundeservice.jobs import job_advance, job_fail, job_finish, job_heartbeat, job_start
 from kundeservice.models import Job, JobStatus
 from kundeservice.tasks import enqueue
 from surveys.models import (
@@ -43,8 +43,9 @@ def send_invitations(self: Task, *, job_id: int, wave_id: int) -> dict[str, Any]
     The first run queues ``INVITATION_SEND_LANES - 1`` copies of itself: lanes that claim
     disjoint batches, so every worker process sends (an SMTP exchange is mostly waiting). A
     mail-server failure puts a lane's unsent invitations back and retries that lane with
-    backoff; what was sent stays sent, so a retry never mails anyone twice. The last lane to
-    end finishes the job."""
+    backoff; what was sent stays sent, so a retry never mails anyone twice. A lane that made
+    progress before the failure starts over with fresh retries. A message refused for good
+    (5xx) marks its invitation failed and is skipped. The last lane to end finishes the job."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.status == JobStatus.DONE:
         return {"skipped": True}
@@ -55,26 +56,37 @@ def send_invitations(self: Task, *, job_id: int, wave_id: int) -> dict[str, Any]
         job_start(job_id=job_id, total=pending)
         _open_lanes(job_id=job_id, wave_id=wave_id)
     sent = 0
+
+    def on_sent(n: int) -> None:  # also hears what a batch sent before the server failed
+        nonlocal sent
+        sent += n
+        job_advance(job_id=job_id, by=n)
+
     try:
         while True:
-            batch = invitations_send_batch(
-                wave_id=wave_id, on_sent=lambda n: job_advance(job_id=job_id, by=n)
-            )
-            sent += batch.sent
+            batch = invitations_send_batch(wave_id=wave_id, on_sent=on_sent)
             if batch.remaining == 0 or batch.sent == 0:
                 break
     except MAIL_ERRORS as exc:
+        job_advance(
+            job_id=job_id, by=0, message=_("Mail server unavailable; trying again shortly.")
+        )
+        # A lane that sent something before the server failed made progress: it starts again
+        # as a new task whose retries count from zero. Only failures in a row use them up (a
+        # server refusing now and then must not end a long job that keeps moving).
+        if sent and enqueue(send_invitations, countdown=5, job_id=job_id, wave_id=wave_id):
+            return {"sent": sent, "again": True}
         retries = self.request.retries or 0
         if retries >= (self.max_retries or 0):
             job_fail(job_id=job_id, message=_("The mail server kept failing: %(e)s") % {"e": exc})
             raise
-        job_advance(
-            job_id=job_id, by=0, message=_("Mail server unavailable; trying again shortly.")
-        )
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**retries)) from exc
     if sending_lane_close(job_id=job_id):
         done = Job.objects.values_list("done", flat=True).get(pk=job_id)
-        job_finish(job_id=job_id, result={"sent": done})
+        refused = Invitation.objects.filter(
+            wave_id=wave_id, status=InvitationStatus.FAILED, sent_at__isnull=True
+        ).count()
+        job_finish(job_id=job_id, result={"sent": done, "refused": refused})
     return {"sent": sent}
 
 
@@ -160,19 +172,32 @@ def mail_report_returned(*, event_id: int) -> dict[str, Any]:
     return report_returned_mail(event_id=event_id)
 
 
-@shared_task(name="surveys.tasks.aggregate_wave", acks_late=True)
-def aggregate_wave(*, result_set_id: int) -> dict[str, Any]:
-    """Build a result set and make it current (``aggregation`` queue). Redelivered after a lost
-    worker, it starts the set over; a complete set is left alone."""
+@shared_task(bind=True, name="surveys.tasks.aggregate_wave", acks_late=True)
+def aggregate_wave(self: Task, *, result_set_id: int) -> dict[str, Any]:
+    """Build a result set and make it current (``aggregation`` queue), its job touched every
+    ``AGGREGATION_HEARTBEAT`` seconds meanwhile (not when run eagerly, in the caller's
+    transaction). Redelivered after a lost worker, it starts the set over; a complete set is
+    left alone."""
     from surveys.models import ResultSet
     from surveys.services.aggregation import aggregation_run
 
+    job_id = ResultSet.objects.filter(pk=result_set_id).values_list("job_id", flat=True).first()
+    every = 0.0 if self.request.is_eager else settings.AGGREGATION_HEARTBEAT
     try:
-        return aggregation_run(result_set_id=result_set_id)
+        with job_heartbeat(job_id=job_id, every=every):
+            return aggregation_run(result_set_id=result_set_id)
     except ResultSet.DoesNotExist:
         return {"skipped": True}
     except DomainError as exc:
         return {"failed": exc.messages[0]}
+
+
+@shared_task(name="surveys.tasks.redeliver_stalled_aggregations")
+def redeliver_stalled_aggregations() -> dict[str, list[int]]:
+    """Beat, every minute: queue again each aggregation whose worker stopped beating."""
+    from surveys.services.aggregation import aggregations_redeliver_stalled
+
+    return {"redelivered": aggregations_redeliver_stalled()}
 
 
 @shared_task(name="surveys.tasks.aggregate_stale_waves")

@@ -184,6 +184,31 @@ def aggregation_start(
     return result_set
 
 
+def aggregations_redeliver_stalled() -> list[int]:
+    """Queue again every running aggregation whose job has not been touched (by its worker's
+    heartbeat) for ``AGGREGATION_STALLED_AFTER`` seconds: its worker is gone, and the broker
+    would hand the task to another only after its visibility timeout. The job is touched as it
+    is queued, so the next sweep waits for the new run. Returns the sets queued."""
+    from surveys.tasks import aggregate_wave
+
+    stalled = timezone.now() - timedelta(seconds=settings.AGGREGATION_STALLED_AFTER)
+    running = ResultSet.objects.filter(
+        status=ResultSetStatus.RUNNING,
+        job__isnull=False,
+        job__updated_at__lt=stalled,
+        job__finished_at__isnull=True,
+    ).values_list("pk", "job_id")
+    redelivered = []
+    for result_set_id, job_id in running:
+        touched = Job.objects.filter(pk=job_id, updated_at__lt=stalled).update(
+            updated_at=timezone.now(),
+            message=_("The worker stopped; the aggregation was queued again."),
+        )
+        if touched and enqueue(aggregate_wave, result_set_id=result_set_id):
+            redelivered.append(result_set_id)
+    return redelivered
+
+
 def _give_up(result_set: ResultSet, message: str) -> None:
     """Mark a run failed; a set that completed meanwhile stays complete."""
     ResultSet.objects.filter(pk=result_set.pk, status=ResultSetStatus.RUNNING).update(

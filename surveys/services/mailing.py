@@ -3,10 +3,13 @@
 An invitation is claimed (status ``sending``) in a committed UPDATE before its mail goes out.
 A batch goes over one SMTP connection; the invitations the server accepted are marked ``sent``
 in one UPDATE when the batch ends, or when the server fails part-way: then the unsent claims go
-back to ``pending`` and the task retries later. If a worker dies in the middle of a batch, its
-claims stay ``sending``: they are shown to staff and never mailed again by themselves.
+back to ``pending`` and the task retries later. A message the server refuses for good (a 5xx
+reply to it alone) marks its invitation ``failed`` with the reply, and the batch goes on. If a
+worker dies in the middle of a batch, its claims stay ``sending``: they are shown to staff and
+never mailed again by themselves.
 """
 
+import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -131,26 +134,64 @@ def _deliver(
     """Mail ``invitations`` over one SMTP connection. What the server accepted is recorded in one
     UPDATE (a row-by-row UPDATE cost more than the mail itself), also when it fails part-way."""
     accepted: list[int] = []
+    refused: dict[int, str] = {}
     rendered: dict[tuple[Any, ...], tuple[str, str]] = {}
     connection = mail.get_connection()
+    done = 0  # invitations handled: accepted or refused for good
     try:
         connection.open()
         for invitation in invitations:
             message = _message(invitation, reminder=reminder, rendered=rendered)
-            connection.send_messages([message])
-            accepted.append(invitation.pk)
+            try:
+                connection.send_messages([message])
+            except smtplib.SMTPException as exc:
+                if not refused_for_good(exc):
+                    raise
+                refused[invitation.pk] = f"{type(exc).__name__}: {exc}"
+            else:
+                accepted.append(invitation.pk)
+            done += 1
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         _mark_sent(accepted, reminder=reminder)
-        _release(invitations[len(accepted) :], reminder=reminder, previous=previous, error=error)
+        _mark_refused(refused, reminder=reminder)
+        _release(invitations[done:], reminder=reminder, previous=previous, error=error)
         raise
     else:
         _mark_sent(accepted, reminder=reminder)
+        _mark_refused(refused, reminder=reminder)
     finally:
         if on_sent is not None:
             on_sent(len(accepted))
         connection.close()
     return len(accepted)
+
+
+def refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """Did the mail server refuse this one message permanently (a 5xx reply: no such mailbox,
+    rejected as spam)? Such a message is never retried; anything else (4xx, a dropped
+    connection) is the server's trouble, and the message goes back to be retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def _mark_refused(refused: dict[int, str], *, reminder: bool) -> None:
+    """Record a permanent refusal on each invitation, where staff see it. An invitation is
+    marked failed (never mailed again by itself); a refused reminder keeps its invitation's
+    status and counts as the reminder it was."""
+    for pk, error in refused.items():
+        if reminder:
+            Invitation.objects.filter(pk=pk).update(last_error=error[:300])
+        else:
+            Invitation.objects.filter(pk=pk).update(
+                status=InvitationStatus.FAILED,
+                send_attempts=F("send_attempts") + 1,
+                last_error=error[:300],
+            )
 
 
 def _mark_sent(ids: list[int], *, reminder: bool) -> None:

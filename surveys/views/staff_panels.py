@@ -138,6 +138,7 @@ def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
         "wave": wave,
         "form": form,
         "progress": selectors.wave_progress(wave=wave),
+        "refused": selectors.wave_refused_invitations(wave=wave),
         "by_day": selectors.wave_completions_by_day(wave=wave),
         "by_stratum": selectors.wave_rates_by_stratum(wave=wave),
         "job": Job.objects.filter(kind="send_invitations", subject=f"wave:{wave.pk}").first(),

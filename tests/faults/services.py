@@ -188,3 +188,66 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+PG_BIN = (
+    Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+    if Path("/usr/lib/postgresql").exists()
+    else Path("/usr/bin")
+)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster (``initdb`` in a temporary directory, a free port, run as
+    the ``postgres`` user when the tests run as root), never the machine's own cluster.
+    ``restart()`` is a fast shutdown and start, as an operator's restart or a failover."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = tempfile.mkdtemp(prefix="ks-pg-")
+        self.data = os.path.join(self.directory, "data")
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/kundeservice"
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        command = list(args)
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        if not os.path.exists(self.data):
+            self._run(str(PG_BIN / "initdb"), "-D", self.data, "-U", "postgres", "-A", "trust")
+        self._run(
+            *(str(PG_BIN / "pg_ctl"), "-D", self.data, "-w", "-l"),
+            os.path.join(self.directory, "postgres.log"),
+            "-o",
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+
+    def restart(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", self.data, "-w", "-m", "fast", "stop")
+        self.start()
+
+    def load(self, source_url: str) -> None:
+        """Create the database as a copy of ``source_url`` (schema and rows)."""
+        self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "kundeservice")
+        dump = subprocess.run(
+            [str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", source_url],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        ).stdout
+        subprocess.run(
+            [str(PG_BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", self.url],
+            input=dump,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def close(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", self.data, "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -85,6 +85,7 @@ def hand_in(site: Site, assignment: Assignment, key: str) -> tuple[int, float]:
 
 def sweep(site: Site) -> None:
     """What beat does every minute: queue the sweep of accepted submissions."""
+    celery_app.conf.task_always_eager = False  # sent to the private Redis, not run here
     with celery_app.connection_for_write(site.redis.url) as connection:
         celery_app.send_task(
             "surveys.tasks.expand_submissions", connection=connection, queue="default"

@@ -14,11 +14,12 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
 from kundeservice.models import Job, JobStatus
+from kundeservice.roles import Role
 from surveys.models import Invitation, InvitationStatus, Panelist
 from surveys.services.invitations import invitations_create, invitations_send_start
 from surveys.services.mailing import invitations_send_batch
 from surveys.tasks import send_due_reminders, send_invitations
-from tests.factories import PanelistFactory, WaveFactory
+from tests.factories import PanelistFactory, UserFactory, WaveFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -213,7 +214,7 @@ def test_parallel_lanes_share_the_wave_and_the_last_one_finishes_the_job(
         job = invitations_send_start(wave=wave_with_invitations)
     assert queued.call_count == 3  # the first run, and the two lanes it opened
     job.refresh_from_db()
-    assert (job.status, job.done, job.result) == (JobStatus.DONE, 20, {"sent": 20})
+    assert (job.status, job.done, job.result) == (JobStatus.DONE, 20, {"sent": 20, "refused": 0})
     assert len(mail.outbox) == 20
     assert max(recipients().values()) == 1
 
@@ -233,14 +234,117 @@ def test_job_progress_counts_the_mails_sent_before_an_outage(
 
     with (
         mock.patch.object(EmailBackend, "send_messages", drops_once),
-        pytest.raises(Retry),  # eager mode surfaces the retry
+        mock.patch.object(
+            send_invitations, "apply_async", wraps=send_invitations.apply_async
+        ) as queued,
         django_capture_on_commit_callbacks(execute=True),
     ):
         invitations_send_start(wave=wave_with_invitations)
+    # The lane sent four before the server dropped: it was queued again (eagerly run here).
+    assert queued.call_count == 2
     job = Job.objects.get()
-    assert job.done == 4
-    send_invitations.apply(kwargs={"job_id": job.pk, "wave_id": wave_with_invitations.pk})
-    job.refresh_from_db()
     assert (job.status, job.done, job.percent) == (JobStatus.DONE, 20, 100)
     assert len(mail.outbox) == 20
     assert max(recipients().values()) == 1
+
+
+def refuses(addresses: set[str], *, code: int = 550) -> Any:
+    """A mail server that refuses the messages to ``addresses`` with ``code``."""
+    real_send = EmailBackend.send_messages
+
+    def send(self: EmailBackend, messages: Any) -> int:
+        to = messages[0].to[0]
+        if to in addresses:
+            raise smtplib.SMTPRecipientsRefused({to: (code, b"5.1.1 No such mailbox")})
+        return real_send(self, messages)
+
+    return send
+
+
+def test_a_message_refused_for_good_marks_its_invitation_and_the_job_finishes(
+    wave_with_invitations: Any,
+    settings: Any,
+    client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.INVITATION_SEND_LANES = 1
+    refused = set(
+        Invitation.objects.order_by("id").values_list("panelist__email", flat=True)[3:20:8]
+    )
+    assert len(refused) == 3
+    with (
+        mock.patch.object(EmailBackend, "send_messages", refuses(refused)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = invitations_send_start(wave=wave_with_invitations)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.result) == (JobStatus.DONE, 17, {"sent": 17, "refused": 3})
+    failed = Invitation.objects.filter(status=InvitationStatus.FAILED)
+    assert set(failed.values_list("panelist__email", flat=True)) == refused
+    assert all("550" in error for error in failed.values_list("last_error", flat=True))
+    assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 17
+    # Staff see it on the wave, with the server's reply.
+    client.force_login(UserFactory(roles=[Role.PANEL_MANAGER]))
+    page = client.get(f"/staff/waves/{wave_with_invitations.pk}/").content.decode()
+    assert "E-posttjeneren avviste 3 invitasjoner for godt" in page
+    assert all(email in page for email in refused)
+    assert "5.1.1 No such mailbox" in page
+    assert set(recipients()) == {
+        e for e in Panelist.objects.values_list("email", flat=True) if e not in refused
+    } - {Panelist.objects.get(unsubscribed_at__isnull=False).email}
+
+
+def test_a_temporary_refusal_is_retried_not_marked(wave_with_invitations: Any) -> None:
+    to = Invitation.objects.order_by("id").first().panelist.email
+    with (
+        mock.patch.object(EmailBackend, "send_messages", refuses({to}, code=451)),
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        invitations_send_batch(wave_id=wave_with_invitations.pk)
+    assert Invitation.objects.filter(status=InvitationStatus.FAILED).count() == 0
+    assert Invitation.objects.get(panelist__email=to).status == InvitationStatus.PENDING
+
+
+def test_retries_start_over_when_a_lane_makes_progress(
+    wave_with_invitations: Any, settings: Any
+) -> None:
+    """A server that fails now and then: a lane at its last retry that sends something before
+    the next failure is not given up; only failures in a row end the job."""
+    settings.INVITATION_SEND_LANES = 1
+    job = Job.objects.create(kind="send_invitations")
+    kwargs = {"job_id": job.pk, "wave_id": wave_with_invitations.pk}
+    real_send = EmailBackend.send_messages
+    calls = {"n": 0}
+
+    def drops_every_fifth(self: EmailBackend, messages: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] % 5 == 0:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(self, messages)
+
+    with mock.patch.object(EmailBackend, "send_messages", drops_every_fifth):
+        send_invitations.apply(kwargs=kwargs, retries=send_invitations.max_retries)
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.DONE, 20)
+    assert len(mail.outbox) == 20
+    assert max(recipients().values()) == 1
+
+
+def test_failures_in_a_row_still_end_the_job(wave_with_invitations: Any, settings: Any) -> None:
+    settings.INVITATION_SEND_LANES = 1
+    job = Job.objects.create(kind="send_invitations")
+
+    def down(self: EmailBackend, messages: Any) -> int:
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    with (
+        mock.patch.object(EmailBackend, "send_messages", down),
+        pytest.raises(smtplib.SMTPServerDisconnected),
+    ):
+        send_invitations.apply(
+            kwargs={"job_id": job.pk, "wave_id": wave_with_invitations.pk},
+            retries=send_invitations.max_retries,
+        )
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert Invitation.objects.filter(status=InvitationStatus.PENDING).count() == 20
