@@ -31,7 +31,7 @@ def checkin_events(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @role_required(*DOOR_ROLES)
 # The barcode fallback (zxing WebAssembly) compiles WebAssembly: allowed here only.
-@csp_update({"script-src": [WASM_UNSAFE_EVAL]})
+@csp_update({"script-src": [WASM_UNSAFE_EVAL]})  # type: ignore[arg-type]  # typed for (request)
 def scanner(request: HttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(AwardEvent, pk=event_pk)
     return render(
