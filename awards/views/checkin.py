@@ -4,6 +4,8 @@
 import csv
 import io
 
+from csp.constants import WASM_UNSAFE_EVAL
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -28,6 +30,8 @@ def checkin_events(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET"])
 @role_required(*DOOR_ROLES)
+# The barcode fallback (zxing WebAssembly) compiles WebAssembly: allowed here only.
+@csp_update({"script-src": [WASM_UNSAFE_EVAL]})  # type: ignore[arg-type]  # typed for (request)
 def scanner(request: HttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(AwardEvent, pk=event_pk)
     return render(

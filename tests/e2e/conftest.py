@@ -61,11 +61,23 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
 
 @pytest.fixture
 def page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
+    """A page under the site's own Content-Security-Policy (the test settings send production's):
+    anything the policy refuses on any page the test visits fails the test."""
     context = browser.new_context(viewport=viewport, locale="nb-NO")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)
 
 
 def assert_accessible(page: Any) -> None:
