@@ -202,6 +202,23 @@ TYPE_ALIASES = {
     "add acknowledge prompt": "acknowledge",
 }
 GROUP_ROWS = {"begin_group", "end_group", "begin_repeat", "end_repeat"}
+FILES = {COMPANIES_FILE: QuestionType.COMPANY, CHANNELS_FILE: QuestionType.CHANNEL}
+#: The condition of a question never shown.
+NEVER: dict[str, Any] = {"any": []}
+#: Where a question never shown keeps the XLSForm cells it is exported back with.
+HIDDEN = "xlsform"
+HIDDEN_COLUMNS = (
+    "type",
+    "relevant",
+    "calculation",
+    "appearance",
+    "parameters",
+    "constraint",
+    "default",
+    "choice_filter",
+    "read_only",
+    "trigger",
+)
 #: The code of the choice or_other adds, as ODK names it.
 OTHER = "other"
 NUMBER_TYPES = {"rating", "nps", "number", "duration"}
@@ -575,9 +592,13 @@ def _normal_type(raw: str) -> tuple[str, str, bool]:
     from pyxform import aliases, constants
 
     text = " ".join(raw.split())
+    if text.lower().endswith(" or specify other"):  # pyxform's older spelling of or_other
+        text = text[: -len(" or specify other")] + " or_other"
     low = text.lower()
     if not low:
         return "", "", False
+    if low.split()[0] == "osm":
+        return "osm", "", False
     group = re.fullmatch(r"(begin|end)[ _](group|repeat|loop|looped[ _]group|lgroup)\b.*", low)
     if group:
         return f"{group.group(1)}_{'group' if group.group(2) == 'group' else 'repeat'}", "", False
@@ -702,11 +723,13 @@ class _FormReader:
         if not slug:
             slug = slugify(title)[:80] or "form"
         elif len(slug) > 80 or not re.fullmatch(r"[A-Za-z0-9_-]+", slug):
-            self._error(
+            written, slug = slug, slugify(slug)[:80] or "form"
+            self._warn(
                 SETTINGS,
                 row.number,
                 sheet.header("form_id") if sheet else "form_id",
-                _("form_id may have only letters a–z, digits, - and _, at most 80 of them."),
+                _("The questionnaire's key is %(key)s: form_id %(form_id)s has other characters.")
+                % {"key": slug, "form_id": written},
             )
         kind = row.get("kind").lower() or QuestionnaireKind.SURVEY
         if kind not in QuestionnaireKind.values:
@@ -792,11 +815,10 @@ class _FormReader:
         sections: list[dict[str, Any]] = []
         stack: list[dict[str, Any]] = []  # the groups (and repeats) open at this row
         current: dict[str, Any] | None = None  # the section questions go into now
-        skipped_metadata: list[_Row] = []
         for row in sheet.rows:
             kind, argument, or_other = _normal_type(row.get("type"))
-            if not kind:
-                self._error(SURVEY, row.number, "type", _("The row has no type."))
+            if not kind:  # pyxform reads a row without a type as a comment
+                self._warn(SURVEY, row.number, "type", _("The row has no type; it was left out."))
                 continue
             if kind in {"begin_group", "begin_repeat"}:
                 if kind == "begin_repeat":
@@ -823,8 +845,6 @@ class _FormReader:
                     continue
                 stack.pop()
                 current = None  # the outer group's next questions get a section of their own
-            elif kind in METADATA_TYPES:
-                skipped_metadata.append(row)
             else:
                 question = self._question(sheet, row, kind, argument, or_other, names)
                 if question is None:
@@ -841,17 +861,6 @@ class _FormReader:
                 self.parsed.section_rows.get(group["key"], 1),
                 "type",
                 _("The group %(name)s has no end_group.") % {"name": group["key"]},
-            )
-        if skipped_metadata:
-            self._warn(
-                SURVEY,
-                skipped_metadata[0].number,
-                "type",
-                _(
-                    "Metadata rows (%(types)s) are filled in by ODK and KoboToolbox; they were "
-                    "left out."
-                )
-                % {"types": ", ".join(sorted({r.get("type").strip() for r in skipped_metadata}))},
             )
         self._unsupported_columns(sheet, SURVEY_COLUMNS)
         kept = []
@@ -981,7 +990,9 @@ class _FormReader:
             )
         else:
             key_ok = True
-        text = self._label(sheet, row, _("question"))
+        hidden = question.pop("hidden", None)
+        text = row.get("label::nb") or row.get("label::en") or key if hidden is not None else ""
+        text = text or self._label(sheet, row, _("question"))
         if not text:
             self._error(*where, sheet.header("label::nb"), _("The question has an empty label."))
         role = row.get("role").lower()
@@ -1012,9 +1023,12 @@ class _FormReader:
             allow_na=self._boolean(sheet, row, "allow_na"),
             scored=self._boolean(sheet, row, "scored"),
             weight=self._decimal(sheet, row, "weight", default=Decimal(1)),
-            relevant=self._relevant(row, names),
+            relevant=self._relevant(row, names) if hidden is None else NEVER,
         )
-        translations = _other_languages(row, ("label", "hint"))
+        translations: dict[str, Any] = _other_languages(row, ("label", "hint"))
+        if hidden is not None:
+            question["required"] = False
+            translations[HIDDEN] = hidden
         if translations:
             question["translations"] = translations
         if labels:
@@ -1088,20 +1102,14 @@ class _FormReader:
     ) -> bool:
         """Set the question's type (and options or scale) from the type column."""
         where = (SURVEY, row.number, "type")
-        if kind in UNSHOWN_TYPES or (kind in {"select_one", "select_multiple"} and _is_search(row)):
-            self._warn(
-                *where,
-                _("“%(type)s” is not shown in web surveys: the question %(name)s was left out.")
-                % {"type": row.get("type"), "name": row.get("name")},
-            )
-            return False
-        if kind in {"note", "calculate"}:
-            self._warn(
-                *where,
-                _("“%(type)s” is not shown in web surveys: the row %(name)s was left out.")
-                % {"type": row.get("type"), "name": row.get("name")},
-            )
-            return False
+        if (
+            kind in UNSHOWN_TYPES
+            or kind in METADATA_TYPES
+            or kind in {"note", "calculate"}
+            or (kind in {"select_one", "select_multiple"} and _is_search(row))
+            or (kind == "select_one_from_file" and argument.lower() not in FILES)
+        ):
+            return self._hidden(row, question)
         if kind in {"date", "time"}:
             question["type"] = QuestionType.DATETIME
             self._warn(
@@ -1112,26 +1120,7 @@ class _FormReader:
         if kind in {"select_one", "select_multiple"}:
             return self._select(sheet, row, kind, argument, question)
         if kind == "select_one_from_file":
-            source = argument.lower()
-            if source == COMPANIES_FILE:
-                question["type"] = QuestionType.COMPANY
-            elif source == CHANNELS_FILE:
-                question["type"] = QuestionType.CHANNEL
-            else:
-                self._warn(
-                    *where,
-                    _(
-                        "Choices from the file %(file)s are not shown in web surveys (only "
-                        "%(companies)s and %(channels)s are): the question %(name)s was left out."
-                    )
-                    % {
-                        "file": argument,
-                        "companies": COMPANIES_FILE,
-                        "channels": CHANNELS_FILE,
-                        "name": row.get("name"),
-                    },
-                )
-                return False
+            question["type"] = FILES[argument.lower()]
             return True
         if kind == "range":
             return self._range(sheet, row, question)
@@ -1156,6 +1145,24 @@ class _FormReader:
         )
         return False
 
+    def _hidden(self, row: _Row, question: dict[str, Any]) -> bool:
+        """Keep a row web surveys cannot show as a question never shown, to export it back."""
+        self._warn(
+            SURVEY,
+            row.number,
+            "type",
+            _(
+                "“%(type)s” is not shown in web surveys: %(name)s is kept, never shown, and "
+                "exported back."
+            )
+            % {"type": row.get("type"), "name": row.get("name")},
+        )
+        question["type"] = QuestionType.TEXT
+        question["hidden"] = {
+            column: row.get(column) for column in HIDDEN_COLUMNS if row.get(column)
+        }
+        return True
+
     def _select(
         self, sheet: _Sheet, row: _Row, select: str, list_name: str, question: dict[str, Any]
     ) -> bool:
@@ -1178,6 +1185,15 @@ class _FormReader:
             and codes == {"yes", "no"}
             and len(options) == 2
         )
+        if len(options) < 2 and not is_yes_no:
+            self._warn(
+                SURVEY,
+                row.number,
+                "type",
+                _("The list %(list)s has fewer than two choices: a web survey cannot ask it.")
+                % {"list": list_name},
+            )
+            return self._hidden(row, question)
         if is_yes_no:
             question["type"] = QuestionType.YES_NO
         elif select == "select_one":
@@ -1243,7 +1259,7 @@ class _FormReader:
         if constant in {"1", "true()"}:
             return None
         if constant in {"0", "false()"}:
-            return {"any": []}  # never shown
+            return NEVER
         try:
             return _XPathParser(expression, self.earlier, names).parse()
         except _XPathError as exc:
@@ -1724,6 +1740,9 @@ def _question_row(
         "allow_na": "yes" if question.get("allow_na") else "",
         **_translation_cells(question),
     }
+    hidden = (question.get("translations") or {}).get(HIDDEN)
+    if hidden:
+        return {**row, "required": "", "relevant": "", "type": "text", **hidden}
     labels = question.get("scale_labels") or {}
     for name, column in (
         ("min", "min_label::nb"),
@@ -1763,6 +1782,7 @@ def _translation_cells(item: dict[str, Any]) -> dict[str, str]:
     return {
         f"{base}::{language}": text
         for base, texts in (item.get("translations") or {}).items()
+        if base != HIDDEN
         for language, text in texts.items()
     }
 

@@ -350,7 +350,10 @@ def test_a_kobotoolbox_form_imports(tmp_path: Any) -> None:
     assert [s.key for s in sections] == ["section_1", "contact", "section_3"]
     assert sections[0].title == "Kundeservice 2026"  # questions outside groups
     assert sections[1].relevant == {"q": "contacted", "in": ["yes"]}
-    questions = {q.key: q for q in questionnaire.questions.all()}
+    everything = list(questionnaire.questions.all())
+    # Metadata rows are kept to export back, never shown.
+    assert [q.key for q in everything if q.relevant == {"any": []}] == ["start", "end"]
+    questions = {q.key: q for q in everything if q.relevant != {"any": []}}
     assert list(questions) == [
         "contacted",
         "channels",
