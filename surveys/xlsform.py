@@ -256,6 +256,8 @@ LANGUAGES = {
     "english": "en",
     "engelsk": "en",
 }
+#: Texts kept with a question, in every language, and exported back.
+MESSAGE_COLUMNS = ("constraint_message", "required_message", "guidance_hint")
 SURVEY_COLUMNS = {
     "type",
     "name",
@@ -274,6 +276,8 @@ SURVEY_COLUMNS = {
     "min_label::en",
     "max_label::nb",
     "max_label::en",
+    "constraint",
+    *(f"{column}::{language}" for column in MESSAGE_COLUMNS for language in ("nb", "en")),
 }
 QUESTION_ONLY_COLUMNS = [
     "role",
@@ -1026,6 +1030,19 @@ class _FormReader:
             relevant=self._relevant(row, names) if hidden is None else NEVER,
         )
         translations: dict[str, Any] = _other_languages(row, ("label", "hint"))
+        for column in MESSAGE_COLUMNS:
+            texts = {
+                language: text
+                for name, text in row.cells.items()
+                for base, _sep, language in [name.partition("::")]
+                if base == column and text
+            }
+            if texts:
+                translations[column] = texts
+        if hidden is None and question["type"] == QuestionType.NOTE:
+            question["required"] = False
+        if hidden is None and row.get("constraint"):
+            question["constraint"] = self._constraint(row, key, question, names)
         if hidden is not None:
             question["required"] = False
             translations[HIDDEN] = hidden
@@ -1105,18 +1122,11 @@ class _FormReader:
         if (
             kind in UNSHOWN_TYPES
             or kind in METADATA_TYPES
-            or kind in {"note", "calculate"}
+            or kind == "calculate"
             or (kind in {"select_one", "select_multiple"} and _is_search(row))
             or (kind == "select_one_from_file" and argument.lower() not in FILES)
         ):
             return self._hidden(row, question)
-        if kind in {"date", "time"}:
-            question["type"] = QuestionType.DATETIME
-            self._warn(
-                *where,
-                _("A %(type)s question is asked as date and time.") % {"type": kind},
-            )
-            return True
         if kind in {"select_one", "select_multiple"}:
             return self._select(sheet, row, kind, argument, question)
         if kind == "select_one_from_file":
@@ -1129,6 +1139,9 @@ class _FormReader:
             "decimal": QuestionType.NUMBER,
             "integer": QuestionType.NUMBER,
             "datetime": QuestionType.DATETIME,
+            "date": QuestionType.DATE,
+            "time": QuestionType.TIME,
+            "note": QuestionType.NOTE,
         }
         if kind in simple:
             question["type"] = simple[kind]
@@ -1250,6 +1263,23 @@ class _FormReader:
             )
             return False
         return self._boolean(sheet, row, "required")
+
+    def _constraint(
+        self, row: _Row, key: str, question: dict[str, Any], names: set[str]
+    ) -> dict[str, Any] | None:
+        """The constraint as a condition on the answer (``.``) and earlier answers."""
+        before = self.earlier.get(key)
+        self._remember(key, question)
+        try:
+            return _XPathParser(row.get("constraint"), self.earlier, names, current=key).parse()
+        except _XPathError as exc:
+            self._error(SURVEY, row.number, "constraint", str(exc))
+            return None
+        finally:
+            if before is None:
+                self.earlier.pop(key, None)
+            else:
+                self.earlier[key] = before
 
     def _relevant(self, row: _Row, names: set[str]) -> dict[str, Any] | None:
         expression = row.get("relevant")
@@ -1396,8 +1426,14 @@ class _XPathParser:
     """Recursive descent over the small part of XPath that maps onto our conditions."""
 
     def __init__(
-        self, expression: str, earlier: dict[str, _QuestionContext], names: set[str]
+        self,
+        expression: str,
+        earlier: dict[str, _QuestionContext],
+        names: set[str],
+        *,
+        current: str = "",
     ) -> None:
+        self.current = current  # the question a constraint checks: ``.`` in the expression
         self.tokens = self._tokenize(expression)
         self.position = 0
         self.earlier = earlier
@@ -1432,7 +1468,9 @@ class _XPathParser:
             text = match.group()
             if kind == "arith" or (kind == "name" and text in {"div", "mod"}):
                 raise _XPathError(_("Arithmetic (%(op)s) is not supported.") % {"op": text})
-            if kind == "path":
+            if kind == "path" and text == "." and self.current:
+                kind, text = "ref", f"${{{self.current}}}"
+            elif kind == "path":
                 raise _XPathError(_("Paths such as . and .. are not supported; use ${name}."))
             tokens.append(_Token(kind, text))
         return tokens
@@ -1561,6 +1599,13 @@ class _XPathParser:
             self._check_value(key, context, literal)
             condition: dict[str, Any] = {"q": key, "in": [literal]}
             return condition if op == "=" else {"not": condition}
+        if context.scale is None and context.type in {QuestionType.NUMBER, QuestionType.DURATION}:
+            try:
+                number = Decimal(literal)
+            except InvalidOperation:
+                raise _XPathError(_("Compare ${%(name)s} with a number.") % {"name": key}) from None
+            value = int(number) if number == number.to_integral_value() else float(number)
+            return {"q": key, "cmp": op, "value": value}
         if context.scale is None:
             raise _XPathError(
                 _("<, <=, > and >= work only on range questions, and ${%(name)s} is not one.")
@@ -1658,6 +1703,7 @@ SURVEY_HEADER = [
     "hint::en",
     "required",
     "relevant",
+    "constraint",
     "appearance",
     "parameters",
     "role",
@@ -1740,6 +1786,9 @@ def _question_row(
         "allow_na": "yes" if question.get("allow_na") else "",
         **_translation_cells(question),
     }
+    if question.get("constraint") is not None:
+        own = f"${{{question['key']}}}"
+        row["constraint"] = condition_to_xpath(question["constraint"], types).replace(own, ".")
     hidden = (question.get("translations") or {}).get(HIDDEN)
     if hidden:
         return {**row, "required": "", "relevant": "", "type": "text", **hidden}
@@ -1772,8 +1821,13 @@ def _question_row(
         row["type"] = {
             QuestionType.NUMBER: "decimal",
             QuestionType.DATETIME: "dateTime",
+            QuestionType.DATE: "date",
+            QuestionType.TIME: "time",
+            QuestionType.NOTE: "note",
             QuestionType.TEXT: "text",
         }[qtype]
+        if qtype == QuestionType.NOTE:
+            row["required"] = ""
     return row
 
 
@@ -1813,6 +1867,8 @@ def _xpath(condition: dict[str, Any], types: dict[str, str]) -> str:
         return f"not({_xpath(inner, types)})"
     key = condition["q"]
     qtype = types.get(key, "")
+    if "cmp" in condition:
+        return f"${{{key}}} {condition['cmp']} {_number_cell(condition['value'])}"
     if "has" in condition:
         return f"selected(${{{key}}}, {_literal(condition['has'], qtype)})"
     values = list(condition["in"])

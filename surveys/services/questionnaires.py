@@ -341,6 +341,10 @@ def _question_problems(
         )
     problems += _number_problems(q.get("weight", 1), where, _("weight"), "weight")
     problems += _condition_problems(q.get("relevant"), earlier, where)
+    if q.get("constraint") is not None:
+        # A constraint tests the answer itself, and earlier answers.
+        own = {**earlier, str(q.get("key") or ""): answer_values(q)}
+        problems += _condition_problems(q["constraint"], own, where)
     return problems
 
 
@@ -425,6 +429,8 @@ def _condition_problems(
         ]
     problems: list[Problem] = []
     for leaf in leaves:
+        if "cmp" in leaf:
+            continue  # a number compared: any number answer may meet it
         wanted = [str(v) for v in leaf["in"]] if "in" in leaf else [str(leaf["has"])]
         allowed = earlier[leaf["q"]]
         if not wanted:

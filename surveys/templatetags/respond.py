@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import template
@@ -45,3 +46,23 @@ def as_input(value: Any) -> str:
 @register.simple_tag
 def na_value() -> str:
     return NA
+
+
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][\w.-]*)\s*\}")
+
+
+@register.filter
+def piped(text: str, answers: dict[str, Any] | None) -> str:
+    """XLSForm piping: ``${key}`` in a label or hint shows the answer given to ``key``."""
+    if "${" not in (text or ""):
+        return text
+
+    def answer(match: re.Match[str]) -> str:
+        value = (answers or {}).get(match.group(1))
+        if value is None or value == NA:
+            return "…"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return _REFERENCE.sub(answer, text)
