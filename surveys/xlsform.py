@@ -1319,7 +1319,6 @@ class _FormReader:
     def _unsupported_columns(self, sheet: _Sheet, supported: set[str]) -> None:
         """A warning for each column the platform does not use, on its first filled row."""
         specific = {
-            "constraint": _("Constraints are not checked in web surveys."),
             "choice_filter": _("choice_filter is not applied: every choice is shown."),
             "default": _("Default answers are not filled in."),
             "read_only": _("Read-only questions are asked like the others."),
