@@ -6,13 +6,13 @@ share one set of rules and need no database.
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from kundeservice.numbers import ascii_digits
-from surveys.branching import NA
+from surveys.branching import NA, is_shown
 
 CHOICE_TYPES = {"single_choice", "yes_no", "company", "channel"}
 NUMBER_TYPES = {"rating", "nps", "number", "duration"}
@@ -36,6 +36,10 @@ class QuestionInfo:
     scale_max: int | None = None
     options: tuple[OptionInfo, ...] = field(default_factory=tuple)
     scored: bool = False
+    #: A condition (surveys/branching.py) the answer must meet, and what to say when it does not.
+    constraint: Any = None
+    constraint_message: str = ""
+    required_message: str = ""
 
     @property
     def option_values(self) -> set[str]:
@@ -51,6 +55,8 @@ def clean(question: QuestionInfo, raw: list[str]) -> Any:
 
     Raises ``AnswerError`` with a message in the active language.
     """
+    if question.type == "note":
+        return None  # a note is read, not answered
     values = [v.strip() for v in raw if v is not None and v.strip() != ""]
     if question.allow_na and NA in values:
         return NA
@@ -75,14 +81,32 @@ def clean(question: QuestionInfo, raw: list[str]) -> Any:
             return datetime.fromisoformat(value).isoformat(timespec="minutes")
         except ValueError:
             raise AnswerError(_("Enter a date and time, e.g. 2026-03-14 10:30.")) from None
+    if question.type == "date":
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise AnswerError(_("Enter a date, e.g. 2026-03-14.")) from None
+    if question.type == "time":
+        try:
+            return time.fromisoformat(value).isoformat(timespec="minutes")
+        except ValueError:
+            raise AnswerError(_("Enter a time, e.g. 10:30.")) from None
     if len(value) > MAX_TEXT:
         raise AnswerError(_("Keep the answer under %(n)d characters.") % {"n": MAX_TEXT})
     return value
 
 
 def check_required(question: QuestionInfo, value: Any) -> None:
-    if question.required and value is None:
-        raise AnswerError(_("This question needs an answer."))
+    if question.required and value is None and question.type != "note":
+        raise AnswerError(question.required_message or _("This question needs an answer."))
+
+
+def check_constraint(question: QuestionInfo, value: Any, answers: dict[str, Any]) -> None:
+    """An answer given must meet the question's constraint (an XLSForm ``constraint``)."""
+    if question.constraint is None or value is None or value == NA:
+        return
+    if not is_shown(question.constraint, {**answers, question.key: value}):
+        raise AnswerError(question.constraint_message or _("This answer is not accepted."))
 
 
 def score_0_100(question: QuestionInfo, value: Any) -> float | None:

@@ -4,6 +4,7 @@ A condition is JSON, so it can be stored on the question and evaluated in the br
 
     {"q": "contacted", "in": ["yes"]}          the answer to ``contacted`` is one of the values
     {"q": "channels", "has": "chat"}           a multiple-choice answer includes the value
+    {"q": "age", "cmp": ">=", "value": 18}     a number answer compared with a number
     {"all": [cond, ...]}, {"any": [cond, ...]}, {"not": cond}
 
 No condition (``None``) means always shown. A condition on an unanswered or N/A question is false.
@@ -43,7 +44,28 @@ def is_shown(condition: Any, answers: Mapping[str, Any]) -> bool:
         return _text(value) in allowed
     if "has" in condition:
         return isinstance(value, list) and str(condition["has"]) in {str(v) for v in value}
+    if "cmp" in condition:
+        return _compare(value, condition["cmp"], condition.get("value"))
     raise ConditionError(f"condition without 'in' or 'has': {condition!r}")
+
+
+COMPARISONS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+def _compare(value: Any, operator: Any, bound: Any) -> bool:
+    if operator not in COMPARISONS:
+        raise ConditionError(f"unknown comparison {operator!r}")
+    try:
+        return bool(COMPARISONS[operator](float(value), float(bound)))
+    except (TypeError, ValueError):
+        return False
 
 
 def referenced_questions(condition: Any) -> set[str]:
@@ -67,6 +89,11 @@ def condition_leaves(condition: Any) -> list[dict[str, Any]]:
         raise ConditionError(f"condition without a question: {condition!r}")
     if "in" in condition:
         _list(condition["in"])
+    elif "cmp" in condition:
+        if condition["cmp"] not in COMPARISONS or not isinstance(
+            condition.get("value"), int | float
+        ):
+            raise ConditionError(f"not a comparison: {condition!r}")
     elif "has" not in condition:
         raise ConditionError(f"condition without 'in' or 'has': {condition!r}")
     return [condition]

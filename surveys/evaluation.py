@@ -10,7 +10,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from surveys import scoring
-from surveys.answers import CHOICE_TYPES, AnswerError, check_required, clean, score_0_100
+from surveys.answers import (
+    CHOICE_TYPES,
+    AnswerError,
+    check_constraint,
+    check_required,
+    clean,
+    score_0_100,
+)
 from surveys.branching import NA
 from surveys.models import QuestionRole
 from surveys.selectors import QuestionView, SectionView, Structure
@@ -160,6 +167,12 @@ def clean_answers(
             continue
         if value is not None:
             cleaned[key] = value
+    for key, value in list(cleaned.items()):
+        try:
+            check_constraint(structure.questions[key].info, value, cleaned)
+        except AnswerError as exc:
+            errors[key] = str(exc)
+            del cleaned[key]
     return cleaned, errors
 
 

@@ -261,7 +261,17 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
         scale_max=question.scale_max,
         options=options,
         scored=question.scored,
+        constraint=question.constraint,
+        constraint_message=_kept_text(question, "constraint_message"),
+        required_message=_kept_text(question, "required_message"),
     )
+
+
+def _kept_text(question: Question, column: str) -> str:
+    """A message kept from an XLSForm, in the active language (bokmål when there is no other)."""
+    texts = (question.translations or {}).get(column) or {}
+    language = (get_language() or "nb")[:2]
+    return str(texts.get("en" if language == "en" else "nb") or texts.get("nb") or "")
 
 
 def indicator_question_facts(*, questionnaire: Questionnaire) -> dict[str, QuestionFacts]:

@@ -52,7 +52,6 @@ that are not numbers.
 
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -61,6 +60,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError, ImportRejected, RowError
+from kundeservice.spreadsheets import looks_like_formula
+from kundeservice.upload_limits import too_many_rows, upload_read, xlsx_check_rows
 from surveys.models.catalog import Channel
 from surveys.models.instruments import (
     RATING_SCALES,
@@ -90,10 +91,157 @@ METADATA_TYPES = {
     "audit",
     "start-geopoint",
     "background-audio",
+    "background-geopoint",
 }
+#: pyxform's other spellings of the metadata types.
+METADATA_ALIASES = {
+    "start time": "start",
+    "get start time": "start",
+    "end time": "end",
+    "get end time": "end",
+    "get today": "today",
+    "device id": "deviceid",
+    "get device id": "deviceid",
+    "imei": "deviceid",
+    "uri:deviceid": "deviceid",
+    "subscriber id": "subscriberid",
+    "get subscriber id": "subscriberid",
+    "uri:subscriberid": "subscriberid",
+    "sim id": "simserial",
+    "get sim id": "simserial",
+    "uri:simserial": "simserial",
+    "phone number": "phonenumber",
+    "get phone number": "phonenumber",
+    "uri:phonenumber": "phonenumber",
+    "uri:username": "username",
+    "uri:email": "email",
+}
+#: Question types a web survey does not show: imported with a warning, left out.
+UNSHOWN_TYPES = {
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "barcode",
+    "acknowledge",
+    "osm",
+    "rank",
+    "select_one_external",
+    "select_multiple_from_file",
+    "xml-external",
+    "csv-external",
+    "hidden",
+    "trigger",
+    "number of days in last month",
+    "number of days in last six months",
+    "number of days in last year",
+    "percentage",
+}
+#: pyxform's spellings of the types we take, by what they mean.
+TYPE_ALIASES = {
+    "text": "text",
+    "string": "text",
+    "add text prompt": "text",
+    "q string": "text",
+    "integer": "integer",
+    "int": "integer",
+    "add integer prompt": "integer",
+    "q int": "integer",
+    "decimal": "decimal",
+    "add decimal prompt": "decimal",
+    "q decimal": "decimal",
+    "date": "date",
+    "add date prompt": "date",
+    "q date": "date",
+    "time": "time",
+    "datetime": "datetime",
+    "date time": "datetime",
+    "add date time prompt": "datetime",
+    "add datetime prompt": "datetime",
+    "q date time": "datetime",
+    "q datetime": "datetime",
+    "note": "note",
+    "add note prompt": "note",
+    "q note": "note",
+    "calculate": "calculate",
+    "add calculate prompt": "calculate",
+    "q calculate": "calculate",
+    "range": "range",
+    "photo": "image",
+    "image": "image",
+    "q image": "image",
+    "q picture": "image",
+    "add image prompt": "image",
+    "add photo prompt": "image",
+    "audio": "audio",
+    "q audio": "audio",
+    "add audio prompt": "audio",
+    "video": "video",
+    "q video": "video",
+    "add video prompt": "video",
+    "file": "file",
+    "add file prompt": "file",
+    "barcode": "barcode",
+    "q barcode": "barcode",
+    "add barcode prompt": "barcode",
+    "geopoint": "geopoint",
+    "gps": "geopoint",
+    "location": "geopoint",
+    "q geopoint": "geopoint",
+    "q location": "geopoint",
+    "add location prompt": "geopoint",
+    "geotrace": "geotrace",
+    "q geotrace": "geotrace",
+    "geoshape": "geoshape",
+    "q geoshape": "geoshape",
+    "acknowledge": "acknowledge",
+    "q acknowledge": "acknowledge",
+    "add acknowledge prompt": "acknowledge",
+}
+GROUP_ROWS = {"begin_group", "end_group", "begin_repeat", "end_repeat"}
+FILES = {COMPANIES_FILE: QuestionType.COMPANY, CHANNELS_FILE: QuestionType.CHANNEL}
+#: The condition of a question never shown.
+NEVER: dict[str, Any] = {"any": []}
+#: Where a question never shown keeps the XLSForm cells it is exported back with.
+HIDDEN = "xlsform"
+HIDDEN_COLUMNS = (
+    "type",
+    "relevant",
+    "calculation",
+    "appearance",
+    "parameters",
+    "constraint",
+    "default",
+    "choice_filter",
+    "read_only",
+    "trigger",
+)
+#: The code of the choice or_other adds, as ODK names it.
+OTHER = "other"
 NUMBER_TYPES = {"rating", "nps", "number", "duration"}
 CHOICE_TYPES = {"single_choice", "multiple_choice", "yes_no", "company", "channel"}
-TRANSLATABLE = {"label", "hint", "min_label", "max_label", "form_title", "intro"}
+TRANSLATABLE = {
+    "label",
+    "hint",
+    "min_label",
+    "max_label",
+    "form_title",
+    "intro",
+    "constraint_message",
+    "required_message",
+    "guidance_hint",
+    "image",
+    "big-image",
+    "audio",
+    "video",
+}
+#: File types pyxform reads.
+FILE_TYPES = {"xlsx", "xlsm", "xls", "csv", "md"}
+#: pyxform stops reading a sheet after this many empty rows in a row.
+EMPTY_RUN = 60
 LANGUAGES = {
     "nb": "nb",
     "no": "nb",
@@ -108,6 +256,8 @@ LANGUAGES = {
     "english": "en",
     "engelsk": "en",
 }
+#: Texts kept with a question, in every language, and exported back.
+MESSAGE_COLUMNS = ("constraint_message", "required_message", "guidance_hint")
 SURVEY_COLUMNS = {
     "type",
     "name",
@@ -126,10 +276,10 @@ SURVEY_COLUMNS = {
     "min_label::en",
     "max_label::nb",
     "max_label::en",
+    "constraint",
+    *(f"{column}::{language}" for column in MESSAGE_COLUMNS for language in ("nb", "en")),
 }
 QUESTION_ONLY_COLUMNS = [
-    "required",
-    "parameters",
     "role",
     "scored",
     "allow_na",
@@ -139,7 +289,6 @@ QUESTION_ONLY_COLUMNS = [
     "max_label::en",
 ]
 CHOICES_COLUMNS = {"list_name", "name", "label::nb", "label::en", "points"}
-IGNORED_COLUMNS = {"appearance", "required_message", "guidance_hint"}
 TRUE_WORDS = {"yes", "true", "true()", "1", "ja", "sant"}
 FALSE_WORDS = {"", "no", "false", "false()", "0", "nei", "usant"}
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,23 +306,30 @@ class SheetRowError(RowError):
 
 @dataclass
 class ParsedForm:
-    """The specification read from a workbook, and where each part came from (for messages)."""
+    """The specification read from a workbook, where each part came from (for messages), and
+    what was imported without being shown (warnings, by sheet and row)."""
 
     spec: dict[str, Any]
     question_rows: dict[str, int] = field(default_factory=dict)
     section_rows: dict[str, int] = field(default_factory=dict)
+    warnings: list[SheetRowError] = field(default_factory=list)
 
 
 def read_xlsform(*, file: IO[bytes], filename: str = "") -> ParsedForm:
-    """Read an XLSForm workbook into a questionnaire specification.
+    """Read an XLSForm (.xlsx, .xls, .csv or .md, as pyxform reads them) into a questionnaire
+    specification.
 
-    Raises ``DomainError`` when the file is not a usable workbook, and ``ImportRejected`` listing
-    every bad row (``SheetRowError``) otherwise.
+    Raises ``DomainError`` when the file is not a usable form, and ``ImportRejected`` listing
+    every bad row (``SheetRowError``) otherwise: pyxform's own refusal and ours together.
     """
-    sheets = _load_sheets(file=file, filename=filename)
-    reader = _FormReader(sheets)
+    workbook, stem = _load_workbook(file=file, filename=filename)
+    sheets = _sheets_of(workbook)
+    pyxform_errors, survey_json = _pyxform_check(workbook, stem, sheets.get(SURVEY))
+    reader = _FormReader(sheets, fallback_title=str(survey_json.get("title") or stem))
     parsed = reader.read()
-    reject_if_errors(reader.errors)
+    # Ours name every problem by row; pyxform stops at its first, often one of ours again.
+    reject_if_errors(reader.errors or pyxform_errors)
+    parsed.warnings = sorted(reader.warnings, key=_workbook_order)
     return parsed
 
 
@@ -213,18 +369,21 @@ def write_xlsform(spec: dict[str, Any], *, version: int | None = None) -> bytes:
                 "hint::en": section.get("description_en", ""),
                 "relevant": condition_to_xpath(section.get("relevant"), types),
                 "weight": _number_cell(section.get("weight", 1)),
+                **_translation_cells(section),
             }
         )
         for question in section["questions"]:
             survey_rows.append(_question_row(question, types, lists))
         survey_rows.append({"type": "end_group"})
+    survey_header = _with_extra_columns(SURVEY_HEADER, survey_rows)
 
     workbook = Workbook()
     survey = workbook.active
     assert survey is not None  # a new workbook has one sheet
     survey.title = SURVEY
-    _write_sheet(survey, SURVEY_HEADER, survey_rows)
-    _write_sheet(workbook.create_sheet(CHOICES), CHOICES_HEADER, lists.rows)
+    _write_sheet(survey, survey_header, survey_rows)
+    choices_header = _with_extra_columns(CHOICES_HEADER, lists.rows)
+    _write_sheet(workbook.create_sheet(CHOICES), choices_header, lists.rows)
     settings = {
         "form_title": spec["title"],
         # pyxform (KoboToolbox, ODK) cannot take form_title::en; it ignores this column.
@@ -280,103 +439,227 @@ class _QuestionContext:
     scale: tuple[int, int] | None
 
 
-def _load_sheets(*, file: IO[bytes], filename: str) -> dict[str, _Sheet]:
-    from openpyxl import load_workbook
+def _load_workbook(*, file: IO[bytes], filename: str) -> tuple[Any, str]:
+    """pyxform's reading of the upload (its sheets as rows of text), and the file name's stem.
 
-    lower = filename.lower()
-    if lower.endswith(".xls"):
+    The size and the rows are limited before pyxform reads anything."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import get_xlsform
+
+    stem, dot, extension = filename.rpartition(".")
+    if not dot:
+        stem, extension = filename, ""
+    extension = extension.lower()
+    if extension and extension not in FILE_TYPES:
         raise DomainError(
-            _("%(name)s is an old Excel 97–2003 workbook: save it as .xlsx and upload it again.")
+            _(
+                "Unsupported file type %(name)s: an XLSForm is an Excel workbook (.xlsx or .xls), "
+                "a CSV file or a Markdown table (.md)."
+            )
             % {"name": filename},
             code="file_type",
         )
-    if lower and not lower.endswith(".xlsx"):
-        raise DomainError(
-            _("Unsupported file type %(name)s: an XLSForm is an Excel workbook (.xlsx).")
-            % {"name": filename},
-            code="file_type",
-        )
-    data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise DomainError(
-            _("The file is larger than %(mb)d MB; an XLSForm is much smaller.")
-            % {"mb": MAX_BYTES // (1024 * 1024)},
-            code="too_large",
-        )
+    data = upload_read(file=file, max_bytes=MAX_BYTES)
+    if extension in {"xlsx", "xlsm"}:
+        xlsx_check_rows(data=data, max_rows=MAX_ROWS, max_bytes=MAX_BYTES, empty_run=EMPTY_RUN)
+    elif data.count(b"\n") > 3 * (MAX_ROWS + EMPTY_RUN):  # a CSV or Markdown file's lines
+        raise too_many_rows(MAX_ROWS)
     unreadable = DomainError(
-        _("The file is not a readable Excel workbook (.xlsx)."), code="not_xlsx"
+        _("The file is not a readable XLSForm (.xlsx, .xls, .csv or .md)."), code="not_xlsx"
     )
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a corrupt or foreign file
+        workbook = get_xlsform(io.BytesIO(data), file_type=f".{extension}" if extension else None)
+    except PyXFormError:
         raise unreadable from None
+    except Exception:  # the readers under pyxform raise many types for a corrupt file
+        raise unreadable from None
+    return workbook, slugify(stem)[:80] or "form"
+
+
+def _sheets_of(workbook: Any) -> dict[str, _Sheet]:
+    settings_rows = list(getattr(workbook, SETTINGS, None) or [])
+    default = "nb"
+    if settings_rows:
+        written = str(settings_rows[0].get("default_language") or "").strip()
+        default = _language(written) or written or "nb"
     sheets: dict[str, _Sheet] = {}
-    try:
-        for worksheet in workbook.worksheets:
-            name = worksheet.title.strip().lower()
-            if name in {SURVEY, CHOICES, SETTINGS}:
-                sheets[name] = _read_sheet(name, worksheet.iter_rows(values_only=True))
-    except DomainError:
-        raise
-    except Exception:  # a damaged sheet inside a valid zip
-        raise unreadable from None
-    finally:
-        workbook.close()
+    for name in (SURVEY, CHOICES, SETTINGS):
+        rows = getattr(workbook, name, None)
+        if rows is None:
+            continue
+        header_rows = getattr(workbook, f"{name}_header", None) or [{}]
+        headers = [str(h) for h in header_rows[0]] if header_rows else []
+        for row in rows:  # pyxform lists headers seen; a row may add one
+            headers += [str(h) for h in row if str(h) not in headers]
+        sheets[name] = _sheet(name, headers, rows, default)
     return sheets
 
 
-def _read_sheet(name: str, raw_rows: Iterator[tuple[Any, ...]]) -> _Sheet:
+def _sheet(name: str, headers: list[str], rows: list[dict[str, Any]], default: str) -> _Sheet:
     sheet = _Sheet(name=name, columns=[], headers={}, rows=[])
-    header = next(raw_rows, None)
-    if header is None:
-        return sheet
-    for cell in header:
-        written = _cell_text(cell)
-        canonical, problem = _canonical_column(written)
-        if problem:
-            sheet.header_errors.append((written, problem))
-        elif canonical and canonical in sheet.headers:
+    canonical_of: dict[str, str] = {}
+    fallbacks: dict[str, str] = {}  # a plain column beside the same language's explicit one
+    explicit = {_canonical_column(h, default) for h in headers if "::" in h}
+    for written in headers:
+        canonical = _canonical_column(written, default)
+        if not canonical:
+            continue
+        if "::" not in written and canonical in explicit:
+            fallbacks[written] = canonical
+            continue
+        if canonical in sheet.headers:
             sheet.header_errors.append(
                 (written, _("The column %(column)s appears twice.") % {"column": written})
             )
-        elif canonical:
-            sheet.headers[canonical] = written
-        sheet.columns.append(canonical if canonical and not problem else "")
-    for number, raw in enumerate(raw_rows, start=2):
-        cells = {
-            column: _cell_text(value)
-            for column, value in zip(sheet.columns, raw, strict=False)
-            if column
-        }
+            continue
+        sheet.headers[canonical] = written
+        sheet.columns.append(canonical)
+        canonical_of[written] = canonical
+    for index, raw in enumerate(rows):
+        cells: dict[str, str] = {}
+        for written, value in raw.items():
+            text = _cell_text(value)
+            if written in canonical_of and text:
+                cells[canonical_of[written]] = text
+        for written, canonical in fallbacks.items():
+            if not cells.get(canonical):
+                text = _cell_text(raw.get(written))
+                if text:
+                    cells[canonical] = text
         if any(cells.values()):
-            sheet.rows.append(_Row(number=number, cells=cells))
-            if len(sheet.rows) > MAX_ROWS:
-                raise DomainError(
-                    _("The %(sheet)s sheet has more than %(max)d rows.")
-                    % {"sheet": name, "max": MAX_ROWS},
-                    code="too_many_rows",
-                )
+            sheet.rows.append(_Row(number=index + 2, cells=cells))
     return sheet
 
 
-def _canonical_column(header: str) -> tuple[str, str]:
-    """The column's name as this module uses it (``label::nb``), or a problem with it."""
+def _pyxform_check(
+    workbook: Any, stem: str, survey: "_Sheet | None"
+) -> tuple[list[SheetRowError], dict[str, Any]]:
+    """pyxform's verdict on the form (the XForm it would build), and its survey JSON."""
+    import copy
+
+    from pyxform.builder import create_survey_element_from_dict
+    from pyxform.xls2json import workbook_to_json
+
+    try:
+        survey_json = workbook_to_json(
+            workbook_dict=copy.deepcopy(workbook), fallback_form_name=stem, warnings=[]
+        )
+        create_survey_element_from_dict(survey_json).to_xml(validate=False, warnings=[])
+    except Exception as exc:  # PyXFormError, and what pyxform lets through on odd input
+        return [_pyxform_error(str(exc), survey)], {}
+    return [], survey_json
+
+
+def _pyxform_error(message: str, survey: "_Sheet | None") -> SheetRowError:
+    """pyxform's message (in English, as pyxform writes it) on the row it names."""
+    found = re.search(r"\[row\s*:\s*(\d+)\]", message)
+    sheet = CHOICES if re.search(r"\bchoices\b", message[:80], re.IGNORECASE) else SURVEY
+    row = int(found.group(1)) if found else 1
+    named = re.search(r"named '([^']+)'", message)
+    if not found and named and survey is not None:
+        sheet = SURVEY
+        row = next((r.number for r in survey.rows if r.get("name") == named.group(1)), 1)
+    text = re.sub(r"\s+", " ", message).strip()[:500]
+    return SheetRowError(
+        row=row,
+        column="",
+        message=_("pyxform, the reference XLSForm converter, refuses the form: %(message)s")
+        % {"message": text},
+        sheet=sheet,
+    )
+
+
+def _language(written: str) -> str:
+    """nb or en for a language as XLSForm writes it (``nb``, ``Norsk (nb)``, ``English``)."""
+    code = re.search(r"\(([^)]*)\)\s*$", written)
+    key = (code.group(1) if code else written).strip().lower()
+    return LANGUAGES.get(key, "")
+
+
+def _canonical_column(header: str, default: str = "nb") -> str:
+    """The column's name as this module uses it: ``label::nb``, ``label::en``, or
+    ``label::<language as written>`` for any other language (kept, not shown)."""
     text = header.strip()
     if not text:
-        return "", ""
+        return ""
     base, sep, language = (part.strip() for part in text.partition("::"))
     base = base.lower().replace(" ", "_")
     if base not in TRANSLATABLE:
-        return text.lower() if sep else base, ""
+        return text.lower() if sep else base
     if not sep:
-        return f"{base}::nb", ""
-    code = re.search(r"\(([^)]*)\)\s*$", language)
-    key = (code.group(1) if code else language).strip().lower()
-    if key not in LANGUAGES:
-        return "", _("The language of the column %(column)s is not supported: use nb or en.") % {
-            "column": header
-        }
-    return f"{base}::{LANGUAGES[key]}", ""
+        return f"{base}::{default}"
+    return f"{base}::{_language(language) or language}"
+
+
+def _normal_type(raw: str) -> tuple[str, str, bool]:
+    """(kind, argument, or_other) of a type cell, in any spelling pyxform takes."""
+    from pyxform import aliases, constants
+
+    text = " ".join(raw.split())
+    if text.lower().endswith(" or specify other"):  # pyxform's older spelling of or_other
+        text = text[: -len(" or specify other")] + " or_other"
+    low = text.lower()
+    if not low:
+        return "", "", False
+    if low.split()[0] == "osm":
+        return "osm", "", False
+    group = re.fullmatch(r"(begin|end)[ _](group|repeat|loop|looped[ _]group|lgroup)\b.*", low)
+    if group:
+        return f"{group.group(1)}_{'group' if group.group(2) == 'group' else 'repeat'}", "", False
+    for alias in sorted(aliases.select, key=len, reverse=True):
+        if low != alias and not low.startswith(alias + " "):
+            continue
+        rest = text[len(alias) :].split()
+        or_other = len(rest) == 2 and rest[1].lower() == "or_other"
+        if len(rest) > (2 if or_other else 1):
+            return low, "", False  # not a type: its message names it
+        base = aliases.select[alias]
+        if alias in aliases.select_from_file:
+            kind = (
+                "select_one_from_file"
+                if base == constants.SELECT_ONE
+                else "select_multiple_from_file"
+            )
+        else:
+            kind = {
+                constants.SELECT_ONE: "select_one",
+                constants.SELECT_ALL_THAT_APPLY: "select_multiple",
+                constants.SELECT_ONE_EXTERNAL: "select_one_external",
+            }.get(base, "rank")
+        return kind, rest[0] if rest else "", or_other
+    if low in METADATA_TYPES or low in METADATA_ALIASES:
+        return METADATA_ALIASES.get(low, low), "", False
+    return TYPE_ALIASES.get(low, low), "", False
+
+
+def _only_duration(sheet: _Sheet) -> bool:
+    return all(row.get("appearance").lower() in {"", "duration"} for row in sheet.rows)
+
+
+def _is_search(row: _Row) -> bool:
+    """A select whose choices come from a file by search(): its list holds only placeholders."""
+    return "search(" in row.get("appearance").lower().replace(" ", "")
+
+
+def _both(first: dict[str, Any] | None, second: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The condition that both hold (a group's and its own); None is always."""
+    if first is None or second is None:
+        return first or second
+    parts = [
+        *(first["all"] if set(first) == {"all"} else [first]),
+        *(second["all"] if set(second) == {"all"} else [second]),
+    ]
+    return {"all": parts}
+
+
+def _other_languages(row: _Row, bases: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """Texts in languages other than nb and en: kept, exported back, not shown."""
+    kept: dict[str, dict[str, str]] = {}
+    for column, text in row.cells.items():
+        base, _sep, language = column.partition("::")
+        if base in bases and language not in {"", "nb", "en"} and text:
+            kept.setdefault(base, {})[language] = text
+    return kept
 
 
 def _cell_text(value: Any) -> str:
@@ -392,9 +675,11 @@ def _cell_text(value: Any) -> str:
 class _FormReader:
     """Reads the three sheets into a specification, collecting every error on the way."""
 
-    def __init__(self, sheets: dict[str, _Sheet]) -> None:
+    def __init__(self, sheets: dict[str, _Sheet], *, fallback_title: str = "") -> None:
         self.sheets = sheets
+        self.fallback_title = fallback_title
         self.errors: list[SheetRowError] = []
+        self.warnings: list[SheetRowError] = []
         self.parsed = ParsedForm(spec={})
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.earlier: dict[str, _QuestionContext] = {}
@@ -403,59 +688,52 @@ class _FormReader:
         survey = self.sheets.get(SURVEY)
         if survey is None:
             raise DomainError(
-                _(
-                    "The workbook has no sheet named survey. An XLSForm has the sheets survey, "
-                    "choices and settings."
-                ),
+                _("The file has no sheet named survey: an XLSForm lists its questions there."),
                 code="no_survey",
             )
         if not survey.rows:
             raise DomainError(_("The survey sheet is empty."), code="empty_survey")
-        settings = self.sheets.get(SETTINGS)
-        if settings is None:
-            raise DomainError(
-                _("The workbook has no settings sheet: add one with form_title and form_id."),
-                code="no_settings",
-            )
         for sheet in self.sheets.values():
             for header, message in sheet.header_errors:
                 self._error(sheet.name, 1, header, message)
-        for column in ("type", "name"):
-            if column not in survey.headers:
-                self._error(
-                    SURVEY,
-                    1,
-                    column,
-                    _("The survey sheet needs a %(column)s column.") % {"column": column},
-                )
-        if self.errors:
+        missing = [column for column in ("type", "name") if column not in survey.headers]
+        for column in missing:
+            self._error(
+                SURVEY,
+                1,
+                column,
+                _("The survey sheet needs a %(column)s column.") % {"column": column},
+            )
+        if missing:
             return self.parsed
-        self.parsed.spec = self._settings(settings)
+        self.parsed.spec = self._settings(self.sheets.get(SETTINGS))
         self._choices()
         self.parsed.spec["sections"] = self._survey(survey)
         return self.parsed
+
+    def _warn(self, sheet: str, row: int, column: str, message: str) -> None:
+        self.warnings.append(SheetRowError(row=row, column=column, message=message, sheet=sheet))
 
     def _error(self, sheet: str, row: int, column: str, message: str) -> None:
         self.errors.append(SheetRowError(row=row, column=column, message=message, sheet=sheet))
 
     # settings
 
-    def _settings(self, sheet: _Sheet) -> dict[str, Any]:
-        row = sheet.rows[0] if sheet.rows else _Row(number=2, cells={})
-        title = row.get("form_title::nb")
-        if not title:
-            self._error(
-                SETTINGS, row.number, "form_title", _("The form needs a title (form_title).")
-            )
+    def _settings(self, sheet: _Sheet | None) -> dict[str, Any]:
+        row = sheet.rows[0] if sheet and sheet.rows else _Row(number=2, cells={})
+        # XLSForm needs no title: pyxform then takes the file's name, and so do we.
+        title = row.get("form_title::nb") or row.get("form_title::en") or self.fallback_title
         slug = row.get("form_id") or row.get("id_string")
         if not slug:
-            slug = slugify(title)[:80]
+            slug = slugify(title)[:80] or "form"
         elif len(slug) > 80 or not re.fullmatch(r"[A-Za-z0-9_-]+", slug):
-            self._error(
+            written, slug = slug, slugify(slug)[:80] or "form"
+            self._warn(
                 SETTINGS,
                 row.number,
-                sheet.header("form_id"),
-                _("form_id may have only letters a–z, digits, - and _, at most 80 of them."),
+                sheet.header("form_id") if sheet else "form_id",
+                _("The questionnaire's key is %(key)s: form_id %(form_id)s has other characters.")
+                % {"key": slug, "form_id": written},
             )
         kind = row.get("kind").lower() or QuestionnaireKind.SURVEY
         if kind not in QuestionnaireKind.values:
@@ -485,7 +763,6 @@ class _FormReader:
             sheet.headers["name"] = sheet.headers["value"]
             for row in sheet.rows:
                 row.cells["name"] = row.get("value")
-        self._unsupported_columns(sheet, CHOICES_COLUMNS | {"value"})
         for row in sheet.rows:
             list_name, code = row.get("list_name"), row.get("name")
             where = (CHOICES, row.number)
@@ -501,6 +778,16 @@ class _FormReader:
                     sheet.header("name"),
                     _("A choice name has no spaces and at most 60 characters."),
                 )
+            elif looks_like_formula(code):
+                self._error(
+                    *where,
+                    sheet.header("name"),
+                    _(
+                        "The choice name %(name)s starts with =, +, -, @, a tab or a line break, "
+                        "which spreadsheets run as a formula: start it with a letter or digit."
+                    )
+                    % {"name": code},
+                )
             elif any(o["value"] == code for o in options):
                 self._error(
                     *where,
@@ -508,17 +795,18 @@ class _FormReader:
                     _("The list %(list)s has the choice %(name)s twice.")
                     % {"list": list_name, "name": code},
                 )
-            if not row.get("label::nb"):
-                self._error(*where, sheet.header("label::nb"), _("The choice has an empty label."))
+            label = self._label(sheet, row, _("choice"))
             points = self._decimal(sheet, row, "points")
-            options.append(
-                {
-                    "value": code,
-                    "label": row.get("label::nb"),
-                    "label_en": row.get("label::en"),
-                    "points": points,
-                }
-            )
+            option: dict[str, Any] = {
+                "value": code,
+                "label": label,
+                "label_en": row.get("label::en"),
+                "points": points,
+            }
+            translations = _other_languages(row, ("label",))
+            if translations:
+                option["translations"] = translations
+            options.append(option)
 
     # survey
 
@@ -526,65 +814,79 @@ class _FormReader:
         names = {
             row.get("name")
             for row in sheet.rows
-            if not re.match(r"\s*(begin|end)[\s_]+group", row.get("type").lower())
+            if _normal_type(row.get("type"))[0] not in GROUP_ROWS
         }
         sections: list[dict[str, Any]] = []
-        group: dict[str, Any] | None = None
-        loose: dict[str, Any] | None = None  # the section of questions outside any group
+        stack: list[dict[str, Any]] = []  # the groups (and repeats) open at this row
+        current: dict[str, Any] | None = None  # the section questions go into now
         for row in sheet.rows:
-            kind = " ".join(row.get("type").split()).lower().replace(" ", "_")
-            if not kind:
-                self._error(SURVEY, row.number, "type", _("The row has no type."))
+            kind, argument, or_other = _normal_type(row.get("type"))
+            if not kind:  # pyxform reads a row without a type as a comment
+                self._warn(SURVEY, row.number, "type", _("The row has no type; it was left out."))
                 continue
-            if kind == "begin_group":
-                if group is not None:
+            if kind in {"begin_group", "begin_repeat"}:
+                if kind == "begin_repeat":
                     self._error(
                         SURVEY,
                         row.number,
                         "type",
                         _(
-                            "Groups inside groups are not supported; end the group on row %(row)d "
-                            "first."
-                        )
-                        % {"row": self.parsed.section_rows.get(group["key"], 0)},
+                            "Repeated groups (begin_repeat) are not supported: a web survey asks "
+                            "each question once."
+                        ),
                     )
-                    continue
-                group = self._section(sheet, row, names)
+                parent = stack[-1] if stack else None
+                group = self._section(sheet, row, names, parent=parent)
+                group["repeat"] = kind == "begin_repeat"
+                stack.append(group)
                 sections.append(group)
-                loose = None
-            elif kind == "end_group":
-                if group is None:
+                current = group
+            elif kind in {"end_group", "end_repeat"}:
+                if not stack:
                     self._error(
                         SURVEY, row.number, "type", _("end_group without a begin_group before it.")
                     )
-                else:
-                    self._check_group_has_questions(group)
-                group = None
-            elif kind in METADATA_TYPES or kind == "end_repeat":
-                continue  # metadata is filled in by the app; begin_repeat has its message
+                    continue
+                stack.pop()
+                current = None  # the outer group's next questions get a section of their own
             else:
-                question = self._question(sheet, row, kind, names)
+                question = self._question(sheet, row, kind, argument, or_other, names)
                 if question is None:
                     continue
-                if group is None and loose is None:
-                    loose = self._loose_section(sections, sheet)
-                    sections.append(loose)
-                (group or loose or {}).setdefault("questions", []).append(question)
-        if group is not None:
+                if current is None:
+                    current = self._continuation(sections, sheet, stack[-1] if stack else None)
+                    sections.append(current)
+                current["questions"].append(question)
+                if question.pop("other", None) is not None:
+                    current["questions"].append(self._other_question(row, question))
+        for group in stack:
             self._error(
                 SURVEY,
                 self.parsed.section_rows.get(group["key"], 1),
                 "type",
                 _("The group %(name)s has no end_group.") % {"name": group["key"]},
             )
-            self._check_group_has_questions(group)
-        bad_types = {e.row for e in self.errors if e.sheet == SURVEY and e.column == "type"}
-        self._unsupported_columns(sheet, SURVEY_COLUMNS, skip=bad_types)
-        if not sections and not self.errors:
+        self._unsupported_columns(sheet, SURVEY_COLUMNS)
+        kept = []
+        for section in sections:
+            section.pop("repeat", None)
+            if section["questions"]:
+                kept.append(section)
+            elif self.parsed.section_rows.get(section["key"]):
+                self._warn(
+                    SURVEY,
+                    self.parsed.section_rows[section["key"]],
+                    "type",
+                    _("The group %(name)s has no question a web survey shows; it was left out.")
+                    % {"name": section["key"]},
+                )
+        if not kept and not self.errors:
             raise DomainError(_("The survey sheet has no questions."), code="no_questions")
-        return sections
+        return kept
 
-    def _section(self, sheet: _Sheet, row: _Row, names: set[str]) -> dict[str, Any]:
+    def _section(
+        self, sheet: _Sheet, row: _Row, names: set[str], *, parent: dict[str, Any] | None
+    ) -> dict[str, Any]:
         key = row.get("name")
         where = (SURVEY, row.number)
         if not key:
@@ -604,8 +906,6 @@ class _FormReader:
             )
         else:
             self.parsed.section_rows[key] = row.number
-        if not row.get("label::nb"):
-            self._error(*where, sheet.header("label::nb"), _("The group has an empty label."))
         for column in QUESTION_ONLY_COLUMNS:
             if row.get(column):
                 self._error(
@@ -613,43 +913,66 @@ class _FormReader:
                     sheet.header(column),
                     _("%(column)s does not apply to a group.") % {"column": sheet.header(column)},
                 )
-        return {
+        title = row.get("label::nb") or row.get("label::en")
+        if not title:
+            title = parent["title"] if parent else (key or self.parsed.spec.get("title", ""))
+        relevant = _both(parent["relevant"] if parent else None, self._relevant(row, names))
+        section: dict[str, Any] = {
             "key": key,
-            "title": row.get("label::nb"),
-            "title_en": row.get("label::en"),
+            "title": title,
+            "title_en": row.get("label::en") or (parent["title_en"] if parent else ""),
             "description": row.get("hint::nb"),
             "description_en": row.get("hint::en"),
-            "weight": self._decimal(sheet, row, "weight", default=Decimal(1)),
-            "relevant": self._relevant(row, names),
+            "weight": self._decimal(
+                sheet, row, "weight", default=parent["weight"] if parent else Decimal(1)
+            ),
+            "relevant": relevant,
+            "questions": [],
+        }
+        translations = _other_languages(row, ("label", "hint"))
+        if translations:
+            section["translations"] = translations
+        return section
+
+    def _continuation(
+        self, sections: list[dict[str, Any]], sheet: _Sheet, group: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The section for questions outside any group, or after a group inside another."""
+        taken = {row.get("name") for row in sheet.rows} | set(self.parsed.section_rows)
+        base = f"{group['key']}_" if group else "section_"
+        number = len(sections) + 1
+        key = f"{base}{number}"
+        while key in taken:
+            number += 1
+            key = f"{base}{number}"
+        self.parsed.section_rows[key] = 0
+        if group is None:
+            return {
+                "key": key,
+                "title": self.parsed.spec.get("title", ""),
+                "title_en": self.parsed.spec.get("title_en", ""),
+                "questions": [],
+            }
+        return {
+            **{k: v for k, v in group.items() if k not in {"key", "questions", "repeat"}},
+            "key": key,
             "questions": [],
         }
 
-    def _loose_section(self, sections: list[dict[str, Any]], sheet: _Sheet) -> dict[str, Any]:
-        taken = {row.get("name") for row in sheet.rows} | set(self.parsed.section_rows)
-        key = f"section_{len(sections) + 1}"
-        while key in taken:
-            key += "_"
-        self.parsed.section_rows[key] = 0
-        title = self.parsed.spec.get("title", "")
-        return {"key": key, "title": title, "title_en": self.parsed.spec.get("title_en", "")}
-
-    def _check_group_has_questions(self, group: dict[str, Any]) -> None:
-        if not group["questions"] and group["key"] in self.parsed.section_rows:
-            self._error(
-                SURVEY,
-                self.parsed.section_rows[group["key"]],
-                "type",
-                _("The group %(name)s has no questions.") % {"name": group["key"]},
-            )
-
     def _question(
-        self, sheet: _Sheet, row: _Row, kind: str, names: set[str]
+        self,
+        sheet: _Sheet,
+        row: _Row,
+        kind: str,
+        argument: str,
+        or_other: bool,
+        names: set[str],
     ) -> dict[str, Any] | None:
         where = (SURVEY, row.number)
         key = row.get("name")
         question: dict[str, Any] = {"key": key}
-        if not self._question_type(row, kind, question):
-            return None  # the type's message says it all
+        if not self._question_type(sheet, row, kind, argument, question):
+            return None  # the type's message (or warning) says it all
         key_ok = False
         if not key:
             self._error(*where, "name", _("The question has no name."))
@@ -671,7 +994,9 @@ class _FormReader:
             )
         else:
             key_ok = True
-        text = row.get("label::nb")
+        hidden = question.pop("hidden", None)
+        text = row.get("label::nb") or row.get("label::en") or key if hidden is not None else ""
+        text = text or self._label(sheet, row, _("question"))
         if not text:
             self._error(*where, sheet.header("label::nb"), _("The question has an empty label."))
         role = row.get("role").lower()
@@ -698,113 +1023,165 @@ class _FormReader:
             text_en=row.get("label::en"),
             help=row.get("hint::nb"),
             help_en=row.get("hint::en"),
-            required=self._boolean(sheet, row, "required"),
+            required=self._required(sheet, row),
             allow_na=self._boolean(sheet, row, "allow_na"),
             scored=self._boolean(sheet, row, "scored"),
             weight=self._decimal(sheet, row, "weight", default=Decimal(1)),
-            relevant=self._relevant(row, names),
+            relevant=self._relevant(row, names) if hidden is None else NEVER,
         )
+        translations: dict[str, Any] = _other_languages(row, ("label", "hint"))
+        for column in MESSAGE_COLUMNS:
+            texts = {
+                language: text
+                for name, text in row.cells.items()
+                for base, _sep, language in [name.partition("::")]
+                if base == column and text
+            }
+            if texts:
+                translations[column] = texts
+        if hidden is None and question["type"] == QuestionType.NOTE:
+            question["required"] = False
+        if hidden is None and row.get("constraint"):
+            question["constraint"] = self._constraint(row, key, question, names)
+        if hidden is not None:
+            question["required"] = False
+            translations[HIDDEN] = hidden
+        if translations:
+            question["translations"] = translations
         if labels:
             question["scale_labels"] = labels
+        if or_other:
+            if question["type"] in {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}:
+                question["options"].append(
+                    {"value": OTHER, "label": "Annet", "label_en": "Other", "points": None}
+                )
+                question["other"] = True
+            else:
+                self._warn(
+                    *where, "type", _("or_other applies only to select questions; it was left out.")
+                )
         if key_ok:
             self.parsed.question_rows[key] = row.number
-            options = question.get("options")
-            values = None
-            if question["type"] == QuestionType.CHANNEL:
-                values = set(Channel.values)
-            elif options is not None:
-                values = {o["value"] for o in options}
-            scale = question.get("scale") or ([0, 10] if question["type"] == "nps" else None)
-            self.earlier[key] = _QuestionContext(
-                type=question["type"], values=values, scale=(scale[0], scale[1]) if scale else None
-            )
+            self._remember(key, question)
         return question
 
-    def _question_type(self, row: _Row, kind: str, question: dict[str, Any]) -> bool:
-        """Set the question's type (and options or scale) from the type column."""
-        where = (SURVEY, row.number, "type")
-        words = kind.split("_")
-        parts = row.get("type").split()
-        if kind == "begin_repeat":
-            self._error(*where, _("Repeated groups (begin_repeat) are not supported."))
-            return False
-        if kind == "note":
-            self._error(
-                *where,
-                _("Notes are not supported: put the text in the hint of a group or question."),
-            )
-            return False
-        if kind == "calculate":
-            self._error(*where, _("Calculations (calculate) are not supported."))
-            return False
-        if kind in {"date", "time"}:
-            self._error(
-                *where, _("The type %(type)s is not supported; use dateTime.") % {"type": kind}
-            )
-            return False
-        if parts and parts[0].lower() in {"select_one", "select_multiple"} and len(parts) >= 2:
-            if len(parts) > 2 and parts[-1].lower() == "or_other":
-                self._error(
-                    *where,
-                    _(
-                        "or_other is not supported: add an “other” choice and a text question "
-                        "shown when it is selected."
-                    ),
-                )
-                return False
-            if len(parts) != 2:
-                return self._unknown_type(row)
-            return self._select(row, parts[0].lower(), parts[1], question)
-        if parts and parts[0].lower() == "select_one_from_file" and len(parts) == 2:
-            source = parts[1].lower()
-            if source == COMPANIES_FILE:
-                question["type"] = QuestionType.COMPANY
-            elif source == CHANNELS_FILE:
-                question["type"] = QuestionType.CHANNEL
-            else:
-                self._error(
-                    *where,
-                    _("select_one_from_file works only with %(companies)s and %(channels)s.")
-                    % {"companies": COMPANIES_FILE, "channels": CHANNELS_FILE},
-                )
-                return False
-            return True
-        if kind == "range":
-            return self._range(row, question)
-        if row.get("parameters"):
+    def _remember(self, key: str, question: dict[str, Any]) -> None:
+        """What later conditions may test about this question."""
+        options = question.get("options")
+        values = None
+        if question["type"] == QuestionType.CHANNEL:
+            values = set(Channel.values)
+        elif question["type"] == QuestionType.YES_NO and options is None:
+            values = {"yes", "no"}
+        elif options is not None:
+            values = {o["value"] for o in options}
+        scale = question.get("scale") or ([0, 10] if question["type"] == "nps" else None)
+        self.earlier[key] = _QuestionContext(
+            type=question["type"], values=values, scale=(scale[0], scale[1]) if scale else None
+        )
+
+    def _other_question(self, row: _Row, question: dict[str, Any]) -> dict[str, Any]:
+        """or_other: the text question shown when “other” is chosen (as ODK asks it)."""
+        key = f"{question['key']}_{OTHER}"
+        condition: dict[str, Any] = (
+            {"q": question["key"], "has": OTHER}
+            if question["type"] == QuestionType.MULTIPLE_CHOICE
+            else {"q": question["key"], "in": [OTHER]}
+        )
+        other = {
+            "key": key,
+            "type": QuestionType.TEXT,
+            "role": "",
+            "text": "Annet, nemlig:",
+            "text_en": "Other, please specify:",
+            "help": "",
+            "help_en": "",
+            "required": question["required"],
+            "allow_na": False,
+            "scored": False,
+            "weight": Decimal(1),
+            "relevant": condition,
+        }
+        if key in self.parsed.question_rows:
             self._error(
                 SURVEY,
                 row.number,
-                "parameters",
-                _("parameters are supported only on range questions."),
+                "type",
+                _("or_other adds the question %(name)s, but that name is taken.") % {"name": key},
             )
+        else:
+            self.parsed.question_rows[key] = row.number
+            self._remember(key, other)
+        return other
+
+    def _question_type(
+        self, sheet: _Sheet, row: _Row, kind: str, argument: str, question: dict[str, Any]
+    ) -> bool:
+        """Set the question's type (and options or scale) from the type column."""
+        where = (SURVEY, row.number, "type")
+        if (
+            kind in UNSHOWN_TYPES
+            or kind in METADATA_TYPES
+            or kind == "calculate"
+            or (kind in {"select_one", "select_multiple"} and _is_search(row))
+            or (kind == "select_one_from_file" and argument.lower() not in FILES)
+        ):
+            return self._hidden(row, question)
+        if kind in {"select_one", "select_multiple"}:
+            return self._select(sheet, row, kind, argument, question)
+        if kind == "select_one_from_file":
+            question["type"] = FILES[argument.lower()]
+            return True
+        if kind == "range":
+            return self._range(sheet, row, question)
         simple = {
             "text": QuestionType.TEXT,
             "decimal": QuestionType.NUMBER,
             "integer": QuestionType.NUMBER,
             "datetime": QuestionType.DATETIME,
+            "date": QuestionType.DATE,
+            "time": QuestionType.TIME,
+            "note": QuestionType.NOTE,
         }
-        if kind in simple and len(words) == 1:
+        if kind in simple:
             question["type"] = simple[kind]
             if kind == "integer" and "duration" in row.get("appearance").lower().split():
                 question["type"] = QuestionType.DURATION
             return True
-        return self._unknown_type(row)
-
-    def _unknown_type(self, row: _Row) -> bool:
         self._error(
-            SURVEY,
-            row.number,
-            "type",
+            *where,
             _(
-                "The type “%(type)s” is not supported. Use select_one, select_multiple, range, "
-                "integer, decimal, text, dateTime, select_one_from_file or begin_group."
+                "The type “%(type)s” is not an XLSForm type. Use select_one, select_multiple, "
+                "range, integer, decimal, text, date, time, dateTime, note or begin_group."
             )
             % {"type": row.get("type")},
         )
         return False
 
-    def _select(self, row: _Row, select: str, list_name: str, question: dict[str, Any]) -> bool:
+    def _hidden(self, row: _Row, question: dict[str, Any]) -> bool:
+        """Keep a row web surveys cannot show as a question never shown, to export it back."""
+        self._warn(
+            SURVEY,
+            row.number,
+            "type",
+            _(
+                "“%(type)s” is not shown in web surveys: %(name)s is kept, never shown, and "
+                "exported back."
+            )
+            % {"type": row.get("type"), "name": row.get("name")},
+        )
+        question["type"] = QuestionType.TEXT
+        question["hidden"] = {
+            column: row.get(column) for column in HIDDEN_COLUMNS if row.get(column)
+        }
+        return True
+
+    def _select(
+        self, sheet: _Sheet, row: _Row, select: str, list_name: str, question: dict[str, Any]
+    ) -> bool:
+        if not list_name:
+            self._error(SURVEY, row.number, "type", _("The select has no list name after it."))
+            return False
         if list_name not in self.lists:
             message = (
                 _("The list %(list)s is not on the choices sheet.")
@@ -821,6 +1198,15 @@ class _FormReader:
             and codes == {"yes", "no"}
             and len(options) == 2
         )
+        if len(options) < 2 and not is_yes_no:
+            self._warn(
+                SURVEY,
+                row.number,
+                "type",
+                _("The list %(list)s has fewer than two choices: a web survey cannot ask it.")
+                % {"list": list_name},
+            )
+            return self._hidden(row, question)
         if is_yes_no:
             question["type"] = QuestionType.YES_NO
         elif select == "select_one":
@@ -830,78 +1216,135 @@ class _FormReader:
         question["options"] = options
         return True
 
-    def _range(self, row: _Row, question: dict[str, Any]) -> bool:
+    def _range(self, sheet: _Sheet, row: _Row, question: dict[str, Any]) -> bool:
         params: dict[str, str] = {}
         for pair in re.split(r"[\s,;]+", row.get("parameters").strip()):
             name, _sep, value = pair.partition("=")
             if name:
                 params[name.strip().lower()] = value.strip()
         try:
-            start = int(params.get("start", "0"))
-            end = int(params.get("end", "10"))
-            step = int(params.get("step", "1"))
-        except ValueError:
-            start, end, step = -1, -1, 0
+            start = Decimal(params.get("start", "1"))
+            end = Decimal(params.get("end", "10"))
+            step = Decimal(params.get("step", "1"))
+        except InvalidOperation:
+            start, end, step = Decimal(-1), Decimal(-1), Decimal(0)
         if step == 1 and (start, end) == (0, 10):
             question["type"] = QuestionType.NPS
             return True
-        if step == 1 and (start, end) in RATING_SCALES:
+        if (
+            step == 1
+            and (int(start), int(end)) in RATING_SCALES
+            and start == int(start)
+            and end == int(end)
+        ):
             question["type"] = QuestionType.RATING
-            question["scale"] = [start, end]
+            question["scale"] = [int(start), int(end)]
             return True
-        self._error(
+        question["type"] = QuestionType.NUMBER
+        self._warn(
             SURVEY,
             row.number,
-            "parameters",
+            sheet.header("parameters"),
             _(
-                "A range is a rating scale (start=1 with end=5, 6, 7 or 10) or NPS (start=0 "
-                "end=10), with step=1."
+                "This range is not a rating scale (start=1 with end=5, 6, 7 or 10) nor NPS "
+                "(start=0 end=10): it is asked as a number."
             ),
         )
-        return False
+        return True
+
+    def _required(self, sheet: _Sheet, row: _Row) -> bool:
+        value = row.get("required").strip()
+        if value.startswith("${") or "(" in value.rstrip("()"):
+            self._warn(
+                SURVEY,
+                row.number,
+                sheet.header("required"),
+                _("A required condition is not checked; the question is optional."),
+            )
+            return False
+        return self._boolean(sheet, row, "required")
+
+    def _constraint(
+        self, row: _Row, key: str, question: dict[str, Any], names: set[str]
+    ) -> dict[str, Any] | None:
+        """The constraint as a condition on the answer (``.``) and earlier answers."""
+        before = self.earlier.get(key)
+        self._remember(key, question)
+        try:
+            return _XPathParser(row.get("constraint"), self.earlier, names, current=key).parse()
+        except _XPathError as exc:
+            self._error(SURVEY, row.number, "constraint", str(exc))
+            return None
+        finally:
+            if before is None:
+                self.earlier.pop(key, None)
+            else:
+                self.earlier[key] = before
 
     def _relevant(self, row: _Row, names: set[str]) -> dict[str, Any] | None:
         expression = row.get("relevant")
         if not expression:
             return None
+        constant = expression.replace(" ", "").lower()
+        if constant in {"1", "true()"}:
+            return None
+        if constant in {"0", "false()"}:
+            return NEVER
         try:
             return _XPathParser(expression, self.earlier, names).parse()
         except _XPathError as exc:
             self._error(SURVEY, row.number, "relevant", str(exc))
             return None
 
+    def _label(self, sheet: _Sheet, row: _Row, what: str, column: str = "label") -> str:
+        """The bokmål text of a label; the English one, or the name, when there is none."""
+        text = row.get(f"{column}::nb")
+        if text:
+            return text
+        english = row.get(f"{column}::en")
+        others = [v for k, v in row.cells.items() if k.startswith(f"{column}::") and v]
+        fallback = english or (others[0] if others else "") or row.get("name")
+        if fallback:
+            self._warn(
+                sheet.name,
+                row.number,
+                sheet.header(f"{column}::nb"),
+                _("The %(what)s has no bokmål text; “%(text)s” is shown in its place.")
+                % {"what": what, "text": fallback[:80]},
+            )
+        return fallback
+
     # cells
 
-    def _unsupported_columns(
-        self, sheet: _Sheet, supported: set[str], skip: set[int] | frozenset[int] = frozenset()
-    ) -> None:
+    def _unsupported_columns(self, sheet: _Sheet, supported: set[str]) -> None:
+        """A warning for each column the platform does not use, on its first filled row."""
         specific = {
-            "constraint": _("Constraints are not supported."),
-            "constraint_message": _("Constraints are not supported."),
-            "calculation": _("Calculations are not supported."),
-            "choice_filter": _("Cascading selects (choice_filter) are not supported."),
-            "repeat_count": _("Repeated groups are not supported."),
-            "default": _("Default answers are not supported."),
-            "read_only": _("Read-only questions are not supported."),
-            "trigger": _("Triggers are not supported."),
+            "choice_filter": _("choice_filter is not applied: every choice is shown."),
+            "default": _("Default answers are not filled in."),
+            "read_only": _("Read-only questions are asked like the others."),
+            "appearance": _("appearance is not shown in web surveys."),
         }
         for column in sheet.columns:
-            if not column or column in supported or column in IGNORED_COLUMNS:
+            if column in supported or column.startswith("$"):  # KoboToolbox's $kuid, $autoname…
                 continue
-            if column.startswith("$"):  # KoboToolbox's own bookkeeping ($kuid, $autoname…)
+            if column.partition("::")[2] not in {"", "nb", "en"} and column.partition("::")[0] in {
+                "label",
+                "hint",
+            }:
+                continue  # other languages are kept
+            first = next((row for row in sheet.rows if row.get(column)), None)
+            if first is None or (column == "appearance" and _only_duration(sheet)):
                 continue
-            for row in sheet.rows:
-                if row.get(column) and row.number not in skip:
-                    self._error(
-                        sheet.name,
-                        row.number,
-                        sheet.header(column),
-                        specific.get(
-                            column,
-                            _("The column %(column)s is not supported; leave it empty.")
-                            % {"column": sheet.header(column)},
-                        ),
-                    )
+            self._warn(
+                sheet.name,
+                first.number,
+                sheet.header(column),
+                specific.get(
+                    column,
+                    _("The column %(column)s is not used by web surveys; it was left out.")
+                    % {"column": sheet.header(column)},
+                ),
+            )
 
     def _boolean(self, sheet: _Sheet, row: _Row, column: str) -> bool:
         value = row.get(column).strip().lower()
@@ -982,8 +1425,14 @@ class _XPathParser:
     """Recursive descent over the small part of XPath that maps onto our conditions."""
 
     def __init__(
-        self, expression: str, earlier: dict[str, _QuestionContext], names: set[str]
+        self,
+        expression: str,
+        earlier: dict[str, _QuestionContext],
+        names: set[str],
+        *,
+        current: str = "",
     ) -> None:
+        self.current = current  # the question a constraint checks: ``.`` in the expression
         self.tokens = self._tokenize(expression)
         self.position = 0
         self.earlier = earlier
@@ -1018,7 +1467,9 @@ class _XPathParser:
             text = match.group()
             if kind == "arith" or (kind == "name" and text in {"div", "mod"}):
                 raise _XPathError(_("Arithmetic (%(op)s) is not supported.") % {"op": text})
-            if kind == "path":
+            if kind == "path" and text == "." and self.current:
+                kind, text = "ref", f"${{{self.current}}}"
+            elif kind == "path":
                 raise _XPathError(_("Paths such as . and .. are not supported; use ${name}."))
             tokens.append(_Token(kind, text))
         return tokens
@@ -1147,6 +1598,13 @@ class _XPathParser:
             self._check_value(key, context, literal)
             condition: dict[str, Any] = {"q": key, "in": [literal]}
             return condition if op == "=" else {"not": condition}
+        if context.scale is None and context.type in {QuestionType.NUMBER, QuestionType.DURATION}:
+            try:
+                number = Decimal(literal)
+            except InvalidOperation:
+                raise _XPathError(_("Compare ${%(name)s} with a number.") % {"name": key}) from None
+            value = int(number) if number == number.to_integral_value() else float(number)
+            return {"q": key, "cmp": op, "value": value}
         if context.scale is None:
             raise _XPathError(
                 _("<, <=, > and >= work only on range questions, and ${%(name)s} is not one.")
@@ -1244,6 +1702,7 @@ SURVEY_HEADER = [
     "hint::en",
     "required",
     "relevant",
+    "constraint",
     "appearance",
     "parameters",
     "role",
@@ -1270,7 +1729,13 @@ class _ChoiceLists:
         if question["type"] == QuestionType.YES_NO and not options:
             options = YES_NO_OPTIONS
         content = tuple(
-            (str(o["value"]), o["label"], o.get("label_en", ""), _number_cell(o.get("points")))
+            (
+                str(o["value"]),
+                o["label"],
+                o.get("label_en", ""),
+                _number_cell(o.get("points")),
+                tuple(sorted(_translation_cells(o).items())),
+            )
             for o in options
         )
         kind = question["type"] == QuestionType.YES_NO
@@ -1288,7 +1753,7 @@ class _ChoiceLists:
             key = question["key"]
             name = f"choices_{key}" if key.startswith(YES_NO_LIST) or key in taken else key
         self.by_content[(kind, *content)] = name
-        for value, label, label_en, points in content:
+        for value, label, label_en, points, translations in content:
             self.rows.append(
                 {
                     "list_name": name,
@@ -1296,6 +1761,7 @@ class _ChoiceLists:
                     "label::nb": label,
                     "label::en": label_en,
                     "points": points,
+                    **dict(translations),
                 }
             )
         return name
@@ -1317,7 +1783,14 @@ def _question_row(
         "weight": _number_cell(question.get("weight", 1)),
         "scored": "yes" if question.get("scored") else "",
         "allow_na": "yes" if question.get("allow_na") else "",
+        **_translation_cells(question),
     }
+    if question.get("constraint") is not None:
+        own = f"${{{question['key']}}}"
+        row["constraint"] = condition_to_xpath(question["constraint"], types).replace(own, ".")
+    hidden = (question.get("translations") or {}).get(HIDDEN)
+    if hidden:
+        return {**row, "required": "", "relevant": "", "type": "text", **hidden}
     labels = question.get("scale_labels") or {}
     for name, column in (
         ("min", "min_label::nb"),
@@ -1347,9 +1820,29 @@ def _question_row(
         row["type"] = {
             QuestionType.NUMBER: "decimal",
             QuestionType.DATETIME: "dateTime",
+            QuestionType.DATE: "date",
+            QuestionType.TIME: "time",
+            QuestionType.NOTE: "note",
             QuestionType.TEXT: "text",
         }[qtype]
+        if qtype == QuestionType.NOTE:
+            row["required"] = ""
     return row
+
+
+def _translation_cells(item: dict[str, Any]) -> dict[str, str]:
+    """Kept texts (other languages, messages) as the ``column::language`` cells they came from."""
+    return {
+        f"{base}::{language}": text
+        for base, texts in (item.get("translations") or {}).items()
+        if base != HIDDEN
+        for language, text in texts.items()
+    }
+
+
+def _with_extra_columns(header: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    extra = sorted({column for row in rows for column in row if column not in header})
+    return [*header, *extra]
 
 
 def _xpath(condition: dict[str, Any], types: dict[str, str]) -> str:
@@ -1359,6 +1852,8 @@ def _xpath(condition: dict[str, Any], types: dict[str, str]) -> str:
             text = _xpath(part, types)
             parts.append(f"({text})" if _is_or(part) else text)
         return " and ".join(parts)
+    if condition == {"any": []}:
+        return "false()"
     if "any" in condition:
         return " or ".join(
             f"({_xpath(p, types)})" if "all" in p else _xpath(p, types) for p in condition["any"]
@@ -1371,6 +1866,8 @@ def _xpath(condition: dict[str, Any], types: dict[str, str]) -> str:
         return f"not({_xpath(inner, types)})"
     key = condition["q"]
     qtype = types.get(key, "")
+    if "cmp" in condition:
+        return f"${{{key}}} {condition['cmp']} {_number_cell(condition['value'])}"
     if "has" in condition:
         return f"selected(${{{key}}}, {_literal(condition['has'], qtype)})"
     values = list(condition["in"])

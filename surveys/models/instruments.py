@@ -22,6 +22,9 @@ class QuestionType(models.TextChoices):
     NUMBER = "number", _("Number")
     DURATION = "duration", _("Duration (minutes)")
     DATETIME = "datetime", _("Date and time")
+    DATE = "date", _("Date")
+    TIME = "time", _("Time")
+    NOTE = "note", _("Note (text shown between questions)")
     TEXT = "text", _("Free text")
     COMPANY = "company", _("Company picker")
     CHANNEL = "channel", _("Channel picker")
@@ -67,6 +70,15 @@ class Questionnaire(models.Model):
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     intro = models.TextField(_("introduction (Norwegian)"), blank=True)
     intro_en = models.TextField(_("introduction (English)"), blank=True)
+    translations = models.JSONField(
+        _("other texts"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Texts kept from an XLSForm and exported back: other languages, messages, guidance "
+            "({column: {language: text}})."
+        ),
+    )
     previous_version = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_versions"
     )
@@ -109,6 +121,15 @@ class Section(models.Model):
         validators=[MinValueValidator(Decimal(0))],
     )
     relevant = models.JSONField(_("shown when"), null=True, blank=True)
+    translations = models.JSONField(
+        _("other texts"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Texts kept from an XLSForm and exported back: other languages, messages, guidance "
+            "({column: {language: text}})."
+        ),
+    )
 
     class Meta:
         ordering = ["questionnaire", "position", "id"]
@@ -170,6 +191,21 @@ class Question(models.Model):
         validators=[MinValueValidator(Decimal(0))],
     )
     relevant = models.JSONField(_("shown when"), null=True, blank=True)
+    constraint = models.JSONField(
+        _("valid when"),
+        null=True,
+        blank=True,
+        help_text=_("A condition the answer must meet, in the grammar of “shown when”."),
+    )
+    translations = models.JSONField(
+        _("other texts"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Texts kept from an XLSForm and exported back: other languages, messages, guidance "
+            "({column: {language: text}})."
+        ),
+    )
 
     class Meta:
         ordering = ["questionnaire", "section__position", "position", "id"]
@@ -213,6 +249,15 @@ class Option(models.Model):
         null=True,
         blank=True,
         help_text=_("Points for a scored question; observers never see them."),
+    )
+    translations = models.JSONField(
+        _("other texts"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Texts kept from an XLSForm and exported back: other languages, messages, guidance "
+            "({column: {language: text}})."
+        ),
     )
 
     class Meta:

@@ -61,6 +61,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
             title_en=spec.get("title_en", ""),
             intro=spec.get("intro", ""),
             intro_en=spec.get("intro_en", ""),
+            translations=spec.get("translations") or {},
         )
         options: list[Option] = []
         for s_pos, s in enumerate(spec["sections"]):
@@ -74,6 +75,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                 description_en=s.get("description_en", ""),
                 weight=Decimal(str(s.get("weight", 1))),
                 relevant=s.get("relevant"),
+                translations=s.get("translations") or {},
             )
             for q_pos, q in enumerate(s["questions"]):
                 scale = q["scale"] if q["type"] == QuestionType.RATING else (None, None)
@@ -100,6 +102,8 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                     scored=q.get("scored", False),
                     weight=Decimal(str(q.get("weight", 1))),
                     relevant=q.get("relevant"),
+                    constraint=q.get("constraint"),
+                    translations=q.get("translations") or {},
                 )
                 for o_pos, o in enumerate(options_of(q)):
                     points = o.get("points")
@@ -111,6 +115,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                             label=o["label"],
                             label_en=o.get("label_en", ""),
                             points=None if points is None else Decimal(str(points)),
+                            translations=o.get("translations") or {},
                         )
                     )
         Option.objects.bulk_create(options)
@@ -336,6 +341,10 @@ def _question_problems(
         )
     problems += _number_problems(q.get("weight", 1), where, _("weight"), "weight")
     problems += _condition_problems(q.get("relevant"), earlier, where)
+    if q.get("constraint") is not None:
+        # A constraint tests the answer itself, and earlier answers.
+        own = {**earlier, str(q.get("key") or ""): answer_values(q)}
+        problems += _condition_problems(q["constraint"], own, where)
     return problems
 
 
@@ -420,6 +429,8 @@ def _condition_problems(
         ]
     problems: list[Problem] = []
     for leaf in leaves:
+        if "cmp" in leaf:
+            continue  # a number compared: any number answer may meet it
         wanted = [str(v) for v in leaf["in"]] if "in" in leaf else [str(leaf["has"])]
         allowed = earlier[leaf["q"]]
         if not wanted:
@@ -530,6 +541,10 @@ def question_spec(*, question: Question) -> dict[str, Any]:
         "weight": question.weight,
         "relevant": question.relevant,
     }
+    if question.constraint is not None:
+        spec["constraint"] = question.constraint
+    if question.translations:
+        spec["translations"] = question.translations
     if question.type == QuestionType.RATING:
         spec["scale"] = [question.scale_min, question.scale_max]
     labels = {key: getattr(question, field) for key, field in SCALE_LABEL_FIELDS.items()}
@@ -542,6 +557,7 @@ def question_spec(*, question: Question) -> dict[str, Any]:
                 "label": o.label,
                 "label_en": o.label_en,
                 "points": None if o.points is None else Decimal(o.points),
+                **({"translations": o.translations} if o.translations else {}),
             }
             for o in question.options.all()
         ]

@@ -18,7 +18,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError
-from surveys.answers import MAX_TEXT, AnswerError, check_required, clean, score_0_100
+from surveys.answers import (
+    MAX_TEXT,
+    AnswerError,
+    check_constraint,
+    check_required,
+    clean,
+    score_0_100,
+)
 from surveys.branching import NA
 from surveys.evaluation import required_sections, screening_page, shown_only, through_screening
 from surveys.models import (
@@ -255,6 +262,12 @@ def _page_save_locked(
                 answers.pop(view.key, None)
             else:
                 answers[view.key] = value
+        for view in state.section.questions:
+            try:
+                check_constraint(view.info, answers.get(view.key), answers)
+            except AnswerError as exc:
+                errors.setdefault(view.key, str(exc))
+                answers.pop(view.key, None)
     answers = shown_only(structure, answers)
     if direction == "next" and state.section is not None:
         for view in structure.visible_questions(state.section, answers):

@@ -67,6 +67,7 @@ def questionnaire_spec(*, questionnaire: Questionnaire) -> dict[str, Any]:
         "title_en": questionnaire.title_en,
         "intro": questionnaire.intro,
         "intro_en": questionnaire.intro_en,
+        "translations": questionnaire.translations,
         "sections": [
             {
                 "key": section.key,
@@ -76,6 +77,7 @@ def questionnaire_spec(*, questionnaire: Questionnaire) -> dict[str, Any]:
                 "description_en": section.description_en,
                 "weight": section.weight,
                 "relevant": section.relevant,
+                "translations": section.translations,
                 "questions": [question_spec(question=q) for q in section.questions.all()],
             }
             for section in sections

@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -184,3 +185,23 @@ def branching_keys(structure: Any) -> str:
         for view in section.questions:
             keys |= referenced_questions(view.question.relevant)
     return " ".join(sorted(keys))
+
+
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][\w.-]*)\s*\}")
+
+
+@register.filter
+def piped(text: str, answers: dict[str, Any] | None) -> str:
+    """XLSForm piping: ``${key}`` in a label or hint shows the answer given to ``key``."""
+    if "${" not in (text or ""):
+        return text
+
+    def answer(match: re.Match[str]) -> str:
+        value = (answers or {}).get(match.group(1))
+        if value is None or value == NA:
+            return "…"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return _REFERENCE.sub(answer, text)

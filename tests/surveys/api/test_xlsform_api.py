@@ -63,7 +63,9 @@ def test_a_file_that_is_no_workbook_is_400(api: Any) -> None:
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 400
-    assert response.json()["detail"] == "The file is not a readable Excel workbook (.xlsx)."
+    assert response.json()["detail"] == (
+        "The file is not a readable XLSForm (.xlsx, .xls, .csv or .md)."
+    )
 
 
 def test_download_returns_the_workbook(api: Any) -> None:

@@ -77,10 +77,10 @@ def test_bad_rows_are_listed_by_sheet_row_and_column_and_nothing_is_imported(
 
 def test_a_file_that_is_no_workbook_gets_its_message_by_the_field(manager: Any) -> None:
     response = manager.post(
-        "/en/staff/questionnaires/import/", {"file": upload(b"type;name\n", "skjema.csv")}
+        "/en/staff/questionnaires/import/", {"file": upload(b"type;name\n", "skjema.pdf")}
     )
     assert response.status_code == 400
-    assert "Unsupported file type skjema.csv: an XLSForm is an Excel workbook" in (
+    assert "Unsupported file type skjema.pdf: an XLSForm is an Excel workbook" in (
         response.content.decode()
     )
     assert not Questionnaire.objects.exists()
