@@ -63,7 +63,7 @@
     inFlight = true;
     var sent = changes;
     say("saving");
-    fetch(f.action || window.location.href, {
+    fetch(window.location.href, {
       method: "POST",
       body: payload(f),
       headers: { "X-Autosave": "1" },
@@ -138,7 +138,7 @@
     if (!f || !dirty() || !navigator.sendBeacon) return;
     if (timer) clearTimeout(timer);
     timer = null;
-    if (navigator.sendBeacon(f.action || window.location.href, payload(f, { beacon: "1" }))) {
+    if (navigator.sendBeacon(window.location.href, payload(f, { beacon: "1" }))) {
       savedChanges = changes;
     }
   }
