@@ -17,9 +17,12 @@ COPY awards awards
 RUN pip install --no-cache-dir .
 COPY . .
 COPY --from=frontend /app/node_modules node_modules
-# Build-time only: a throwaway key so collectstatic and compilemessages can load settings.
-RUN SECRET_KEY=build-only-not-secret python manage.py compilemessages -v0 --ignore=node_modules \
-    && SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input -v0 \
+# Build-time only: a throwaway key and address so collectstatic and compilemessages can load
+# settings.
+RUN SECRET_KEY=build-only-not-secret SITE_URL=https://build.invalid \
+    python manage.py compilemessages -v0 --ignore=node_modules \
+    && SECRET_KEY=build-only-not-secret SITE_URL=https://build.invalid \
+    python manage.py collectstatic --no-input -v0 \
     && chown -R app:app /app
 USER app
 EXPOSE 8000

@@ -26,14 +26,19 @@ demo: migrate
 
 run: messages demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	RUNSERVER_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 serve: messages migrate
 	$(PY) manage.py collectstatic --no-input -v0
 	.venv/bin/gunicorn kundeservice.wsgi --bind $(HOST):$(PORT) --workers 3
 
+# A worker that dies (a lost broker it cannot recover from, an out-of-memory kill) is started
+# again after 5 s, as docker-compose's `restart: unless-stopped` does; Ctrl-C stops both.
 worker: install
-	.venv/bin/celery -A kundeservice worker -Q default,mail,aggregation,webhooks --loglevel=info
+	@trap 'exit 130' INT TERM; while :; do \
+	  .venv/bin/celery -A kundeservice worker -Q default,mail,aggregation,webhooks --loglevel=info; \
+	  echo "celery worker exited ($$?); starting it again in 5 s (Ctrl-C stops)" >&2; sleep 5; \
+	done
 
 beat: install
 	.venv/bin/celery -A kundeservice beat --loglevel=info
@@ -57,6 +62,7 @@ translations: install
 
 check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-value-0123456789 \
+	  SITE_URL=https://kundeservice.example \
 	  ALLOWED_HOSTS=kundeservice.example $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: messages

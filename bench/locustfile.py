@@ -6,13 +6,16 @@ The respondent scenarios read ``BENCH_TOKENS`` (one invitation token a line, wri
 
 import json
 import os
+import random
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, constant, tag, task
+import gevent
+from locust import FastHttpUser, constant, constant_pacing, tag, task
 from locust.exception import RescheduleTask, StopUser
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -128,3 +131,52 @@ def answers() -> dict[str, Any]:
         path = Path(os.environ["BENCH_TOKENS"]).with_suffix(".answers.json")
         _answers = json.loads(path.read_text())
     return _answers
+
+
+class LivePhoneUser(FastHttpUser):
+    """A phone on the award night's live page (bench/live.py): the page carried the feed's ETag
+    (``BENCH_LIVE_ETAG``); it polls the feed every 2 s with it, as the page's script does.
+    When the feed first changes it fires "live: reveal seen" with how long after the reveal's
+    commit (``BENCH_REVEAL_FILE``) that was."""
+
+    wait_time = constant_pacing(2)
+    etag = ""
+    seen = False
+
+    def on_start(self) -> None:
+        self.etag = os.environ["BENCH_LIVE_ETAG"]
+        gevent.sleep(random.random() * 2)  # phones do not poll in step
+
+    @task
+    def poll(self) -> None:
+        headers = {"If-None-Match": self.etag} if self.etag else {}
+        with self.client.get(
+            os.environ["BENCH_LIVE_PATH"], headers=headers, name="live: poll", catch_response=True
+        ) as response:
+            if response.status_code not in (200, 304):
+                response.failure(f"{response.status_code}")
+                return
+            etag = response.headers.get("ETag", "")
+            changed = bool(self.etag) and etag != self.etag and response.status_code == 200
+            self.etag = etag or self.etag
+        if changed and not self.seen:
+            self.seen = True
+            self.report_reveal(time.time())
+
+    def report_reveal(self, seen_at: float) -> None:
+        path = Path(os.environ["BENCH_REVEAL_FILE"])
+        for _ in range(100):  # the reveal's process writes the file just after its commit
+            if path.exists() and path.read_text():
+                break
+            gevent.sleep(0.05)
+        else:
+            return
+        committed_at = float(path.read_text())
+        self.environment.events.request.fire(
+            request_type="REVEAL",
+            name="live: reveal seen",
+            response_time=max(0.0, (seen_at - committed_at) * 1000),
+            response_length=0,
+            exception=None,
+            context={},
+        )

@@ -58,9 +58,38 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         return child(args.child)
+    figures = measure_pages(args.requests)
+    if figures is None:
+        return 2
+    ok = True
+    print(f"{'page':<44}{'mode':<10}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'KB':>7}")
+    for line in figures["lines"]:
+        target = TARGET_CACHED_P95_MS if line["mode"] == "cached" else TARGET_UNCACHED_P95_MS
+        ok &= line["p95"] < target
+        print(
+            f"{line['path']:<44}{line['mode']:<10}{line['p50']:>8.1f}{line['p95']:>8.1f}"
+            f"{line['max']:>8.1f}{line['kb']:>7.1f}"
+            + ("" if line["p95"] < target else f"  MISSED (< {target} ms)")
+        )
+    print("queries per uncached page: " + json.dumps(figures["queries"]))
+    heaviest = max(figures["weights"].values())
+    light = heaviest < TARGET_WEIGHT_KB * 1024
+    ok &= light
+    print(
+        "HTML + CSS + JS per page (KB): "
+        + ", ".join(f"{p} {w / 1024:.0f}" for p, w in figures["weights"].items())
+        + f"; target < {TARGET_WEIGHT_KB} KB {'met' if light else 'MISSED'}"
+    )
+    print("load after the run: " + load_average())
+    return 0 if ok else 1
+
+
+def measure_pages(requests: int) -> dict[str, Any] | None:
+    """Every page's latency cached and uncached, its queries and weight; None without
+    PostgreSQL."""
     env = prepared_database(DATABASE, redis_url=bench_redis_url(REDIS_DB))
     if env is None:
-        return 2
+        return None
     # seed_demo aggregates at once (no worker here)
     info = run_child(__file__, {**env, "CELERY_TASK_ALWAYS_EAGER": "1"}, ["seed"])
     subprocess.run(
@@ -73,35 +102,64 @@ def main() -> int:
             {**env, "RESULTS_CACHE_SECONDS": "0", "REDIS_URL": bench_redis_url(UNCACHED_REDIS_DB)}
         ),
     }
-    ok = True
+    lines = []
     try:
-        print(f"{'page':<44}{'mode':<10}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'KB':>7}")
         for path in info["pages"]:
             for mode, (_server, port) in servers.items():
-                times, size = timed(port, path, args.requests)
-                p95 = percentile(times, 95)
-                target = TARGET_CACHED_P95_MS if mode == "cached" else TARGET_UNCACHED_P95_MS
-                ok &= p95 < target
-                print(
-                    f"{path:<44}{mode:<10}{statistics.median(times):>8.1f}{p95:>8.1f}"
-                    f"{max(times):>8.1f}{size / 1024:>7.1f}"
-                    + ("" if p95 < target else f"  MISSED (< {target} ms)")
+                times, size = timed(port, path, requests)
+                lines.append(
+                    {
+                        "path": path,
+                        "mode": mode,
+                        "p50": statistics.median(times),
+                        "p95": percentile(times, 95),
+                        "max": max(times),
+                        "kb": size / 1024,
+                    }
                 )
-        print("queries per uncached page: " + json.dumps(info["queries"]))
-        heaviest = max(info["weights"].values())
-        light = heaviest < TARGET_WEIGHT_KB * 1024
-        ok &= light
-        print(
-            "HTML + CSS + JS per page (KB): "
-            + ", ".join(f"{p} {w / 1024:.0f}" for p, w in info["weights"].items())
-            + f"; target < {TARGET_WEIGHT_KB} KB {'met' if light else 'MISSED'}"
-        )
-        print("load after the run: " + load_average())
     finally:
         for server, _port in servers.values():
             server.terminate()
             server.wait(timeout=20)
-    return 0 if ok else 1
+    return {"lines": lines, "queries": info["queries"], "weights": info["weights"]}
+
+
+def measure(*, requests: int) -> list[Any]:
+    """``make bench``'s rows: the slowest page's p95, cached and uncached, and the heaviest."""
+    from bench import harness
+    from bench.harness import Row
+
+    load = harness.load_before()
+    figures = measure_pages(requests)
+    if figures is None:
+        return [Row(target="results pages", note="not run: no PostgreSQL")]
+    rows = []
+    for mode, goal in [("cached", TARGET_CACHED_P95_MS), ("uncached", TARGET_UNCACHED_P95_MS)]:
+        worst = max((line for line in figures["lines"] if line["mode"] == mode), key=p95_of)
+        rows.append(
+            Row(
+                target=f"results pages, {mode} ({len(figures['weights'])})",
+                figure=f"slowest p95 {worst['p95']:.1f} ms",
+                goal=f"p95 < {goal} ms",
+                met=worst["p95"] < goal,
+                load=load,
+                note=f"slowest {worst['path']}, {requests} requests a page, one client",
+            )
+        )
+    heaviest = max(figures["weights"].values()) / 1024
+    rows.append(
+        Row(
+            target="results pages, weight",
+            figure=f"heaviest {heaviest:.0f} KB",
+            goal=f"< {TARGET_WEIGHT_KB} KB",
+            met=heaviest < TARGET_WEIGHT_KB,
+        )
+    )
+    return rows
+
+
+def p95_of(line: dict[str, Any]) -> float:
+    return float(line["p95"])
 
 
 def start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/tickets.py rush --buyers 300 --seats 100
     .venv/bin/python bench/tickets.py checkin invoices
 
-rush      the bare one-INSERT baseline (``/bench/insert``, bench/urls.py) for ``--seconds`` with
+rush      the bare baseline project (``bench/bare``: one INSERT) for ``--seconds`` with
           ``--buyers`` clients, then ``--buyers`` buyers at once for ``--seats`` seats through the
           real pages: load the shop, reserve one ticket, load the order, confirm by invoice.
           Targets: exactly ``--seats`` sold, no server error, completed orders per second
@@ -13,9 +13,10 @@ checkin   20 scanners checking in 1,000 tickets through ``POST /api/v1/checkins/
           then every scan replayed with its nonce: nothing is checked in twice.
 invoices  the invoice PDF and the EHF XML of 500 invoiced orders (< 30 s).
 
-The server is gunicorn (``bench.settings``: the site plus the baseline view), 4 processes ×
-8 threads; the clients are Python threads on the same two cores, so the figures compare only
-within one run. Exits 1 when a target is missed.
+The servers are gunicorn with ``bench.harness.GUNICORN_ARGS`` (the site as production serves
+it, ``bench.wsgi``, and the bare project alike); the clients are Python threads on the same two
+cores, so the figures compare only within one run. ``make bench`` runs the three as targets;
+run alone, the script prints the same table. Exits 1 when a target is missed.
 """
 
 import argparse
@@ -31,17 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import harness
 from bench.common import (
-    PY,
-    ROOT,
     answers,
     bench_redis_url,
     child_setup,
-    free_port,
-    load_average,
     prepared_database,
     run_child,
 )
+from bench.harness import Row
 
 DATABASE = "kundeservice_bench_tickets"
 REDIS_DB = 11
@@ -64,23 +63,33 @@ def main() -> int:
     parser.add_argument("--seats", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10, help="baseline duration")
     args = parser.parse_args()
+    rows = [row for name in args.scenarios for row in measure(name, args=args)]
+    harness.print_table(rows)
+    return 1 if any(row.met is False for row in rows) else 0
+
+
+def measure(name: str, *, quick: bool = False, args: argparse.Namespace | None = None) -> list[Row]:
+    """One scenario (rush, checkin, invoices) as rows of ``make bench``'s table."""
+    if args is None:
+        args = argparse.Namespace(
+            buyers=100 if quick else 300, seats=30 if quick else 100, seconds=5 if quick else 10
+        )
     redis_url = bench_redis_url(REDIS_DB) if answers("127.0.0.1", 6379) else ""
     env = prepared_database(DATABASE, redis_url=redis_url)
     if env is None:
-        return 2
-    print(f"{load_average()} at the start")
-    ok = True
-    for name in args.scenarios:
-        ok = {"rush": rush, "checkin": checkin, "invoices": invoices}[name](args, env) and ok
-    return 0 if ok else 1
+        return [Row(target=name, note="not run: no PostgreSQL")]
+    scenario = {"rush": rush, "checkin": checkin, "invoices": invoices}[name]
+    return [scenario(args, env)]
 
 
-def rush(args: argparse.Namespace, env: dict[str, str]) -> bool:
+def rush(args: argparse.Namespace, env: dict[str, str]) -> Row:
     import requests
 
     setup = run_child(__file__, env, ["setup-rush", str(args.seats)])
-    with server(env) as base:
-        baseline = hammer(f"{base}/bench/insert", clients=args.buyers, seconds=args.seconds)
+    load = harness.load_before()
+    with harness.bare(env) as bare:
+        baseline = hammer(f"{bare}/bench/insert", clients=args.buyers, seconds=args.seconds)
+    with harness.gunicorn("bench.wsgi", env) as base:
         shop = f"{base}/prisutdeling/{setup['slug']}/billetter/"
         start = threading.Barrier(args.buyers + 1)
         statuses: Counter[str] = Counter()
@@ -138,24 +147,33 @@ def rush(args: argparse.Namespace, env: dict[str, str]) -> bool:
     errors = statuses["dropped"] + sum(
         n for outcome, n in statuses.items() if outcome[-3:].isdigit() and int(outcome[-3:]) >= 500
     )
-    print(
-        f"rush: baseline {baseline:.1f} req/s with {args.buyers} clients for {args.seconds} s; "
+    note = (
         f"{args.buyers} buyers for {args.seats} seats: {counted['sold']} sold, "
         f"{counted['invoices']} invoices (numbers {counted['numbers']}), {errors} server errors, "
-        f"{len(done_at)} orders in {elapsed:.2f} s = {per_second:.1f} orders/s = {ratio:.0%} "
-        f"of the baseline (target >= {RUSH_RATIO:.0%}); answers {dict(sorted(statuses.items()))}"
+        f"{len(done_at)} orders in {elapsed:.2f} s; bare baseline with {args.buyers} clients "
+        f"for {args.seconds} s; answers {dict(sorted(statuses.items()))}"
     )
-    return counted["sold"] == args.seats and errors == 0 and ratio >= RUSH_RATIO
+    return Row(
+        target=f"ticket rush, {args.buyers} buyers / {args.seats} seats",
+        baseline=f"{baseline:,.0f} req/s",
+        figure=f"{per_second:.1f} orders/s, {counted['sold']} sold, {errors} errors",
+        ratio=f"{ratio:.0%}",
+        goal=f"≥ {RUSH_RATIO:.0%}, exactly {args.seats} sold, 0 errors",
+        met=counted["sold"] == args.seats and errors == 0 and ratio >= RUSH_RATIO,
+        load=load,
+        note=note,
+    )
 
 
-def checkin(args: argparse.Namespace, env: dict[str, str]) -> bool:
+def checkin(args: argparse.Namespace, env: dict[str, str]) -> Row:
     import requests
 
     setup = run_child(__file__, env, ["setup-checkin", "1000"])
     secrets = setup["secrets"]
     headers = {"Authorization": f"Token {setup['token']}", "Content-Type": "application/json"}
     scanners = 20
-    with server(env) as base:
+    load = harness.load_before()
+    with harness.gunicorn("bench.wsgi", env) as base:
         url = f"{base}/api/v1/checkins/"
 
         def scan_all(first_pass: bool) -> tuple[list[float], Counter[int]]:
@@ -184,30 +202,38 @@ def checkin(args: argparse.Namespace, env: dict[str, str]) -> bool:
         replay_times, replay_codes = scan_all(False)
     counted = run_child(__file__, env, ["count-checkin", str(setup["event"])])
     p95 = statistics.quantiles(times, n=20)[-1]
-    print(
-        f"checkin: {scanners} scanners, {len(secrets)} tickets: {dict(codes)}, "
-        f"p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target < {CHECKIN_P95_MS} ms); "
-        f"replayed {len(replay_times)} nonces: {dict(replay_codes)}, "
-        f"p95 {statistics.quantiles(replay_times, n=20)[-1]:.1f} ms; "
-        f"check-ins stored: {counted['checkins']}"
-    )
-    return (
-        p95 < CHECKIN_P95_MS
-        and codes == Counter({201: len(secrets)})
-        and replay_codes == Counter({200: len(secrets)})
-        and counted["checkins"] == len(secrets)
+    replay_p95 = statistics.quantiles(replay_times, n=20)[-1]
+    return Row(
+        target=f"check-in, {scanners} scanners",
+        figure=f"p95 {p95:.0f} ms; {counted['checkins']} stored of {len(secrets)}",
+        goal=f"p95 < {CHECKIN_P95_MS} ms; replays store nothing",
+        met=(
+            p95 < CHECKIN_P95_MS
+            and codes == Counter({201: len(secrets)})
+            and replay_codes == Counter({200: len(secrets)})
+            and counted["checkins"] == len(secrets)
+        ),
+        load=load,
+        note=(
+            f"{len(secrets)} tickets: {dict(codes)}, p50 {statistics.median(times):.1f} ms, "
+            f"p95 {p95:.1f} ms; {len(replay_times)} replayed nonces: {dict(replay_codes)}, "
+            f"p95 {replay_p95:.1f} ms; check-ins stored: {counted['checkins']}"
+        ),
     )
 
 
-def invoices(args: argparse.Namespace, env: dict[str, str]) -> bool:
+def invoices(args: argparse.Namespace, env: dict[str, str]) -> Row:
+    load = harness.load_before()
     result = run_child(__file__, env, ["invoices", "500"])
     each = {kind: result[f"{kind}_bytes"] // result["orders"] for kind in ("pdf", "xml")}
-    print(
-        f"invoices: {result['orders']} invoiced orders, PDF + EHF of each in "
-        f"{result['seconds']:.1f} s ({each['pdf']} B PDF, {each['xml']} B XML each; "
-        f"target < {INVOICE_SECONDS} s)"
+    return Row(
+        target=f"invoices, PDF + EHF × {result['orders']}",
+        figure=f"{result['seconds']:.1f} s",
+        goal=f"< {INVOICE_SECONDS} s",
+        met=bool(result["seconds"] < INVOICE_SECONDS),
+        load=load,
+        note=f"{each['pdf']} B PDF, {each['xml']} B XML each",
     )
-    return bool(result["seconds"] < INVOICE_SECONDS)
 
 
 DETAILS = {
@@ -244,55 +270,6 @@ def hammer(url: str, *, clients: int, seconds: int) -> float:
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(client, range(clients)))
     return sum(counts) / (time.perf_counter() - began)
-
-
-class server:
-    """gunicorn on the bench database: 4 processes × 8 threads, as the concurrency tests."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def __enter__(self) -> str:
-        import subprocess
-        import urllib.request
-
-        port = free_port()
-        self.process = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "bench.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "4",
-                "--threads",
-                "8",
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-                # Hundreds of clients keep their connections between a buyer's requests.
-                "--keep-alive",
-                "30",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                return base
-            except OSError:
-                time.sleep(0.3)
-        self.process.terminate()
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc: Any) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 # --- In the child process, against the bench database ----------------------------------------

@@ -1,12 +1,17 @@
+"""The subject as production serves it: ``kundeservice/wsgi.py``'s stack (Django wrapped in the
+``NotModifiedShortcut`` that answers the award night's live-feed polls with 304 before Django
+runs) on ``bench.settings`` (the site plus the in-project ``/bench/insert`` view)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-application = get_wsgi_application()
 
 # Load the URLconf (and with it every view and serializer module) before gunicorn forks
-# (bench/run.py passes --preload), so no worker's first request pays for the imports.
-from django.urls import get_resolver  # noqa: E402
+# (the harness passes --preload), so no worker's first request pays for the imports.
+from django.urls import get_resolver
+
+from kundeservice.wsgi import application
 
 get_resolver().url_patterns  # noqa: B018
+
+__all__ = ["application"]

@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the exception handler that speaks our domain errors."""
 
+import math
 import re
 from typing import Any
 
@@ -8,12 +9,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kundeservice.errors import DomainError, ImportRejected
+from kundeservice.ratelimits import too_many_attempts_message
 
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 
@@ -39,7 +41,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response({"detail": detail}, status=400)
+    if isinstance(exc, Throttled):
+        wait = math.ceil(getattr(exc, "wait", None) or 60)
+        return Response(
+            {"detail": too_many_attempts_message(wait), "code": "throttled"},
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    if isinstance(exc, models.ProtectedError | models.RestrictedError):
+        return Response({"detail": _still_referred_to(exc), "code": "protected"}, status=409)
     return drf_exception_handler(exc, context)
+
+
+def _still_referred_to(exc: models.ProtectedError | models.RestrictedError) -> str:
+    """ "Cannot be deleted: waves and responses still refer to it", from the objects the database
+    would have to delete or orphan (their kinds only: the objects may be embargoed)."""
+    objects = (
+        exc.protected_objects if isinstance(exc, models.ProtectedError) else exc.restricted_objects
+    )
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
+    return _(
+        "This cannot be deleted while other records refer to it (%(kinds)s). Remove them first."
+    ) % {"kinds": ", ".join(kinds)}
 
 
 class StrictPageNumberPagination(PageNumberPagination):
@@ -99,6 +122,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, not "yes", "1" or 0."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=str(data)[:50])
+        return data
+
+
 class StrictModelSerializer(serializers.ModelSerializer):
     """ModelSerializer whose text and integer fields accept only their JSON type."""
 
@@ -114,4 +146,5 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.PositiveSmallIntegerField: StrictIntegerField,
         models.SmallIntegerField: StrictIntegerField,
         models.BigIntegerField: StrictIntegerField,
+        models.BooleanField: StrictBooleanField,
     }

@@ -3,11 +3,13 @@ scheduler."""
 
 import gc
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 from kombu import Queue
+from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kundeservice.settings")
 
@@ -41,6 +43,45 @@ app.conf.beat_schedule = {
     "publish-due-episodes": {"task": "surveys.tasks.publish_due_episodes", "schedule": 30},
 }
 app.autodiscover_tasks()
+
+
+def _keep_channel_conninfo() -> None:
+    """Keep the worker alive when Redis restarts while it holds unacknowledged (ETA or running
+    ``acks_late``) tasks.
+
+    On a lost broker connection celery 5.7's consumer first ``collect()``s the connection, which
+    sets the transport's ``client`` to None, and then closes it; closing the channel restores
+    the unacknowledged messages through a new Redis client built from ``transport.client``, and
+    ``'NoneType' object has no attribute 'hostname'`` ended the worker ("Unrecoverable error").
+    A channel remembers the connection settings it was made with and uses them when the
+    transport has forgotten its own, so the messages go back to their queue (or, with Redis
+    still down, stay in the unacked set for the next worker) and the worker reconnects."""
+    channel: Any = kombu_redis.Channel  # typed loosely: patched below
+    if getattr(channel, "_ks_conninfo_kept", False):
+        return
+    original_init = channel.__init__
+    original_connparams = channel._connparams
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._ks_conninfo = args[0].client if args else None
+        original_init(self, *args, **kwargs)
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        transport = self.connection
+        if transport.client is not None or self._ks_conninfo is None:
+            return original_connparams(self, asynchronous=asynchronous)
+        transport.client = self._ks_conninfo
+        try:
+            return original_connparams(self, asynchronous=asynchronous)
+        finally:
+            transport.client = None
+
+    channel.__init__ = __init__
+    channel._connparams = _connparams
+    channel._ks_conninfo_kept = True
+
+
+_keep_channel_conninfo()
 
 
 @worker_process_init.connect

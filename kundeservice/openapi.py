@@ -36,18 +36,21 @@ DESCRIPTIONS = {
     "404": "Not found.",
     "409": "Conflicts with the current state; nothing was changed.",
     "415": "The body's media type (Content-Type) is not one this operation takes.",
+    "429": "Too many requests from this account or address; try again after Retry-After seconds.",
 }
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """Add 400/401/403/404/409/415 with the shared ``Error`` schema to each operation."""
+    """Add 400/401/403/404/409/415/429 with the shared ``Error`` schema to each operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            codes = ["401", "403"]
+            codes = ["401", "403", "429"]
+            if method == "delete":
+                codes.append("409")  # other records still refer to it
             if method in {"post", "put", "patch"}:
                 codes += ["400", "409"]
                 if "requestBody" in operation:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kundeservice.middleware.SiteUrlFromRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "kundeservice.middleware.ApiLanguageMiddleware",
@@ -123,10 +124,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, skipped for a while after it fails (a hung Redis held each
+            # operation for its socket timeout, and a request makes several).
+            "BACKEND": "kundeservice.rediscache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ks"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.5")),
+                "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.5")),
+            },
         }
     }
 else:
@@ -151,7 +157,22 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("default", "mail", "aggregation", "webhooks")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A Redis that accepts connections and never answers (hung, overloaded, a half-open connection)
+# must not hold a request or a worker for ever: every socket operation gives up after these many
+# seconds (longer than a worker's 1 s BRPOP poll), and ``kundeservice.tasks.enqueue`` stops
+# waiting on a publish after ``ENQUEUE_DEADLINE`` whatever the client does.
+BROKER_SOCKET_TIMEOUT = float(os.environ.get("BROKER_SOCKET_TIMEOUT", "5"))
+BROKER_CONNECT_TIMEOUT = float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2"))
+ENQUEUE_DEADLINE = float(os.environ.get("ENQUEUE_DEADLINE", "1.5"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 60 * 60,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    "retry_on_timeout": False,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_CONNECT_TIMEOUT
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Europe/Oslo"
 
@@ -221,6 +242,9 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- API ------------------------------------------------------------------------------------
+# Reverse proxies in front of the site that append the client to X-Forwarded-For. 0 (the default)
+# trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous API call is told how to authenticate (401, not 403).
@@ -228,13 +252,26 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kundeservice.roles.DenyAll"],
-    # JSON bodies only; upload endpoints opt in to multipart for their file.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bodies only, and not nested deeper than any of ours; upload endpoints opt in to
+    # multipart for their file.
+    "DEFAULT_PARSER_CLASSES": ["kundeservice.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "kundeservice.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "kundeservice.api.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "kundeservice.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "600/min", "user": "3000/min"},
+    # Every API request counts against its client address (anonymous) or account; a cache that
+    # does not answer lets requests through (kundeservice.throttles).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kundeservice.throttles.AnonRateThrottle",
+        "kundeservice.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "600/min"),
+        "user": os.environ.get("API_USER_RATE", "3000/min"),
+    },
+    # The client address behind TRUSTED_PROXY_COUNT proxies; DRF's default (None) would believe
+    # whatever X-Forwarded-For the client sends.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kundeservice API",
@@ -281,15 +318,30 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"forbidden_one_line": {"()": "kundeservice.log_filters.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["forbidden_one_line"]},
+    },
 }
 
 # --- Domain configuration -------------------------------------------------------------------
 SITE_NAME = os.environ.get("SITE_NAME", "Kundeservice")
-# Where links in e-mails point (invitations, reminders, unsubscribe).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where links in e-mails point (invitations, reminders, unsubscribe, returned reports). Required
+# in production: a wrong default would mail every respondent a link to nowhere. In development
+# the first request to the dev server sets it to the address the site is served on
+# (kundeservice.middleware.SiteUrlFromRequestMiddleware); until then `make run`'s host and port.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+SITE_URL_FROM_REQUEST = not SITE_URL and not PRODUCTION
+if not SITE_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DJANGO_ENV=production (e.g. https://kundeservice.no): "
+            "links in e-mails use it."
+        )
+    SITE_URL = "http://" + os.environ.get("RUNSERVER_ADDRESS", "127.0.0.1:8000")
 INVITATION_BATCH_SIZE = int(os.environ.get("INVITATION_BATCH_SIZE", "500"))
 # Parallel tasks mailing one wave's invitations (each its own SMTP connection); match the mail
 # worker's concurrency. Eager (development) runs them one after another.
@@ -299,9 +351,6 @@ INVITATION_SEND_LANES = int(os.environ.get("INVITATION_SEND_LANES", "2"))
 POLL_RATE = os.environ.get("POLL_RATE", "30/h")
 # How long a poll's published result may be served from the cache, in seconds.
 POLL_RESULTS_TTL = int(os.environ.get("POLL_RESULTS_TTL", "30"))
-# Reverse proxies in front of the site that append the client to X-Forwarded-For. 0 (the default)
-# trusts no header and rate-limits by the connecting address; the header is forgeable otherwise.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 RATELIMIT_IP_META_KEY = "kundeservice.ratelimits.client_ip" if TRUSTED_PROXY_COUNT else None
 # Aggregation: memory PostgreSQL may use for the grouped pass (GROUPING SETS hash tables).
 AGGREGATION_WORK_MEM = os.environ.get("AGGREGATION_WORK_MEM", "256MB")
@@ -319,6 +368,16 @@ TICKETS_CAPACITY_LOCKING = env_bool("TICKETS_CAPACITY_LOCKING", default=True)
 TICKETS_CAPACITY_DELAY = float(os.environ.get("TICKETS_CAPACITY_DELAY", "0"))
 # Order look-up by code and e-mail, per client IP (django-ratelimit's "count/period").
 ORDER_LOOKUP_RATE = os.environ.get("ORDER_LOOKUP_RATE", "10/h")
+# Failed attempts at a secret before the next attempt is answered 429 until the period is over
+# (kundeservice.ratelimits): per account (a user name, an order code) and per client address.
+# Wrong passwords on the login form and POST /api/v1/auth/token/:
+LOGIN_ACCOUNT_RATE = os.environ.get("LOGIN_ACCOUNT_RATE", "10/15m")
+LOGIN_ADDRESS_RATE = os.environ.get("LOGIN_ADDRESS_RATE", "30/15m")
+# An order code with the wrong e-mail, per order code (the address is limited above):
+ORDER_LOOKUP_ACCOUNT_RATE = os.environ.get("ORDER_LOOKUP_ACCOUNT_RATE", "10/h")
+# Invitation links that do not exist (/s/<token>/, the respondent API, unsubscribe), per client
+# address; a real link never counts, however often it is used.
+INVITATION_LOOKUP_RATE = os.environ.get("INVITATION_LOOKUP_RATE", "30/h")
 # Card payment: Stripe Checkout. Without a key the shop offers invoice only.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get(

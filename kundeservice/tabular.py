@@ -5,6 +5,7 @@ names matched case-insensitively through aliases, and row numbers as a spreadshe
 (the header is row 1).
 """
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
@@ -14,6 +15,12 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError, ImportRejected, RowError
+from kundeservice.upload_limits import (
+    TABLE_MAX_BYTES,
+    too_many_rows,
+    upload_read,
+    xlsx_check_rows,
+)
 
 MAX_ROWS = 200_000
 
@@ -41,6 +48,8 @@ def read_rows(
     header_map = _map_header(header, columns=columns, required=required)
     rows: list[Row] = []
     for number, cells in enumerate(raw_rows, start=2):
+        if number > MAX_ROWS + 1:  # every row read counts, empty ones too
+            raise too_many_rows(MAX_ROWS)
         values = {
             name: (cells[index] if index < len(cells) else "").strip()
             for name, index in header_map.items()
@@ -48,12 +57,6 @@ def read_rows(
         if not any(values.values()):
             continue
         rows.append(Row(number=number, values=values))
-        if len(rows) > MAX_ROWS:
-            raise DomainError(
-                _("The file has more than %(max)d rows; split it into smaller files.")
-                % {"max": MAX_ROWS},
-                code="too_many_rows",
-            )
     if not rows:
         raise DomainError(_("The file has a header but no data rows."), code="no_rows")
     return rows
@@ -75,20 +78,22 @@ def reject_if_errors(errors: list[RowError]) -> None:
 
 def _raw_rows(*, file: IO[bytes], filename: str) -> Iterator[list[str]]:
     lower = filename.lower()
-    if lower.endswith(".csv") or lower.endswith(".txt"):
-        return _csv_rows(file)
-    if lower.endswith(".xlsx"):
-        return _xlsx_rows(file)
-    raise DomainError(
-        _("Unsupported file type %(name)s: upload a .csv or .xlsx file.") % {"name": filename},
-        code="file_type",
-    )
+    is_csv = lower.endswith(".csv") or lower.endswith(".txt")
+    if not is_csv and not lower.endswith(".xlsx"):
+        raise DomainError(
+            _("Unsupported file type %(name)s: upload a .csv or .xlsx file.") % {"name": filename},
+            code="file_type",
+        )
+    data = upload_read(file=file, max_bytes=TABLE_MAX_BYTES)
+    if is_csv:
+        return _csv_rows(data)
+    xlsx_check_rows(data=data, max_rows=MAX_ROWS, max_bytes=TABLE_MAX_BYTES)
+    return _xlsx_rows(io.BytesIO(data))
 
 
-def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
-    data = file.read()
+def _csv_rows(data: bytes) -> Iterator[list[str]]:
     try:
-        text = data.decode("utf-8-sig")
+        text = _utf16_text(data) if _looks_utf16(data) else data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = data.decode("cp1252")
@@ -112,6 +117,24 @@ def _csv_rows(file: IO[bytes]) -> Iterator[list[str]]:
         ) from None
 
 
+def _looks_utf16(data: bytes) -> bool:
+    """Excel's "Unicode text" and many Windows tools save UTF-16: with a byte-order mark, or
+    without one a NUL beside every ASCII character."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    head = data[:200]
+    even, odd = head[0::2], head[1::2]
+    little_endian = not any(odd) and all(even)
+    big_endian = not any(even) and all(odd)
+    return len(head) >= 4 and (little_endian or big_endian)
+
+
+def _utf16_text(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-16-le" if data[1] == 0 else "utf-16-be")
+
+
 def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
@@ -122,6 +145,8 @@ def _xlsx_rows(file: IO[bytes]) -> Iterator[list[str]]:
             _("The file is not a readable Excel workbook (.xlsx)."), code="not_xlsx"
         ) from None
     sheet = workbook.worksheets[0]
+    # The declared dimension (A1:XFD1048576 from some programs) would pad every row to it.
+    sheet.reset_dimensions()
     for cells in sheet.iter_rows(values_only=True):
         yield [_cell_text(value) for value in cells]
     workbook.close()

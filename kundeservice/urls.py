@@ -6,7 +6,6 @@ from django.urls import include, path
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from awards import urls_tickets
 from awards.api import urls_tickets as tickets_api
@@ -15,6 +14,8 @@ from awards.urls import jury_patterns
 from awards.urls import public_patterns as award_patterns
 from awards.urls import staff_patterns as award_staff_patterns
 from kundeservice import views
+from kundeservice.accounts import AdminLoginForm, LoginView, TokenCreateView
+from kundeservice.ratelimits import guesses_limited
 from surveys import episode_selectors
 from surveys.api.panels import RespondSubmitView
 from surveys.api.urls import router as surveys_router
@@ -41,9 +42,16 @@ from surveys.views import (
 from webhooks.api import router as webhooks_router
 
 surveys_router.registry.extend(awards_router.registry)
+invitation_lookup = guesses_limited(group="invitation", rate_setting="INVITATION_LOOKUP_RATE")
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
-    path("respond/<str:token>/submit/", RespondSubmitView.as_view(), name="api-respond-submit"),
+    path("auth/token/", TokenCreateView.as_view(), name="api-token"),
+    path(
+        "respond/<str:token>/submit/",
+        guesses_limited(group="invitation", rate_setting="INVITATION_LOOKUP_RATE", json=True)(
+            RespondSubmitView.as_view()
+        ),
+        name="api-respond-submit",
+    ),
     *surveys_router.urls,
     *webhooks_router.urls,
     path("", include(tickets_api)),
@@ -51,8 +59,10 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("s/<str:token>/", respondent.respond, name="respond"),
-    path("u/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # Invitation links: guessing them is limited per client address.
+    path("s/<str:token>/", invitation_lookup(respondent.respond), name="respond"),
+    path("u/<str:token>/", invitation_lookup(unsubscribe.unsubscribe), name="unsubscribe"),
     path("sitemap.xml", episodes.temperature_sitemap, name="sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -62,7 +72,7 @@ urlpatterns = [
 ]
 
 account_patterns = [
-    path(_("login/"), auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(_("login/"), LoginView.as_view(), name="login"),
     path(_("logout/"), auth_views.LogoutView.as_view(), name="logout"),
     path(_("password-reset/"), auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -365,6 +375,7 @@ urlpatterns += i18n_patterns(
 )
 
 admin.site.site_header = _("Kundeservice administration")
+admin.site.login_form = AdminLoginForm
 admin.site.site_title = settings.SITE_NAME
 
 handler404 = "kundeservice.views.page_not_found"

@@ -1,5 +1,6 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -17,10 +18,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for ``/favicon.ico`` on every first visit (and for non-HTML pages)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+@require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database, cache and broker status as JSON; 503 when any is down."""
-    ok, checks = run_checks()
+    """Database, cache and broker status as JSON; 503 when any is down. What went wrong is
+    spelled out to staff only (load balancers need the status, not our addresses)."""
+    ok, checks = run_checks(details=user_has_role(request.user, *STAFF_ROLES))
     return JsonResponse(
         {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
     )

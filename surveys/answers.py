@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from kundeservice.numbers import ascii_digits
 from surveys.branching import NA
 
 CHOICE_TYPES = {"single_choice", "yes_no", "company", "channel"}
@@ -105,7 +106,7 @@ def score_0_100(question: QuestionInfo, value: Any) -> float | None:
 
 def _clean_number(question: QuestionInfo, value: str) -> int | float:
     try:
-        number = float(value.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+        number = float("".join(ascii_digits(value).replace(",", ".").split()))
     except ValueError:
         raise AnswerError(_("Enter a number.")) from None
     if not math.isfinite(number):

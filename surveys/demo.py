@@ -435,7 +435,7 @@ def seed_ksindeks_wave(*, stdout_lines: list[str], completed: int = 5000, seed: 
                     draft=draft,
                     gender=panelist.gender,
                     region=panelist.region,
-                    age_group=age_group(panelist.birth_year),
+                    age_group=age_group(panelist.birth_year, on=wave.reference_date),
                 )
             )
         responses = Response.objects.bulk_create(responses, batch_size=2000)

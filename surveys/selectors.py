@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kundeservice.caching import safe_cache_get, safe_cache_set
+from kundeservice.numbers import ascii_digits
 from surveys.answers import OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
 from surveys.indicators import QuestionFacts
@@ -27,6 +28,7 @@ from surveys.models import (
     CalibrationExercise,
     Channel,
     Company,
+    Gender,
     Indicator,
     Industry,
     Invitation,
@@ -34,9 +36,11 @@ from surveys.models import (
     ObservationSetup,
     Observer,
     Option,
+    Panelist,
     Question,
     Questionnaire,
     QuestionType,
+    Region,
     Response,
     ResponseSource,
     ResponseStatus,
@@ -72,7 +76,8 @@ def companies_list(
     if industry:
         qs = qs.filter(industry__slug=industry)
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(org_number__startswith=search.strip()))
+        org_prefix = "".join(ascii_digits(search).split())
+        qs = qs.filter(Q(name__icontains=search) | Q(org_number__startswith=org_prefix))
     if channel:
         qs = _offering(qs, channel)
     return qs
@@ -397,13 +402,49 @@ def wave_rates_by_stratum(*, wave: Wave) -> list[dict[str, Any]]:
     )
     return [
         {
-            "stratum": row[field_name] or "?",
+            "stratum": stratum_label(row[field_name] or "", unstratified=field_name != "stratum"),
             "invited": row["invited"],
             "completed": row["completed"],
             "rate_percent": 100 * row["completed"] / row["invited"] if row["invited"] else None,
         }
         for row in rows
     ]
+
+
+def panelists_invitable_count(*, wave: Wave) -> int:
+    """Panelists who could still be invited to ``wave``: reachable and not invited yet."""
+    return (
+        Panelist.objects.filter(
+            unsubscribed_at__isnull=True, erased_at__isnull=True, email__isnull=False
+        )
+        .exclude(email="")
+        .exclude(invitations__wave=wave)
+        .count()
+    )
+
+
+def stratum_label(key: str, *, unstratified: bool = False) -> str:
+    """What a person reads for a sampling stratum: ``region=more_og_romsdal|age_group=30-44``
+    becomes "Møre og Romsdal · 30–44 years"; ``unstratified`` keys are a bare county."""
+    if unstratified:
+        key = f"region={key}"
+    parts = []
+    for part in key.split("|"):
+        name, _sep, value = part.partition("=")
+        parts.append(_stratum_value_label(name, value))
+    return " · ".join(parts)
+
+
+def _stratum_value_label(name: str, value: str) -> str:
+    if not value or value == "?":
+        return _("not stated")
+    if name == "region":
+        return str(Region(value).label) if value in Region.values else value
+    if name == "gender":
+        return str(Gender(value).label) if value in Gender.values else value
+    if name == "age_group":
+        return _("%(band)s years") % {"band": value.replace("-", "–")}
+    return value
 
 
 def responses_for_wave(

@@ -14,12 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from surveys.models import Response, ResultSet, Study, Wave
+from surveys.models import Response, ResultSet, Study, TemperatureUpdate, Wave
 from webhooks.registry import EventData, register_event, register_scope, scope_key
 
 RESPONSE_SAVED = "response.saved"
 RESULTS_PUBLISHED = "wave.results_published"
 RESULTS_HIDDEN = "wave.results_hidden"
+EPISODE_PUBLISHED = "episode.published"
+EPISODE_WITHDRAWN = "episode.withdrawn"
 
 _datetime_field = serializers.DateTimeField()
 
@@ -70,6 +72,34 @@ def wave_results_data(wave: Wave) -> EventData:
     return EventData(data=data, scopes=_wave_scopes(wave))
 
 
+def episode_data(episode: TemperatureUpdate) -> EventData:
+    """``episode.published`` and ``episode.withdrawn``: a temperature update as the public
+    episodes API shows it (without the text and figures, which a receiver fetches from the
+    link). Reads ``episode.wave.study``: load it with the episode."""
+    wave = episode.wave
+    return EventData(
+        data={
+            "id": episode.pk,
+            "study": wave.study.slug,
+            "wave": wave.slug,
+            "number": episode.number,
+            "status": episode.status,
+            "title": episode.title,
+            "title_en": episode.title_en,
+            "cutoff": episode.cutoff.isoformat(),
+            "published_at": _moment(episode.published_at),
+            "withdrawn_at": _moment(episode.withdrawn_at),
+            "withdrawn_reason": episode.withdrawn_reason,
+            "links": {
+                "episode": _api("episode-detail", episode.pk),
+                "page": settings.SITE_URL
+                + reverse("temperature-episode", args=[wave.study.slug, wave.slug, episode.number]),
+            },
+        },
+        scopes=_wave_scopes(wave),
+    )
+
+
 def _wave_scopes(wave: Wave) -> frozenset[str]:
     return frozenset({scope_key("wave", wave.pk), scope_key("study", wave.study_id)})
 
@@ -111,6 +141,18 @@ register_event(
     version=1,
     description=gettext_lazy("A wave's published results were hidden again."),
     build=wave_results_data,
+)
+register_event(
+    name=EPISODE_PUBLISHED,
+    version=1,
+    description=gettext_lazy("A temperature update (episode) was published."),
+    build=episode_data,
+)
+register_event(
+    name=EPISODE_WITHDRAWN,
+    version=1,
+    description=gettext_lazy("A published temperature update was withdrawn."),
+    build=episode_data,
 )
 register_scope(kind="study", label=gettext_lazy("Study"), choices=_studies)
 register_scope(kind="wave", label=gettext_lazy("Wave"), choices=_waves)

@@ -936,6 +936,15 @@ class _FormReader:
                 % {"column": sheet.header(column), "value": row.get(column)},
             )
             return default
+        if number != number.quantize(Decimal("0.001")):
+            self._error(
+                sheet.name,
+                row.number,
+                sheet.header(column),
+                _("%(column)s may have at most three decimals, not “%(value)s”.")
+                % {"column": sheet.header(column), "value": row.get(column)},
+            )
+            return default
         return number
 
 

@@ -20,6 +20,7 @@ from django.utils import translation
 
 from kundeservice import tasks
 from kundeservice.celery import app as celery_app
+from kundeservice.rediscache import ResilientRedisCache
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -41,10 +42,25 @@ def on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def shared_test_db() -> bool:
+    """Can another process (a worker, a server) open the test database? Not SQLite's in-memory
+    test database: given its name, a subprocess made a file ``memorydb_default`` instead."""
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("sqlite3"):
+        return True
+    name = str((db.get("TEST") or {}).get("NAME") or "")
+    return bool(name) and "mode=memory" not in name and name != ":memory:"
+
+
 def database_url_for_test_db() -> str:
     """A URL for the test database, for server and worker processes the tests start."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
+        if "mode=memory" in str(db["NAME"]) or db["NAME"] == ":memory:":
+            raise pytest.UsageError(
+                "SQLite's in-memory test database cannot be shared with another process; "
+                "use PostgreSQL (DATABASE_URL) for tests that start workers or servers"
+            )
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -87,8 +103,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     reasons = {
         "postgres": (on_postgres(), "needs PostgreSQL: set DATABASE_URL or start it on 5432"),
-        "integration": (redis_available(), "needs Redis: set REDIS_URL or start it on 6379"),
+        "integration": (
+            redis_available() and shared_test_db(),
+            "needs Redis (set REDIS_URL or start it on 6379) and a database a worker can share "
+            "(PostgreSQL: set DATABASE_URL or start it on 5432)",
+        ),
         "e2e": (chromium_available(), f"needs Chromium at {CHROMIUM} (apt install chromium)"),
+        "faults": (
+            shutil.which("redis-server") is not None,
+            "needs redis-server on the PATH (apt install redis-server)",
+        ),
     }
     for item in items:
         for marker, (available, reason) in reasons.items():
@@ -134,6 +158,7 @@ def _isolated(settings: pytest.FixtureRequest) -> None:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     tasks._broker_down_until = 0.0  # no test starts with the broker found down by another
+    ResilientRedisCache.down_until = 0.0  # nor the cache
     # Celery marks "inside a task" with a process-wide flag around each eager run; two eager
     # runs at once (a live server's threads: a submit queues the webhook dispatch) can leave it
     # set, and a later result.get() then refuses to wait.

@@ -21,7 +21,12 @@ from awards.services.payments.base import WebhookRejected
 from awards.services.tickets import ticket_type_save
 from awards.views.checkin import DOOR_ROLES
 from awards.views.staff_tickets import TICKET_ROLES
-from kundeservice.api import StrictCharField, StrictIntegerField, StrictModelSerializer
+from kundeservice.api import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from kundeservice.roles import PUBLIC, RolePermission
 
 #: What a scan can answer (``awards.services.checkin.Outcome``).
@@ -235,7 +240,7 @@ class OrderSerializer(StrictModelSerializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=500, required=False, allow_blank=True)
-    refund = serializers.BooleanField(required=False, default=False)
+    refund = StrictBooleanField(required=False, default=False)
 
 
 class MarkPaidSerializer(serializers.Serializer):

@@ -34,6 +34,7 @@ from awards.models import (
 )
 from awards.services.money import net_of, vat_breakdown
 from kundeservice.errors import DomainError, ImportRejected, RowError
+from kundeservice.numbers import ascii_digits
 
 KID_DIGITS = 7
 KID_COLUMNS = {"kid"}
@@ -47,7 +48,7 @@ def kid_for(number: int) -> str:
 
 
 def kid_is_valid(kid: str) -> bool:
-    return kid.isdigit() and len(kid) >= 2 and luhn.is_valid(kid)
+    return kid.isascii() and kid.isdigit() and len(kid) >= 2 and luhn.is_valid(kid)
 
 
 def invoice_issue(*, order: Order, today: date) -> Invoice:
@@ -203,7 +204,7 @@ def _read_statement(content: bytes) -> list[tuple[int, str, int]]:
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        kid = cells[kid_col].strip().replace(" ", "") if kid_col < len(cells) else ""
+        kid = "".join(ascii_digits(cells[kid_col]).split()) if kid_col < len(cells) else ""
         if not kid:
             continue  # a payment without a KID is not one of ours to match
         amount = _ore(cells[amount_col]) if amount_col < len(cells) else None
@@ -223,7 +224,7 @@ def _read_statement(content: bytes) -> list[tuple[int, str, int]]:
 def _ore(text: str) -> int | None:
     """An amount in kroner as written in Norwegian or English files ("1 234,50", "1,234.50")
     as øre; None if it is not one."""
-    cleaned = re.sub(r"[\s\u00a0']", "", text).removeprefix("kr").removeprefix("NOK")
+    cleaned = re.sub(r"[\s\u00a0']", "", ascii_digits(text)).removeprefix("kr").removeprefix("NOK")
     if "," in cleaned and "." in cleaned:
         decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
         cleaned = cleaned.replace("." if decimal_mark == "," else ",", "")

@@ -61,6 +61,7 @@ from awards.services.payments.base import (
 )
 from awards.webhook_events import ORDER_CANCELLED, ORDER_PAID
 from kundeservice.errors import ConflictError, DomainError
+from kundeservice.numbers import ascii_digits
 from kundeservice.tasks import enqueue_on_commit
 from webhooks.services.events import webhook_event_emit
 
@@ -700,11 +701,11 @@ def _clean_buyer(*, buyer: Buyer, method: str) -> Buyer:
     cleaned = Buyer(
         name=buyer.name.strip()[:200],
         email=buyer.email.strip()[:254],
-        phone=buyer.phone.strip()[:30],
+        phone=ascii_digits(buyer.phone).strip()[:30],
         company=buyer.company.strip()[:200],
-        org_number=re.sub(r"[\s.]", "", buyer.org_number)[:20],
+        org_number=re.sub(r"[\s.]", "", ascii_digits(buyer.org_number))[:20],
         street=buyer.street.strip()[:200],
-        postcode=buyer.postcode.strip()[:10],
+        postcode=ascii_digits(buyer.postcode).strip()[:10],
         city=buyer.city.strip()[:100],
         reference=buyer.reference.strip()[:100],
         wants_ehf=buyer.wants_ehf,

@@ -34,7 +34,13 @@ from awards.services.documents import (
 from awards.services.payments import card_provider
 from awards.services.waitinglist import offer_for_token, waiting_list_join
 from kundeservice.errors import DomainError
-from kundeservice.ratelimits import over_limit
+from kundeservice.numbers import ascii_digits
+from kundeservice.ratelimits import (
+    failure_count,
+    failures_wait,
+    over_limit,
+    too_many_attempts_message,
+)
 
 PDF = "application/pdf"
 INVOICE_CHOICE = (PaymentMethod.INVOICE, gettext_lazy("Invoice (with organisation number)"))
@@ -432,13 +438,26 @@ def cancellation_request(request: HttpRequest, slug: str, code: str, secret: str
 @never_cache
 @require_http_methods(["GET", "POST"])
 def lookup(request: HttpRequest, slug: str) -> HttpResponse:
-    """Find an order by its code and the buyer's e-mail (rate limited per client address)."""
+    """Find an order by its code and the buyer's e-mail (rate limited per client address, and
+    wrong e-mails per order code)."""
     event = public_event(slug)
     form = LookupForm(request.POST if request.method == "POST" else None)
     status = 200
+    wait = 0
     if request.method == "POST":
+        code = ascii_digits(str(request.POST.get("code", ""))).strip().upper()
+        # The address is limited on every look-up (over_limit); wrong e-mails also per code.
+        limits: dict[str, Any] = {
+            "group": "order-lookup",
+            "account": code,
+            "account_rate": settings.ORDER_LOOKUP_ACCOUNT_RATE,
+            "address_rate": None,
+        }
         if over_limit(request, group="order-lookup", rate=settings.ORDER_LOOKUP_RATE):
             form.add_error(None, _("Too many attempts. Please wait a while and try again."))
+            status = 429
+        elif wait := failures_wait(request, **limits):
+            form.add_error(None, too_many_attempts_message(wait))
             status = 429
         elif form.is_valid():
             order = order_by_code_and_email(
@@ -446,11 +465,17 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
             )
             if order is not None:
                 return redirect(_order_url(order))
+            failure_count(request, **limits)
             form.add_error(None, _("No order has this code and e-mail address."))
             status = 404
         else:
             status = 400
-    return render(request, "awards/shop/lookup.html", {"event": event, "form": form}, status=status)
+    response = render(
+        request, "awards/shop/lookup.html", {"event": event, "form": form}, status=status
+    )
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _buyer_order(slug: str, code: str, secret: str) -> Order:

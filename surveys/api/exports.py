@@ -26,7 +26,13 @@ from rest_framework.reverse import reverse
 from kundeservice.models import Job
 from kundeservice.roles import Role, RolePermission
 from surveys.models import Wave
-from surveys.services.exports import EXPORT_JOB, ExportFormat, export_file, export_start
+from surveys.services.exports import (
+    CONTENT_TYPES,
+    EXPORT_JOB,
+    ExportFormat,
+    export_file,
+    export_start,
+)
 
 PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
 
@@ -121,9 +127,11 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            # As the file is served: each format with its own media type.
+            (200, media_type.split(";")[0]): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file (CSV, XLSX or SPSS .sav)."
             )
+            for media_type in CONTENT_TYPES.values()
         }
     )
     @action(detail=True, methods=["get"])

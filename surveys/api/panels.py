@@ -1,6 +1,5 @@
 """Staff API for studies, waves, panelists, invitations and responses; the respondent's submit."""
 
-import json
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,13 +10,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from kundeservice.api import SlugLookupField, StrictIntegerField, StrictModelSerializer
 from kundeservice.errors import DomainError
+from kundeservice.parsers import BoundedJSONParser, JSONTooDeep, json_body_load
 from kundeservice.roles import PUBLIC, Role, RolePermission
 from surveys.api.exports import ExportJobSerializer, ExportRequestSerializer, start_wave_export
 from surveys.models import (
@@ -441,7 +441,7 @@ class RespondSubmitView(APIView):
     read_roles = PUBLIC  # there is no GET: other methods answer 405
     write_roles = PUBLIC
     authentication_classes: list[Any] = []
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """POST is answered in plain Django, without DRF's request wrapping, negotiation and
@@ -483,7 +483,9 @@ def _submitted_answers(request: HttpRequest) -> dict[str, Any] | HttpResponse:
         detail = UnsupportedMediaType(request.content_type or "").detail
         return JsonResponse({"detail": str(detail)}, status=415)
     try:
-        body = json.loads(request.body)
+        body = json_body_load(request.body)
+    except JSONTooDeep as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
     except ValueError:
         return JsonResponse({"detail": str(ParseError.default_detail)}, status=400)
     answers = body.get("answers") if isinstance(body, dict) else None

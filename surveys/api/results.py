@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from kundeservice.api import StrictBooleanField
 from kundeservice.roles import PUBLIC, RolePermission, user_has_role
 from surveys import result_selectors
 from surveys.models import Channel, ResultRow, ResultSet, Scope, Wave
@@ -174,7 +175,7 @@ class AggregateRequestSerializer(serializers.Serializer[Any]):
 
 
 class PublishSerializer(serializers.Serializer[Any]):
-    public = serializers.BooleanField(help_text="true publishes the results, false hides them")
+    public = StrictBooleanField(help_text="true publishes the results, false hides them")
 
 
 class AggregationViewSet(viewsets.GenericViewSet[Wave]):

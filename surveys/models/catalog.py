@@ -22,7 +22,9 @@ class Channel(models.TextChoices):
 
 def validate_org_number(value: str) -> None:
     """A Norwegian organisation number: nine digits whose last is the mod-11 check digit."""
-    if not isinstance(value, str) or len(value) != 9 or not value.isdigit():
+    # ASCII only: services fold full-width digits first (kundeservice.numbers.ascii_digits), so
+    # one number has one spelling in the database.
+    if not isinstance(value, str) or len(value) != 9 or not (value.isascii() and value.isdigit()):
         raise ValidationError(
             _("An organisation number has exactly nine digits."), code="org_number_format"
         )

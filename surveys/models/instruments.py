@@ -103,7 +103,7 @@ class Section(models.Model):
     description_en = models.TextField(_("description (English)"), blank=True)
     weight = models.DecimalField(
         _("weight"),
-        max_digits=7,
+        max_digits=8,
         decimal_places=3,
         default=Decimal(1),
         validators=[MinValueValidator(Decimal(0))],
@@ -164,7 +164,7 @@ class Question(models.Model):
     scored = models.BooleanField(_("counts towards the score"), default=False)
     weight = models.DecimalField(
         _("weight"),
-        max_digits=7,
+        max_digits=8,
         decimal_places=3,
         default=Decimal(1),
         validators=[MinValueValidator(Decimal(0))],
@@ -208,7 +208,7 @@ class Option(models.Model):
     label_en = models.CharField(_("label (English)"), max_length=300, blank=True)
     points = models.DecimalField(
         _("points"),
-        max_digits=7,
+        max_digits=8,
         decimal_places=3,
         null=True,
         blank=True,

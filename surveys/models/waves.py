@@ -1,5 +1,7 @@
 """Programmes and their measurement periods."""
 
+import datetime
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -119,3 +121,9 @@ class Wave(models.Model):
     @property
     def display_name(self) -> str:
         return localized(self, "name")
+
+    @property
+    def reference_date(self) -> datetime.date:
+        """The day ages and other time-dependent panelist traits are counted on, for sampling
+        and weighting alike: the wave's first day."""
+        return self.starts_on

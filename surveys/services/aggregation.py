@@ -63,6 +63,8 @@ from surveys.models import (
 )
 from surveys.models.results import Metric
 from surveys.selectors import indicators_for_wave
+from surveys.webhook_events import RESULTS_PUBLISHED
+from webhooks.services.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +248,7 @@ def _fault_pause() -> None:
 
 def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
     with transaction.atomic():
-        Wave.objects.select_for_update().get(pk=result_set.wave_id)
+        wave = Wave.objects.select_for_update().select_related("study").get(pk=result_set.wave_id)
         current = ResultSet.objects.filter(wave_id=result_set.wave_id, is_current=True).first()
         # A run started earlier than the current set's (a retried old run) never replaces it,
         # nor does one computed only for a temperature update.
@@ -267,6 +269,10 @@ def _make_current(*, result_set: ResultSet, info: dict[str, Any]) -> None:
             # Public results pages are cached under this version: moving it with the swap means
             # no page shows the old set once the new one is current.
             visibility_bump(RESULTS_NAMESPACE)
+            if wave.is_public:
+                # New figures on a public wave are published results: receivers hear of them
+                # as of the first publication.
+                webhook_event_emit(event=RESULTS_PUBLISHED, subject=wave)
 
 
 def stale_waves() -> list[Wave]:

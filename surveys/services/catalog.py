@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError, RowError
+from kundeservice.numbers import ascii_digits
 from kundeservice.tabular import read_rows, reject_if_errors
 from surveys.models import Channel, Company, Industry
 from surveys.models.catalog import validate_org_number
@@ -42,14 +43,16 @@ def company_create(
     industry: Industry,
     channels: list[str] | None = None,
     website: str = "",
+    is_active: bool = True,
 ) -> Company:
     """Create one company after full validation."""
     company = Company(
         name=name.strip(),
-        org_number=org_number.strip(),
+        org_number=_org_number_text(org_number),
         industry=industry,
         channels=list(channels or []),
         website=website,
+        is_active=is_active,
     )
     company.slug = _unique_slug(company.name)
     _full_clean(company)
@@ -63,6 +66,8 @@ def company_update(*, company: Company, **fields: Any) -> Company:
     unknown = set(fields) - allowed
     if unknown:
         raise DomainError(_("Unknown field(s): %(f)s") % {"f": ", ".join(sorted(unknown))})
+    if isinstance(fields.get("org_number"), str):
+        fields["org_number"] = _org_number_text(fields["org_number"])
     for key, value in fields.items():
         setattr(company, key, value)
     _full_clean(company)
@@ -84,7 +89,7 @@ def companies_import(*, file: IO[bytes], filename: str) -> ImportSummary:
 
     for row in rows:
         values = row.values
-        org_number = re.sub(r"\s+", "", values.get("org_number", ""))
+        org_number = _org_number_text(values.get("org_number", ""))
         row_errors: list[RowError] = []
         if not org_number:
             row_errors.append(
@@ -151,17 +156,38 @@ def companies_import(*, file: IO[bytes], filename: str) -> ImportSummary:
 
     created = updated = 0
     with transaction.atomic():
-        for _number, data in parsed:
+        for number, data in parsed:
             company = existing.get(data["org_number"])
-            if company is None:
-                company_create(**data)
-                created += 1
-            else:
-                company_update(
-                    company=company, **{k: v for k, v in data.items() if k != "org_number"}
-                )
-                updated += 1
+            try:
+                if company is None:
+                    company_create(**data)
+                    created += 1
+                else:
+                    company_update(
+                        company=company, **{k: v for k, v in data.items() if k != "org_number"}
+                    )
+                    updated += 1
+            except DomainError as exc:
+                # What only the model's own validation finds still names its row.
+                errors.extend(_row_errors(number, exc))
+        # Raised inside the transaction: the rows written before the bad one roll back.
+        reject_if_errors(errors)
     return ImportSummary(created=created, updated=updated)
+
+
+def _row_errors(number: int, exc: DomainError) -> list[RowError]:
+    if hasattr(exc, "error_dict"):
+        return [
+            RowError(number, "" if field == "__all__" else field, message)
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [RowError(number, "", message) for message in exc.messages]
+
+
+def _org_number_text(text: str) -> str:
+    """An organisation number as typed ("９１０ ０００ １４４") in the one form it is stored in."""
+    return re.sub(r"\s+", "", ascii_digits(text))
 
 
 def _industry_lookup() -> dict[str, Industry]:

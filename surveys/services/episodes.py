@@ -36,6 +36,8 @@ from surveys.models import (
     Wave,
 )
 from surveys.services.aggregation import aggregation_start, cutoff_moment
+from surveys.webhook_events import EPISODE_PUBLISHED, EPISODE_WITHDRAWN
+from webhooks.services.events import webhook_event_emit
 
 #: The public cache's namespace for episode pages, feeds, the API and the sitemap.
 EPISODES_NAMESPACE = "episodes"
@@ -313,6 +315,7 @@ def episode_publish(*, episode_id: int, now: datetime | None = None) -> Temperat
             ignore_conflicts=True,
         )
         visibility_bump(EPISODES_NAMESPACE)
+        webhook_event_emit(event=EPISODE_PUBLISHED, subject=episode)
         from surveys.tasks import send_episode
 
         enqueue_on_commit(send_episode, episode_id=episode.pk)
@@ -357,7 +360,8 @@ def episode_withdraw(*, episode: TemperatureUpdate, reason: str) -> TemperatureU
         if not updated:
             raise DomainError(_("Only a published episode can be withdrawn."), code="status")
         visibility_bump(EPISODES_NAMESPACE)
-    episode.refresh_from_db()
+        episode.refresh_from_db()
+        webhook_event_emit(event=EPISODE_WITHDRAWN, subject=episode)
     return episode
 
 

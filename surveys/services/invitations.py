@@ -71,7 +71,7 @@ def _stratum(panelist: Panelist, stratify_by: Sequence[str], wave: Wave) -> str:
     parts = []
     for name in stratify_by:
         if name == "age_group":
-            value = age_group(panelist.birth_year, on=wave.starts_on)
+            value = age_group(panelist.birth_year, on=wave.reference_date)
         else:
             value = getattr(panelist, name)
         parts.append(f"{name}={value or '?'}")

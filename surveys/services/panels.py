@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError, RowError
+from kundeservice.numbers import ascii_digits
 from kundeservice.tabular import read_rows, reject_if_errors
 from surveys.models import Gender, Panelist, Region, Response, SubmissionInbox, SubmissionStatus
 from surveys.services.submissions import submissions_expand
@@ -113,9 +114,9 @@ def panelists_import(*, file: IO[bytes], filename: str) -> PanelImportSummary:
                 )
             else:
                 record["gender"] = GENDER_WORDS[gender]
-        birth_year = values.get("birth_year", "").strip()
+        birth_year = ascii_digits(values.get("birth_year", "")).strip()
         if birth_year:
-            if not re.fullmatch(r"\d{4}", birth_year):
+            if not re.fullmatch(r"[0-9]{4}", birth_year):
                 row_errors.append(
                     RowError(
                         row.number, "birth_year", _("Birth year must be four digits, e.g. 1978.")

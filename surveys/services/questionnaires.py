@@ -462,6 +462,15 @@ def _number_problems(value: Any, where: str, what: str, field: str) -> list[Prob
                 field,
             )
         ]
+    if number != number.quantize(Decimal("0.001")):
+        # Stored with three decimals: 0.0004 would silently become 0.
+        return [
+            Problem(
+                _("%(where)s: %(what)s may have at most three decimals.")
+                % {"where": where, "what": what},
+                field,
+            )
+        ]
     return []
 
 

@@ -360,11 +360,12 @@ def _locked_response(response_id: int) -> Response:
     )
 
 
-def age_group(birth_year: int | None, *, on: date | None = None) -> str:
-    """The age bands weighting uses: 18–29, 30–44, 45–59, 60+."""
+def age_group(birth_year: int | None, *, on: date) -> str:
+    """The age bands weighting uses (18–29, 30–44, 45–59, 60+), counted on ``on``: always the
+    wave's ``reference_date``, so sampling and weighting put a panelist in the same cell."""
     if not birth_year:
         return ""
-    age = (on or timezone.localdate()).year - birth_year
+    age = on.year - birth_year
     if age < 30:
         return "18-29"
     if age < 45:
@@ -450,7 +451,7 @@ def _copy_weighting_cell(response: Response) -> None:
     panelist = invitation.panelist
     response.gender = panelist.gender
     response.region = panelist.region
-    response.age_group = age_group(panelist.birth_year)
+    response.age_group = age_group(panelist.birth_year, on=response.wave.reference_date)
 
 
 def response_invalidate(*, response: Response, by: Any, reason: str) -> Response:

@@ -329,7 +329,7 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
             failed.append(_failed(row, missing, now))
             continue
         response = Response(
-            wave_id=row.invitation.wave_id,
+            wave=structures.waves[row.invitation.wave_id],
             source=ResponseSource.PANEL,
             invitation=row.invitation,
             language=language,

@@ -186,7 +186,7 @@ class SectionForm(ConditionForm):
     weight = forms.DecimalField(
         label=_("Weight"),
         initial=Decimal(1),
-        max_digits=7,
+        max_digits=8,
         decimal_places=3,
         help_text=_("How much this performance area counts in an evaluation form's total."),
     )
@@ -226,7 +226,7 @@ class QuestionForm(ConditionForm):
     allow_na = forms.BooleanField(label=_("“Not applicable” allowed"), required=False)
     scored = forms.BooleanField(label=_("Counts towards the score"), required=False)
     weight = forms.DecimalField(
-        label=_("Weight"), initial=Decimal(1), max_digits=7, decimal_places=3
+        label=_("Weight"), initial=Decimal(1), max_digits=8, decimal_places=3
     )
     scale = forms.ChoiceField(label=_("Scale"), choices=SCALE_CHOICES, required=False)
     scale_min_label = forms.CharField(
@@ -295,7 +295,7 @@ class OptionForm(forms.Form):
     points = forms.DecimalField(
         label=_("Points"),
         required=False,
-        max_digits=7,
+        max_digits=8,
         decimal_places=3,
         help_text=_("For a scored question; observers never see them."),
     )

@@ -15,15 +15,19 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kundeservice.caching import cached_for_the_public
 from kundeservice.roles import Role, user_has_role
+from kundeservice.spreadsheets import safe_cell
 from surveys import result_selectors as results
 from surveys.extensions import company_panels
 from surveys.models import Company, Industry, ResultRow, Scope
+from surveys.models.results import Metric
 from surveys.services.aggregation import RESULTS_NAMESPACE
+from surveys.stats import round_half_up
 
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
@@ -341,11 +345,44 @@ def _download(
         return as_json
     if request.GET.get("format", "csv") != "csv":
         raise Http404(_("Download as csv or json."))
+    # As Excel opens it where the reader lives: a BOM so it reads UTF-8, and in bokmål ";" with
+    # a decimal comma; figures rounded as the page shows them (JSON keeps full precision); text
+    # that a spreadsheet would run as a formula quoted (a company named "=HYPERLINK(…)").
+    norwegian = (get_language() or "nb").startswith("nb")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
+    writer = csv.writer(buffer, delimiter=";" if norwegian else ",")
+    writer.writerow(COLUMNS)
     for record in records:
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        writer.writerow([_csv_cell(record, column, norwegian=norwegian) for column in COLUMNS])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+#: Figures printed with the decimals the pages use (NPS in whole points).
+ROUNDED = {
+    "value": 1,
+    "ci_low": 1,
+    "ci_high": 1,
+    "previous_value": 1,
+    "change": 1,
+    "change_low": 1,
+    "change_high": 1,
+    "n_eff": 0,
+}
+
+
+def _csv_cell(record: dict[str, Any], column: str, *, norwegian: bool) -> Any:
+    value = record[column]
+    if value is None:
+        return ""
+    if isinstance(value, int):  # and bool
+        return value
+    if isinstance(value, float):
+        decimals = ROUNDED.get(column, 1)
+        if record["metric"] == Metric.NPS and decimals:
+            decimals = 0
+        rounded = round_half_up(value, decimals)
+        text = str(abs(rounded) if rounded == 0 else rounded)
+        return text.replace(".", ",") if norwegian else text
+    return safe_cell(value)

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
 from kundeservice.models import Job
@@ -66,10 +66,12 @@ def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, InviteForm()))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(*PANEL_ROLES)
 def wave_invite(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave, pk=pk)
+    if request.method == "GET":  # a reload or a bookmark: the form lives on the wave's page
+        return redirect("staff-wave-detail", pk=wave.pk)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -88,10 +90,12 @@ def wave_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, form), status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(*PANEL_ROLES)
 def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave, pk=pk)
+    if request.method == "GET":
+        return redirect("staff-wave-detail", pk=wave.pk)
     try:
         invitation_services.invitations_send_start(wave=wave, user=request.user)
     except DomainError as exc:
@@ -137,9 +141,7 @@ def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
         "by_day": selectors.wave_completions_by_day(wave=wave),
         "by_stratum": selectors.wave_rates_by_stratum(wave=wave),
         "job": Job.objects.filter(kind="send_invitations", subject=f"wave:{wave.pk}").first(),
-        "panel_size": Panelist.objects.filter(
-            unsubscribed_at__isnull=True, erased_at__isnull=True
-        ).count(),
+        "invitable": selectors.panelists_invitable_count(wave=wave),
     }
 
 

@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 
 from kundeservice import health
+from kundeservice.roles import Role
+from tests.factories import UserFactory
 
 
 @pytest.mark.django_db
@@ -41,4 +43,24 @@ def test_healthz_is_503_when_the_cache_fails(client: Any, monkeypatch: Any) -> N
     monkeypatch.setitem(health.CHECKS, "cache", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert "Connection refused" in response.json()["checks"]["cache"]["error"]
+    assert response.json()["checks"]["cache"]["error"] == "ConnectionError"
+    client.force_login(UserFactory(roles=[Role.STAFF_ADMIN]))
+    staff = client.get("/healthz")
+    assert "Connection refused" in staff.json()["checks"]["cache"]["error"]
+
+
+@pytest.mark.django_db
+def test_healthz_tells_only_staff_which_host_and_port_failed(
+    client: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from kundeservice.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 503
+    assert anonymous.json()["checks"]["broker"]["error"] == "OperationalError"
+    assert "127.0.0.1" not in anonymous.content.decode()
+    client.force_login(UserFactory(roles=[Role.STAFF_ADMIN]))
+    staff = client.get("/healthz").json()["checks"]["broker"]["error"]
+    assert "127.0.0.1:1" in staff

@@ -377,6 +377,7 @@ MATRIX: dict[str, Entry] = {
     # Site shell
     "home": Entry(everyone(200)),
     "healthz": Entry(everyone(200)),
+    "favicon": Entry(everyone(301)),
     "set_language": Entry(everyone(302), method="post", data={"language": "en", "next": "/"}),
     "login": Entry({**everyone(302), ANON: 200}),
     "logout": Entry(everyone(302), method="post"),

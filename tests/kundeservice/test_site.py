@@ -80,3 +80,66 @@ def test_admin_company_list_loads_for_a_superuser(
     with django_assert_max_num_queries(12):
         assert client.get("/admin/surveys/company/").status_code == 200
     assert client.get(f"/admin/surveys/company/{CompanyFactory().pk}/change/").status_code == 200
+
+
+def test_favicon_is_found_not_a_404(client: Any) -> None:
+    html = client.get("/").content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert icon
+    assert client.get(icon.group(1)).status_code == 200
+    redirect = client.get("/favicon.ico")
+    assert redirect.status_code == 301
+    assert redirect["Location"] == icon.group(1)
+
+
+def test_a_403_logs_one_line_without_a_traceback(client: Any) -> None:
+    """Django logs every 403 with the PermissionDenied traceback; the site keeps one line."""
+    import logging
+
+    client.force_login(UserFactory())
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logging.getLogger().addHandler(handler)
+    try:
+        assert client.get("/staff/").status_code == 403
+    finally:
+        logging.getLogger().removeHandler(handler)
+    forbidden = [r for r in records if r.name == "django.request"]
+    assert len(forbidden) == 1
+    assert "Forbidden" in forbidden[0].getMessage()
+    assert forbidden[0].exc_info is None
+    assert "Traceback" not in logging.Formatter().format(forbidden[0])
+
+
+def test_development_mails_link_to_the_address_the_site_is_served_on(
+    client: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """``make run HOST=0.0.0.0``, opened from a phone as http://192.168.1.20:8000: the
+    subscription mail links there, not to http://127.0.0.1:8000."""
+    settings.DEBUG = True
+    settings.SITE_URL_FROM_REQUEST = True
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.ALLOWED_HOSTS = ["192.168.1.20"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/temperatur/abonner/",
+            {"email": "kari@example.no", "language": "nb"},
+            HTTP_HOST="192.168.1.20:8000",
+        )
+    assert "http://192.168.1.20:8000/temperatur/" in mail.outbox[0].body
+
+
+def test_site_url_from_the_environment_is_kept(
+    client: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.DEBUG = True
+    settings.SITE_URL_FROM_REQUEST = False
+    settings.SITE_URL = "https://kundeservice.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/temperatur/abonner/", {"email": "kari@example.no", "language": "nb"})
+    assert "https://kundeservice.example/temperatur/" in mail.outbox[0].body

@@ -65,6 +65,8 @@ def test_the_registry_holds_the_survey_events() -> None:
         "response.saved",
         "wave.results_published",
         "wave.results_hidden",
+        "episode.published",
+        "episode.withdrawn",
     }
     for event in event_types():
         assert event.version >= 1
@@ -165,3 +167,34 @@ def test_publishing_and_hiding_emit_once_per_change_readable_by_the_least_role()
         "wave.results_published",
         "wave.results_hidden",
     }
+
+
+def test_new_figures_on_a_public_wave_are_published_results_and_on_a_hidden_one_nothing() -> None:
+    from surveys.services.aggregation import aggregation_run
+
+    first: ResultSet = aggregated_wave(public=True)
+    rerun = ResultSet.objects.create(wave=first.wave, cutoff=first.cutoff, is_final=True)
+    aggregation_run(result_set_id=rerun.pk)
+    assert [p["data"]["id"] for p in payloads("wave.results_published")] == [first.pk, rerun.pk]
+    latest = payloads("wave.results_published")[-1]["data"]
+    assert_readable(latest, api_as(None, f"/api/v1/results/{rerun.pk}/"))
+
+    aggregated_wave(public=False)
+    assert len(payloads("wave.results_published")) == 2
+
+
+def test_an_episode_is_announced_when_published_and_when_withdrawn_as_anyone_reads_it() -> None:
+    from surveys.services.episodes import episode_withdraw
+    from tests.surveys.services.test_aggregation import golden_wave
+    from tests.surveys.services.test_episodes import published
+
+    episode = published(golden_wave())
+    [announced] = payloads("episode.published")
+    assert announced["data"]["status"] == "published"
+    assert announced["data"]["links"]["page"].endswith(f"/{episode.number}/")
+    assert_readable(announced["data"], api_as(None, f"/api/v1/episodes/{episode.pk}/"))
+
+    episode_withdraw(episode=episode, reason="Feil i tallgrunnlaget.")
+    [withdrawn] = payloads("episode.withdrawn")
+    assert withdrawn["data"]["withdrawn_reason"] == "Feil i tallgrunnlaget."
+    assert_readable(withdrawn["data"], api_as(None, f"/api/v1/episodes/{episode.pk}/"))

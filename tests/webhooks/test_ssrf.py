@@ -170,7 +170,8 @@ def test_the_allowance_for_this_machine_is_never_on_in_production() -> None:
 
     code = (
         "import django, os; os.environ['DJANGO_ENV']='production'; "
-        "os.environ['SECRET_KEY']='x'*60; os.environ['WEBHOOK_ALLOW_PRIVATE_ADDRESSES']='1'; "
+        "os.environ['SECRET_KEY']='x'*60; os.environ['SITE_URL']='https://example.org'; "
+        "os.environ['WEBHOOK_ALLOW_PRIVATE_ADDRESSES']='1'; "
         "from django.conf import settings; "
         "print(settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES, settings.WEBHOOK_REQUIRE_HTTPS)"
     )

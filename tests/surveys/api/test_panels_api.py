@@ -199,3 +199,15 @@ def test_values_of_the_wrong_json_type_are_refused(
     staff.force_authenticate(UserFactory(roles=[Role.STAFF_ADMIN]))
     body = {"slug": "bank", "name": "Bank", "name_en": "Banking", "position": 1, **payload}
     assert staff.post("/api/v1/industries/", body, format="json").status_code == 400
+
+
+def test_a_weight_of_10000_is_stored_and_one_of_10001_is_a_400_not_a_500(
+    staff: APIClient,
+) -> None:
+    spec = copy.deepcopy(KSINDEKS)
+    spec["sections"][0]["weight"] = 10_000
+    assert staff.post("/api/v1/questionnaires/", spec, format="json").status_code == 201
+    spec["sections"][0]["weight"] = 10_001
+    refused = staff.post("/api/v1/questionnaires/", spec, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert "from 0 to 10 000" in str(refused.json())

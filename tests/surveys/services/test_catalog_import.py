@@ -70,6 +70,8 @@ BAD_ROWS = {
     "missing industry": ("{org};Navn;;;", "industry"),
     "unknown channel": ("{org};Navn;bank;telefon, brevdue;", "channels"),
     "website without scheme": ("{org};Navn;bank;;www.example.no", "website"),
+    # Found only by the model's own validation, after the row checks: still with its row.
+    "website too long": ("{org};Navn;bank;;https://example.no/" + "a" * 200, "website"),
 }
 
 
@@ -122,3 +124,12 @@ def test_unreadable_files_get_a_clear_message(bank, case: str) -> None:
         companies_import(file=io.BytesIO(content), filename=name)
     assert caught.value.code == code
     assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_as_excel_saves_unicode_text_is_read(bank, encoding: str) -> None:
+    org = valid_org_number(4)
+    text = f"organisasjonsnummer\tnavn\tbransje\n{org}\tÆrlige Øre AS\tbank\n"
+    summary = companies_import(file=io.BytesIO(text.encode(encoding)), filename="firma.csv")
+    assert summary.created == 1
+    assert Company.objects.get(org_number=org).name == "Ærlige Øre AS"

@@ -230,7 +230,8 @@ def test_a_mail_server_failing_part_way_sends_the_rest_later_and_nobody_twice(
     episode = scheduled(wave)
     with TestCase.captureOnCommitCallbacks(execute=False) as queued:
         publish_due_episodes()
-    assert len(queued) == 1
+    # The sending is queued once, beside the webhook dispatch (episode.published).
+    assert len([c for c in queued if c.__module__ != "webhooks.services.events"]) == 1
     with pytest.raises(Retry):  # eager mode surfaces the retry the worker would schedule
         send_episode.apply(kwargs={"episode_id": episode.pk}, throw=True)
     assert [m.to[0] for m in mail.outbox] == ["leser0@example.no"]

@@ -88,3 +88,26 @@ def test_bad_specs_are_refused_whole(case: str) -> None:
         questionnaire_create(spec=spec_with(change))
     assert any(expected in m for m in caught.value.messages), caught.value.messages
     assert not Questionnaire.objects.exists()
+
+
+def test_the_largest_weight_and_points_the_readme_allows_are_stored() -> None:
+    def heavy(spec: dict[str, Any]) -> None:
+        spec["sections"][0]["weight"] = 10_000
+        first_question(spec)["weight"] = 10_000
+
+    questionnaire = questionnaire_create(spec=spec_with(heavy))
+    section = questionnaire.sections.order_by("position").first()
+    assert section is not None
+    assert section.weight == 10_000
+    assert Question.objects.filter(questionnaire=questionnaire, weight=10_000).exists()
+
+
+def test_points_with_more_decimals_than_stored_are_refused_not_rounded_to_zero() -> None:
+    def tiny_points(spec: dict[str, Any]) -> None:
+        question = next(q for s in spec["sections"] for q in s["questions"] if q.get("options"))
+        question["options"][0]["points"] = "0.0004"
+
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        questionnaire_create(spec=spec_with(tiny_points))
+    assert any("at most three decimals" in m for m in caught.value.messages)
+    assert not Option.objects.exists()

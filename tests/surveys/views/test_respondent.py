@@ -1,5 +1,6 @@
 """The respondent's flow through /s/<token>/ with the Django test client."""
 
+import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from surveys.models import (
     ResponseStatus,
     WaveStatus,
 )
+from surveys.services.invitations import invitations_create
+from surveys.services.responding import token_for
 from tests.factories import CompanyFactory, PanelistFactory, WaveFactory, invite
 
 pytestmark = pytest.mark.django_db
@@ -354,3 +357,21 @@ def test_htmx_pages_cost_one_request_each(client: Any, wave: Any) -> None:
     done = client.post(url, {"action": "submit"}, **HTMX)
     assert done["HX-Redirect"] == url
     assert Response.objects.get().status == ResponseStatus.SUBMITTED
+
+
+def test_weighting_age_group_is_the_one_sampling_used_on_the_waves_reference_date(
+    client: Any,
+) -> None:
+    """Born 1996: 28 when the wave started in 2024 (18–29), 30 today (30–44). Weighting must put
+    the respondent in the cell the invitation was drawn from, not in today's."""
+    CompanyFactory(slug="fjordbanken", name="Fjordbanken")
+    wave = WaveFactory(
+        starts_on=datetime.date(2024, 9, 2), ends_on=timezone.localdate() + datetime.timedelta(30)
+    )
+    panelist = PanelistFactory(birth_year=1996)
+    invitations_create(wave=wave, panelists=[panelist], stratify_by=["age_group"])
+    assert Invitation.objects.get().stratum == "age_group=18-29"
+    url = f"/s/{token_for(wave_id=wave.pk, panelist_id=panelist.pk)}/"
+    answer_pages(client, url, *FULL)
+    assert client.post(url, {"action": "submit"}).status_code == 302
+    assert Response.objects.get().age_group == "18-29"

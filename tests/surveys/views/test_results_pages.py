@@ -100,7 +100,7 @@ def test_csv_and_json_downloads_carry_the_table_and_hide_suppressed_figures(
     response = client.get(page, {"download": "league", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert [(r["company"], r["n"], r["value"], r["suppressed"]) for r in rows] == [
         ("Gamma", "2", "", "True")
     ]
@@ -113,6 +113,44 @@ def test_csv_and_json_downloads_carry_the_table_and_hide_suppressed_figures(
     assert alfa["value"] == pytest.approx(60)
     assert alfa["ci_low"] == pytest.approx(-8.748697)
     assert client.get(page, {"download": "nope"}).status_code == 404
+
+
+def test_csv_opens_in_norwegian_excel_rounded_as_published_and_json_keeps_precision(
+    client: Any, published: ResultSet
+) -> None:
+    """Excel with Norwegian settings: a BOM (UTF-8), ";" and a decimal comma; figures rounded
+    as the page prints them (not 68.87077234697466), negative ones still numbers; English
+    gets "," and a decimal point. JSON keeps every digit."""
+    wave = published.wave
+    nb = client.get(url("results-industry", wave, industry="bank"), {"download": "league"})
+    body = nb.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff")), delimiter=";"))
+    alfa = next(r for r in rows if r["company"] == "Alfa")
+    assert (alfa["value"], alfa["ci_low"]) == ("60,0", "-8,7")  # −8.748697: a number, not text
+    en = client.get(url("results-industry", wave, "en", industry="bank"), {"download": "league"})
+    rows = list(csv.DictReader(io.StringIO(en.content.decode("utf-8-sig"))))
+    alfa = next(r for r in rows if r["company"] == "Alfa")
+    assert (alfa["value"], alfa["ci_low"]) == ("60.0", "-8.7")
+    exact = client.get(
+        url("results-industry", wave, industry="bank"), {"download": "league", "format": "json"}
+    ).json()["rows"][0]
+    assert exact["ci_low"] == pytest.approx(-8.748697)
+
+
+def test_a_company_name_never_runs_as_a_formula_in_the_csv(
+    client: Any, published: ResultSet
+) -> None:
+    from surveys.models import Company
+
+    Company.objects.filter(slug="alfa").update(name='=HYPERLINK("http://evil.example","Klikk")')
+    page = url("results-industry", published.wave, industry="bank")
+    body = client.get(page, {"download": "league"}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
+    names = [r["company"] for r in rows]
+    assert '\'=HYPERLINK("http://evil.example","Klikk")' in names
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
+    assert any(r["ci_low"].startswith("-") for r in rows)  # negative figures stay numbers
 
 
 def test_unpublished_waves_are_invisible_and_publishing_shows_them(

@@ -51,7 +51,7 @@ def test_invite_a_stratified_sample_send_and_see_the_funnel(
         page = manager.get(f"/staff/waves/{wave.pk}/")
     html = page.content.decode()
     assert "Ferdig: 20 av 20" in html
-    assert "region=vestland" in html
+    assert "<td>Vestland</td>" in html
 
 
 def test_sending_with_nothing_to_send_says_so(manager: Any) -> None:
@@ -65,3 +65,45 @@ def test_bad_invite_form_is_explained(manager: Any) -> None:
     response = manager.post(f"/staff/waves/{wave.pk}/invite/", {"sample_size": 0, "seed": 1})
     assert response.status_code == 400
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["invite", "send"])
+def test_opening_an_invite_or_send_address_leads_to_the_wave_page(
+    manager: Any, action: str
+) -> None:
+    """A bookmarked or reloaded /invite/ or /send/ used to answer a blank 405."""
+    wave = WaveFactory()
+    response = manager.get(f"/staff/waves/{wave.pk}/{action}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/waves/{wave.pk}/"
+    assert not Invitation.objects.exists()
+
+
+def test_the_panel_count_is_of_those_not_yet_invited(manager: Any) -> None:
+    wave = WaveFactory()
+    PanelistFactory.create_batch(5)
+    manager.post(f"/staff/waves/{wave.pk}/invite/", {"sample_size": 3, "seed": 1})
+    html = manager.get(f"/staff/waves/{wave.pk}/").content.decode()
+    assert "Panelet har 2 personer som ennå ikke er invitert til denne bølgen." in html
+    manager.post(f"/staff/waves/{wave.pk}/invite/", {"seed": 1})
+    html = manager.get(f"/staff/waves/{wave.pk}/").content.decode()
+    assert "Alle i panelet som kan inviteres, er invitert til denne bølgen." in html
+
+
+def test_the_stratum_table_names_counties_age_groups_and_genders(manager: Any) -> None:
+    wave = WaveFactory()
+    PanelistFactory(region="more_og_romsdal", gender="male", birth_year=1990)
+    PanelistFactory(region="oslo", gender="female", birth_year=1950)
+    manager.post(f"/staff/waves/{wave.pk}/invite/", {"seed": 1})
+    html = manager.get(f"/staff/waves/{wave.pk}/").content.decode()
+    assert "<td>Møre og Romsdal</td>" in html
+    assert "more_og_romsdal" not in html
+
+    other = WaveFactory()
+    manager.post(
+        f"/staff/waves/{other.pk}/invite/", {"seed": 1, "stratify_by": ["region", "age_group"]}
+    )
+    html = manager.get(f"/staff/waves/{other.pk}/").content.decode()
+    assert "<td>Møre og Romsdal · 30–44 år</td>" in html
+    assert "<td>Oslo · 60+ år</td>" in html
+    assert "region=" not in html
