@@ -18,7 +18,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError
-from surveys.answers import MAX_TEXT, AnswerError, check_required, clean, score_0_100
+from surveys.answers import (
+    MAX_TEXT,
+    AnswerError,
+    check_required,
+    clean,
+    form_values,
+    score_0_100,
+)
 from surveys.branching import NA
 from surveys.evaluation import required_sections, screening_page, shown_only, through_screening
 from surveys.models import (
@@ -244,7 +251,7 @@ def _page_save_locked(
     if state.section is not None:
         for view in state.section.questions:
             try:
-                value = clean(view.info, data.get(view.key, []))
+                value = clean(view.info, form_values(view.info, data))
             except AnswerError as exc:
                 # Refused input is kept where the respondent sees it, beside its error, and
                 # the last valid answer stays in the draft until a valid one replaces it.

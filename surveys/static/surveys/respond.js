@@ -121,6 +121,7 @@
       }
       previous = element;
     });
+    setUpPickers(container);
   }
 
   function onChange(event) {
@@ -184,11 +185,48 @@
     input.focus({ preventScroll: true });
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () {
-      if (document.getElementById("error-summary")) focusPage();
+  // A long picker's search box (rendered hidden, shown here): typing narrows the select's options
+  // to those containing the text; the empty choice, the chosen one and "other" always stay.
+  function setUpPickers(root) {
+    root.querySelectorAll("[data-picker-search]").forEach(function (box) {
+      var select = document.getElementById(box.getAttribute("data-picker-search"));
+      var input = box.querySelector("input");
+      if (!select || !input || box.dataset.ready) return;
+      box.dataset.ready = "1";
+      box.hidden = false;
+      var all = Array.prototype.slice.call(select.options);
+      input.addEventListener("input", function () {
+        var text = input.value.trim().toLocaleLowerCase();
+        var chosen = select.value;
+        select.replaceChildren.apply(
+          select,
+          all.filter(function (option) {
+            return (
+              !option.value ||
+              option.hasAttribute("data-keep") ||
+              option.value === chosen ||
+              option.text.toLocaleLowerCase().indexOf(text) >= 0
+            );
+          })
+        );
+        select.value = chosen;
+      });
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault(); // Enter here searches, not "Next"
+      });
     });
-  } else if (document.getElementById("error-summary")) {
-    focusPage();
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    setUpPickers(document);
+  });
+
+  function ready() {
+    setUpPickers(document);
+    if (document.getElementById("error-summary")) focusPage();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();
