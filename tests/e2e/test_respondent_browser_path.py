@@ -206,3 +206,33 @@ def test_in_english_review_and_numbers(page: Any, link: str) -> None:
     assert page.get_by_text("2.5 minutes").is_visible()
     assert_accessible(page)
     assert_fits_width(page)
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_a_long_company_picker_is_searchable_and_takes_a_company_not_listed(
+    page: Any, link: str
+) -> None:
+    for number in range(20):
+        CompanyFactory(slug=f"selskap-{number}", name=f"Selskap {number:02d}")
+    page.goto(link)
+    page.get_by_role("group", name="Har du vært i kontakt").get_by_label("Ja").check()
+    next_page(page)
+    picker = page.get_by_label("Hvilken virksomhet var du sist i kontakt med?")
+    assert picker.locator("option").count() == 23  # choose, 21 companies, other
+    page.get_by_label("Søk i listen").fill("fjord")
+    assert picker.locator("option").all_inner_texts() == [
+        "Velg virksomhet",
+        "Fjordbanken",
+        "Annet / finner ikke virksomheten",
+    ]
+    picker.select_option("__other__")
+    page.get_by_label("Finner du den ikke i listen?").fill("Lokalbanken")
+    page.get_by_role("group", name="Hvordan tok du kontakt?").get_by_label(
+        "Telefon", exact=True
+    ).check()
+    page.get_by_role("group", name="Hadde du vært i kontakt").get_by_label("Ja").check()
+    assert_accessible(page)
+    assert_fits_width(page)
+    next_page(page)
+    assert page.get_by_text("Side 3 av 4").is_visible()
+    assert draft()["company"] == "__other__:Lokalbanken"
