@@ -200,7 +200,9 @@ def test_in_english_review_and_numbers(page: Any, link: str) -> None:
     assert_fits_width(page)
     assert_accessible(page)
     next_page(page, "Next")
-    page.get_by_role("group", name="Which channel do you prefer").get_by_label("Chat").check()
+    page.get_by_role("group", name="Which channel do you prefer").get_by_label(
+        "Chat", exact=True
+    ).check()
     next_page(page, "Next")
     assert page.get_by_role("heading", name="Ready to submit").is_visible()
     assert page.get_by_text("2.5 minutes").is_visible()

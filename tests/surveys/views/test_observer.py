@@ -233,9 +233,7 @@ def test_staff_admins_are_not_observers(client: Any) -> None:
     assert client.get("/en/observer/").status_code == 403
 
 
-def test_the_error_summary_names_each_question_and_links_to_it(
-    client: Any, observer: Any
-) -> None:
+def test_the_error_summary_names_each_question_and_links_to_it(client: Any, observer: Any) -> None:
     """Issue 17: not a dozen identical nameless "This question needs an answer." lines."""
     assignment = AssignmentFactory(observer=observer)
     record_answered(assignment)
