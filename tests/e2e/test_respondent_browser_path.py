@@ -238,3 +238,15 @@ def test_a_long_company_picker_is_searchable_and_takes_a_company_not_listed(
     next_page(page)
     assert page.get_by_text("Side 3 av 4").is_visible()
     assert draft()["company"] == "__other__:Lokalbanken"
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_a_pause_in_typing_saves_what_was_typed(page: Any, link: str) -> None:
+    """No click, no leaving: a few seconds after the respondent stops, the answer is saved
+    (so another device loses at most those seconds), and only then is it called saved."""
+    page.goto(link)
+    answer_to_experience_page(page)
+    page.get_by_label("Omtrent hvor lenge ventet du").fill("7")
+    assert "wait_minutes" not in draft()
+    page.get_by_role("status").filter(has_text="Svarene dine er lagret.").wait_for(timeout=8_000)
+    assert draft()["wait_minutes"] == 7

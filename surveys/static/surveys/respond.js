@@ -1,7 +1,8 @@
 // The respondent's page (/s/<token>/, /p/<slug>/): autosave that costs few requests and says
 // honestly what is saved, and focus that follows the page.
 //
-// - A change is saved after a pause (QUIET ms without typing or clicking), not on every click;
+// - A change is saved after a pause (QUIET ms without typing or clicking; at the latest LONGEST
+//   ms after it), not on every click;
 //   an answer other questions depend on (data-branching) is saved at once, and the reply shows
 //   or hides those questions without touching what the respondent is typing elsewhere.
 // - When the page is hidden or left (visibilitychange, pagehide) unsaved answers go as a beacon.
@@ -12,12 +13,14 @@
   "use strict";
 
   var QUIET = 4000;
+  var LONGEST = 10000; // typing without a pause is still saved this often
   var BRANCHING_DELAY = 250;
   var RETRY = 5000;
   var timer = null;
   var inFlight = false;
   var changes = 0; // changes made on this page
   var savedChanges = 0; // changes the server has confirmed
+  var unsavedSince = 0; // when the oldest change not yet sent was made
 
   function form() {
     return document.querySelector("form[data-respond]");
@@ -40,7 +43,9 @@
 
   function schedule(delay) {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(save, delay);
+    if (!unsavedSince) unsavedSince = Date.now();
+    var left = Math.max(0, unsavedSince + LONGEST - Date.now());
+    timer = setTimeout(save, Math.min(delay, left));
   }
 
   function payload(f, extra) {
@@ -61,6 +66,7 @@
       return;
     }
     inFlight = true;
+    unsavedSince = 0;
     var sent = changes;
     say("saving");
     fetch(window.location.href, {
@@ -161,6 +167,7 @@
     if (event.detail.elt !== form()) return;
     if (timer) clearTimeout(timer);
     timer = null;
+    unsavedSince = 0;
     savedChanges = changes;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
