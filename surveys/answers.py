@@ -17,6 +17,13 @@ from surveys.branching import NA, is_shown
 CHOICE_TYPES = {"single_choice", "yes_no", "company", "channel"}
 NUMBER_TYPES = {"rating", "nps", "number", "duration"}
 MAX_TEXT = 5000
+#: A company picker's "other / not listed" answer: this prefix and the name the respondent wrote.
+#: The response then has no company, so it counts in no company's figures (issue 17).
+OTHER_COMPANY = "__other__"
+OTHER_COMPANY_PREFIX = OTHER_COMPANY + ":"
+#: The form field beside a company picker where that name is written (``<key>__other``).
+OTHER_NAME_SUFFIX = "__other"
+MAX_OTHER_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,13 @@ def clean(question: QuestionInfo, raw: list[str]) -> Any:
     if len(values) > 1:
         raise AnswerError(_("Give one answer."))
     value = values[0]
+    if question.type == "company" and value.startswith(OTHER_COMPANY):
+        name = value.removeprefix(OTHER_COMPANY).removeprefix(":").strip()
+        if not name:
+            raise AnswerError(_("Write the name of the company, or choose it in the list."))
+        if len(name) > MAX_OTHER_NAME:
+            raise AnswerError(_("Keep the answer under %(n)d characters.") % {"n": MAX_OTHER_NAME})
+        return OTHER_COMPANY_PREFIX + name
     if question.type in CHOICE_TYPES:
         if value not in question.option_values:
             raise AnswerError(_("Choose one of the options shown."))
@@ -94,6 +108,27 @@ def clean(question: QuestionInfo, raw: list[str]) -> Any:
     if len(value) > MAX_TEXT:
         raise AnswerError(_("Keep the answer under %(n)d characters.") % {"n": MAX_TEXT})
     return value
+
+
+def form_values(question: QuestionInfo, data: dict[str, list[str]]) -> list[str]:
+    """What a page's form posted for ``question``, as ``clean`` takes it: a company picker's
+    "other" choice (or an empty choice with a name written beside it) becomes the other-company
+    answer with that name."""
+    values = data.get(question.key, [])
+    if question.type != "company":
+        return values
+    name = " ".join(data.get(question.key + OTHER_NAME_SUFFIX, [])).strip()
+    chosen = [v for v in values if v.strip()]
+    if chosen == [OTHER_COMPANY] or (not chosen and name):
+        return [OTHER_COMPANY_PREFIX + name]
+    return values
+
+
+def other_company_name(value: Any) -> str:
+    """The name written for an "other" company answer; "" for any other value."""
+    if isinstance(value, str) and value.startswith(OTHER_COMPANY_PREFIX):
+        return value.removeprefix(OTHER_COMPANY_PREFIX)
+    return ""
 
 
 def check_required(question: QuestionInfo, value: Any) -> None:

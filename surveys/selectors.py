@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kundeservice.caching import safe_cache_get, safe_cache_set
 from kundeservice.numbers import ascii_digits
-from surveys.answers import OptionInfo, QuestionInfo
+from surveys.answers import OTHER_COMPANY_PREFIX, OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
 from surveys.indicators import QuestionFacts
 from surveys.models import (
@@ -39,6 +39,7 @@ from surveys.models import (
     Panelist,
     Question,
     Questionnaire,
+    QuestionRole,
     QuestionType,
     Region,
     Response,
@@ -871,3 +872,30 @@ def _initials(name: str) -> str:
     if len(parts) >= 2:
         return (parts[0][0] + parts[-1][0]).upper()
     return name[:2].upper()
+
+
+@dataclass(frozen=True)
+class OtherCompany:
+    name: str
+    responses: int
+
+
+def other_companies_named(*, wave: Wave, limit: int = 100) -> list[OtherCompany]:
+    """Companies respondents wrote in as "other / not listed", with how many submitted, valid
+    responses name each: counted apart, in no company's figures (their responses have none)."""
+    found = (
+        Answer.objects.filter(
+            wave=wave,
+            question__role=QuestionRole.COMPANY,
+            value_text__startswith=OTHER_COMPANY_PREFIX,
+            response__status__in=[ResponseStatus.SUBMITTED, ResponseStatus.APPROVED],
+            response__invalid_reason="",
+        )
+        .values("value_text")
+        .annotate(n=Count("id"))
+        .order_by("-n", "value_text")[:limit]
+    )
+    return [
+        OtherCompany(name=row["value_text"].removeprefix(OTHER_COMPANY_PREFIX), responses=row["n"])
+        for row in found
+    ]

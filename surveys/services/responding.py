@@ -24,6 +24,7 @@ from surveys.answers import (
     check_constraint,
     check_required,
     clean,
+    form_values,
     score_0_100,
 )
 from surveys.branching import NA
@@ -251,7 +252,7 @@ def _page_save_locked(
     if state.section is not None:
         for view in state.section.questions:
             try:
-                value = clean(view.info, data.get(view.key, []))
+                value = clean(view.info, form_values(view.info, data))
             except AnswerError as exc:
                 # Refused input is kept where the respondent sees it, beside its error, and
                 # the last valid answer stays in the draft until a valid one replaces it.

@@ -8,6 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from kundeservice.i18n import localized
+from surveys import answers as answer_values
 from surveys.branching import NA, referenced_questions
 
 register = template.Library()
@@ -163,11 +164,24 @@ def answer_text(view: Any, value: Any) -> str:
         except (TypeError, ValueError):
             return str(value)
     if isinstance(value, str):
+        other = answer_values.other_company_name(value)
+        if other:
+            return _("Other: %(name)s") % {"name": other}
         return labels.get(value, value)
     text = as_input(value)
     if info.type == "duration":
         return _("%(n)s minutes") % {"n": text}
     return text
+
+
+@register.filter
+def other_company_name(value: Any) -> str:
+    return answer_values.other_company_name(value)
+
+
+@register.simple_tag
+def other_company() -> str:
+    return answer_values.OTHER_COMPANY
 
 
 @register.simple_tag

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kundeservice.errors import DomainError
 from kundeservice.roles import role_required
 from surveys.models import Gender, Region, ResultSet, ResultSetStatus, StudyKind, Wave
+from surveys.selectors import other_companies_named
 from surveys.services.aggregation import aggregation_start, results_are_stale
 from surveys.services.publishing import wave_publish, wave_weighting_save
 from surveys.views.results import RESULTS_ROLES
@@ -182,6 +183,7 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
             "running": [s for s in sets if s.status == ResultSetStatus.RUNNING and s.job],
             "aggregate_form": aggregate_form,
             "weighting_form": weighting_form if wave.study.kind == StudyKind.PANEL else None,
+            "other_companies": other_companies_named(wave=wave),
         },
         status=status,
     )

@@ -121,6 +121,10 @@ def test_observer_and_qa_take_a_contact_from_no_answer_to_approved(
     checked_page(page)
     page.get_by_role("button", name="Submit report").click()
     page.get_by_role("alert").filter(has_text="Please check your answers").wait_for()
+    # Issue 17: the summary names the question, takes the focus, and its link leads to the input.
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
+    page.locator("#error-summary").get_by_role("link", name="How satisfied were you").click()
+    assert page.evaluate("document.activeElement.name") == "csat"
     checked_page(page)  # the CX question was left out
     page.get_by_role("group", name="How satisfied were you").get_by_label("4").check()
     page.get_by_role("button", name="Submit report").click()

@@ -18,8 +18,16 @@ def link(live_server: Any) -> str:
 
 
 def next_page(page: Any, label: str = "Neste") -> None:
-    page.get_by_role("button", name=label).click()
-    page.wait_for_load_state("networkidle")
+    """Click a page button: htmx posts the page and swaps in the reply (no navigation)."""
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("button", name=label).click()
+    settled(page)
+
+
+def settled(page: Any) -> None:
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
+    )
 
 
 def test_respondent_answers_with_branching_reload_and_submit(page: Any, link: str) -> None:

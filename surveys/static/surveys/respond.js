@@ -1,7 +1,8 @@
 // The respondent's page (/s/<token>/, /p/<slug>/): autosave that costs few requests and says
 // honestly what is saved, and focus that follows the page.
 //
-// - A change is saved after a pause (QUIET ms without typing or clicking), not on every click;
+// - A change is saved after a pause (QUIET ms without typing or clicking; at the latest LONGEST
+//   ms after it), not on every click;
 //   an answer other questions depend on (data-branching) is saved at once, and the reply shows
 //   or hides those questions without touching what the respondent is typing elsewhere.
 // - When the page is hidden or left (visibilitychange, pagehide) unsaved answers go as a beacon.
@@ -12,12 +13,14 @@
   "use strict";
 
   var QUIET = 4000;
+  var LONGEST = 10000; // typing without a pause is still saved this often
   var BRANCHING_DELAY = 250;
   var RETRY = 5000;
   var timer = null;
   var inFlight = false;
   var changes = 0; // changes made on this page
   var savedChanges = 0; // changes the server has confirmed
+  var unsavedSince = 0; // when the oldest change not yet sent was made
 
   function form() {
     return document.querySelector("form[data-respond]");
@@ -40,7 +43,9 @@
 
   function schedule(delay) {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(save, delay);
+    if (!unsavedSince) unsavedSince = Date.now();
+    var left = Math.max(0, unsavedSince + LONGEST - Date.now());
+    timer = setTimeout(save, Math.min(delay, left));
   }
 
   function payload(f, extra) {
@@ -61,9 +66,10 @@
       return;
     }
     inFlight = true;
+    unsavedSince = 0;
     var sent = changes;
     say("saving");
-    fetch(f.action || window.location.href, {
+    fetch(window.location.href, {
       method: "POST",
       body: payload(f),
       headers: { "X-Autosave": "1" },
@@ -121,6 +127,7 @@
       }
       previous = element;
     });
+    setUpPickers(container);
   }
 
   function onChange(event) {
@@ -138,7 +145,7 @@
     if (!f || !dirty() || !navigator.sendBeacon) return;
     if (timer) clearTimeout(timer);
     timer = null;
-    if (navigator.sendBeacon(f.action || window.location.href, payload(f, { beacon: "1" }))) {
+    if (navigator.sendBeacon(window.location.href, payload(f, { beacon: "1" }))) {
       savedChanges = changes;
     }
   }
@@ -160,6 +167,7 @@
     if (event.detail.elt !== form()) return;
     if (timer) clearTimeout(timer);
     timer = null;
+    unsavedSince = 0;
     savedChanges = changes;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -184,11 +192,48 @@
     input.focus({ preventScroll: true });
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () {
-      if (document.getElementById("error-summary")) focusPage();
+  // A long picker's search box (rendered hidden, shown here): typing narrows the select's options
+  // to those containing the text; the empty choice, the chosen one and "other" always stay.
+  function setUpPickers(root) {
+    root.querySelectorAll("[data-picker-search]").forEach(function (box) {
+      var select = document.getElementById(box.getAttribute("data-picker-search"));
+      var input = box.querySelector("input");
+      if (!select || !input || box.dataset.ready) return;
+      box.dataset.ready = "1";
+      box.hidden = false;
+      var all = Array.prototype.slice.call(select.options);
+      input.addEventListener("input", function () {
+        var text = input.value.trim().toLocaleLowerCase();
+        var chosen = select.value;
+        select.replaceChildren.apply(
+          select,
+          all.filter(function (option) {
+            return (
+              !option.value ||
+              option.hasAttribute("data-keep") ||
+              option.value === chosen ||
+              option.text.toLocaleLowerCase().indexOf(text) >= 0
+            );
+          })
+        );
+        select.value = chosen;
+      });
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault(); // Enter here searches, not "Next"
+      });
     });
-  } else if (document.getElementById("error-summary")) {
-    focusPage();
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    setUpPickers(document);
+  });
+
+  function ready() {
+    setUpPickers(document);
+    if (document.getElementById("error-summary")) focusPage();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();

@@ -231,3 +231,17 @@ def test_a_returned_report_shows_the_reason_and_takes_a_resubmit(
 def test_staff_admins_are_not_observers(client: Any) -> None:
     client.force_login(UserFactory(roles=[Role.STAFF_ADMIN]))
     assert client.get("/en/observer/").status_code == 403
+
+
+def test_the_error_summary_names_each_question_and_links_to_it(client: Any, observer: Any) -> None:
+    """Issue 17: not a dozen identical nameless "This question needs an answer." lines."""
+    assignment = AssignmentFactory(observer=observer)
+    record_answered(assignment)
+    html = client.post(url(assignment), {"action": "submit", "valued": "yes"}).content.decode()
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    assert '<a href="#in-would_buy-1">Would you buy from this company' in summary
+    assert "Did you feel valued?" not in summary  # answered
+    links = summary.count("<a href=")
+    assert links == summary.count("This question needs an answer.") > 1
+    assert 'id="in-would_buy-1"' in html

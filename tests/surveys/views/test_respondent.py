@@ -375,3 +375,34 @@ def test_weighting_age_group_is_the_one_sampling_used_on_the_waves_reference_dat
     answer_pages(client, url, *FULL)
     assert client.post(url, {"action": "submit"}).status_code == 302
     assert Response.objects.get().age_group == "18-29"
+
+
+def test_a_company_not_in_the_list_is_written_in_and_counted_apart(client: Any, wave: Any) -> None:
+    from surveys.selectors import OtherCompany, other_companies_named
+
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, FULL[0])
+    page = client.get(url).content.decode()
+    assert '<option value="__other__" data-keep>Annet / finner ikke virksomheten</option>' in page
+    refused = client.post(url, {**FULL[1], "company": "__other__", "action": "next"})
+    assert refused.status_code == 400
+    assert "Skriv navnet på virksomheten, eller velg den i listen." in refused.content.decode()
+    # A name written with no choice in the list is the "other" answer too.
+    answer_pages(client, url, {**FULL[1], "company": "", "company__other": " Lokalbanken "})
+    answer_pages(client, url, *FULL[2:])
+    review = client.get(url).content.decode()
+    assert "<dd>Annet: Lokalbanken</dd>" in review
+    client.post(url, {"goto": "1"})
+    again = client.get(url).content.decode()
+    assert '<option value="__other__" data-keep selected>' in again
+    assert 'name="company__other" value="Lokalbanken"' in again
+    answer_pages(client, url, {**FULL[1], "company": "__other__", "company__other": "Lokalbanken"})
+    answer_pages(client, url, *FULL[2:])
+    assert client.post(url, {"action": "submit"}).status_code == 302
+
+    response = Response.objects.get()
+    assert response.status == ResponseStatus.SUBMITTED
+    assert response.company_id is None  # in no company's figures
+    answer = Answer.objects.get(question__key="company")
+    assert answer.value_text == "__other__:Lokalbanken"
+    assert other_companies_named(wave=wave) == [OtherCompany(name="Lokalbanken", responses=1)]

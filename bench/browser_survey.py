@@ -1,0 +1,173 @@
+"""The browser survey at /s/<token>/ (issue 21), as a respondent's browser drives it now: a
+``bench.run`` plug-in (``make bench ARGS="api browser"``) and its locust user.
+
+One virtual respondent completes the 20-question, 5-page survey the way surveys/static/surveys/
+respond.js and htmx do it:
+
+  GET the first page; on each page ``BROWSER_AUTOSAVES`` debounced autosaves (default 1: the
+  respondent paused once) and "Next" posted with htmx, whose reply is the next page; "Submit"
+  (htmx: 204 with HX-Redirect) and the thank-you page.
+
+That is 1 + 5 × (1 + autosaves) + 2 requests a survey (13 by default; 8 with no pause), against
+33 before (a GET and a redirect per page and an autosave on every click).
+
+The figure is surveys/s whose Response and 20 Answers are saved (counted in the database),
+compared with the api target's surveys/s of the same run (run here first when it did not run);
+goal ≥ 10 % of it, request p95 < 100 ms at ``--users`` respondents, the Celery worker running.
+"""
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from locust import FastHttpUser, constant, task
+from locust.exception import RescheduleTask, StopUser
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+QUESTIONS = 20
+GOAL_SHARE_OF_API = 0.10
+GOAL_P95_MS = 100
+_tokens: Iterator[str] | None = None
+_answers: dict[str, Any] | None = None
+
+
+class BrowserSurveyUser(FastHttpUser):
+    """A respondent completing the survey in a browser with JavaScript, as fast as it can."""
+
+    wait_time = constant(0)
+    autosaves = int(os.environ.get("BROWSER_AUTOSAVES", "1"))
+
+    @task
+    def complete(self) -> None:
+        path = f"/s/{next_token()}/"
+        with self.client.get(path, name="browser: first page", catch_response=True) as reply:
+            found = CSRF.search(reply.text or "")
+            if reply.status_code != 200 or not found:
+                reply.failure(f"{reply.status_code}: no form")
+                raise RescheduleTask
+        csrf = found.group(1)
+        for number, answers in enumerate(survey_answers()["pages"]):
+            fields = {"csrfmiddlewaretoken": csrf, **answers, "page": str(number)}
+            for _ in range(self.autosaves):
+                self.post(path, {**fields, "action": "stay"}, {"X-Autosave": "1"}, "autosave", 200)
+            self.post(path, {**fields, "action": "next"}, HTMX, "next", 200)
+        done = self.post(path, {"csrfmiddlewaretoken": csrf, "action": "submit"}, HTMX, "submit")
+        if done != 204:
+            return
+        with self.client.get(path, name="browser: thank you", catch_response=True) as reply:
+            if reply.status_code != 200 or "survey-form" in (reply.text or ""):
+                reply.failure(f"{reply.status_code}: not the thank-you page")
+
+    def post(
+        self,
+        path: str,
+        data: dict[str, str],
+        headers: dict[str, str],
+        name: str,
+        expect: int = 204,
+    ) -> int:
+        with self.client.post(
+            path,
+            data=urlencode(data),
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+            name=f"browser: {name}",
+            allow_redirects=False,
+            catch_response=True,
+        ) as reply:
+            if reply.status_code != expect or 'id="error-summary"' in (reply.text or ""):
+                reply.failure(f"{reply.status_code} (expected {expect})")
+                raise RescheduleTask
+            return int(reply.status_code)
+
+
+HTMX = {"HX-Request": "true", "HX-Target": "survey"}
+
+
+def next_token() -> str:
+    global _tokens
+    if _tokens is None:
+        _tokens = iter(Path(os.environ["BENCH_TOKENS"]).read_text().split())
+    token = next(_tokens, None)
+    if token is None:
+        raise StopUser  # every seeded respondent has answered
+    return token
+
+
+def survey_answers() -> dict[str, Any]:
+    global _answers
+    if _answers is None:
+        path = Path(os.environ["BENCH_TOKENS"]).with_suffix(".answers.json")
+        _answers = json.loads(path.read_text())
+    return _answers
+
+
+# --- The bench.run plug-in --------------------------------------------------------------------
+
+
+def measure(ctx: Any) -> list[Any]:
+    """The browser target's row (and the api target's, when it had not run yet)."""
+    from bench import harness
+    from bench.harness import Row
+
+    rows: list[Row] = []
+    if ctx.api_surveys_per_s is None:
+        from bench.run import target_api
+
+        rows += target_api(ctx)
+    args = ctx.args
+    respondents = 1_500 if args.quick else 5_000
+    tokens, wave_id = ctx.seed_respondents(respondents)
+    load = harness.load_before()
+    with ctx.subject() as base:
+        stats = harness.locust(
+            "BrowserSurveyUser",
+            base,
+            {**ctx.env, "BENCH_TOKENS": str(tokens)},
+            users=args.users,
+            seconds=args.seconds,
+            locustfile=Path(__file__),
+        )
+        stored = ctx.saved(wave_id)
+    submitted = stats.named("browser: submit")
+    submitted_n = submitted["num_requests"] - submitted["num_failures"]
+    saved_n = stored["responses"]
+    per_s = saved_n / stats.elapsed if stats.elapsed else 0.0
+    api = ctx.api_surveys_per_s or 0.0
+    share = per_s / api if api else 0.0
+    all_saved = (
+        submitted_n <= saved_n <= submitted_n + args.users
+        and stored["answers"] == saved_n * QUESTIONS
+    )
+    if submitted_n + args.users >= respondents:
+        print("browser: nearly every seeded token was used; seed more", file=sys.stderr)
+    per_survey = stats.requests / max(submitted_n, 1)
+    met = (
+        all_saved and not stats.failures and share >= GOAL_SHARE_OF_API and stats.p95 < GOAL_P95_MS
+    )
+    note = (
+        f"{submitted_n} submitted in {stats.elapsed:.1f} s, {saved_n} saved with "
+        f"{stored['answers']} answers; {stats.requests} requests ({per_survey:.1f} a survey, "
+        f"{BrowserSurveyUser.autosaves} autosave a page), {stats.failures} failed; "
+        f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms"
+    )
+    if not all_saved:
+        note = "FAIL: submitted surveys not saved. " + note
+    rows.append(
+        Row(
+            target="browser survey /s/<token>/, worker",
+            baseline=f"api {api:,.0f} surveys/s",
+            figure=f"{per_s:,.1f} surveys/s, p95 {stats.p95:.0f} ms",
+            ratio=f"{share:.0%}",
+            goal="≥ 10 % of api, p95 < 100 ms",
+            met=met,
+            load=load,
+            note=note,
+            detail={"stored": stored, "submitted": submitted_n, "per_survey": per_survey},
+        )
+    )
+    return rows
