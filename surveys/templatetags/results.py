@@ -49,7 +49,11 @@ def interval(row: ResultRow | None) -> str:
         return "–"
     decimals = 0 if row.metric == Metric.NPS else 1
     low, high = _bounded(row)
-    return f"{_number(low, decimals)}–{_number(high, decimals)}"
+    # In words: "−12–−7" reads as a subtraction.
+    return _("%(low)s to %(high)s") % {
+        "low": _number(low, decimals),
+        "high": _number(high, decimals),
+    }
 
 
 def _bounded(row: ResultRow) -> tuple[float, float]:
@@ -118,7 +122,18 @@ def suppressed_note(row: ResultRow, minimum: int) -> str:
 
 @register.filter
 def measure_label(row: ResultRow, labels: dict[str, str]) -> str:
-    return labels.get(row.measure, row.measure)
+    """What a row measures. A question's own figures say which they are: the NPS question is
+    published both as NPS (−100 to 100) and as an average on the 0–100 scale."""
+    return row_label(row, labels)
+
+
+def row_label(row: ResultRow, labels: dict[str, str]) -> str:
+    label = labels.get(row.measure, row.measure)
+    if row.metric == Metric.NPS:
+        return _("%(question)s – NPS (−100 to 100)") % {"question": label}
+    if row.metric == Metric.MEAN and row.measure.startswith("q:"):
+        return _("%(question)s – average (0–100)") % {"question": label}
+    return label
 
 
 @register.simple_tag(takes_context=True)

@@ -28,6 +28,7 @@ from surveys.models import Company, Industry, ResultRow, Scope
 from surveys.models.results import Metric
 from surveys.services.aggregation import RESULTS_NAMESPACE
 from surveys.stats import round_half_up
+from surveys.templatetags.results import row_label
 
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
@@ -311,7 +312,7 @@ def download_record(published: results.Published, row: ResultRow) -> dict[str, A
     wave = result_set.wave if result_set else published.wave
     cutoff = (result_set or published.result_set).cutoff
     return {
-        "label": published.labels.get(row.measure, row.measure),
+        "label": row_label(row, published.labels),
         "base": published.base(row.measure),
         "scope": row.scope,
         "measure": row.measure,

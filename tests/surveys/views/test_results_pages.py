@@ -91,6 +91,9 @@ def test_provisional_results_say_so(client: Any) -> None:
     page = text(client.get(url("results-wave", wave)))
     assert "foreløpige" in page
     assert "1. juni 2026" in page
+    english = text(client.get(url("results-wave", wave, "en")))
+    assert "June 1, 2026" in english
+    assert "1. June 2026" not in english
 
 
 def test_csv_and_json_downloads_carry_the_table_and_hide_suppressed_figures(
