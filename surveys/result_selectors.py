@@ -335,6 +335,54 @@ def wave_overview(published: Published) -> WaveOverview:
 
 
 @dataclass
+class FrontPageStudy:
+    """A study's latest published wave as the home page shows it."""
+
+    published: Published
+    key_rows: list[ResultRow]  # the headline figures, each with n and interval
+    industries: list[ResultRow]  # the headline per industry
+    channels: list[ResultRow]  # the headline per channel, best first
+
+
+def front_page() -> list[FrontPageStudy]:
+    """The latest published wave of each study, newest first, with its headline figures, its
+    industries and its channels (four queries a study, one more in all)."""
+    latest: dict[int, ResultSet] = {}
+    for result_set in published_sets():
+        latest.setdefault(result_set.wave.study_id, result_set)
+    studies = []
+    for result_set in latest.values():
+        published = _described(result_set, result_set.wave)
+        headline = published.headline or ""
+        key_rows = key_figures(
+            published,
+            rows(
+                published,
+                scope=Scope.OVERALL,
+                measures=[k.measure for k in published.key_measures],
+            ),
+        )
+        by_scope = rows(
+            published, scope=(Scope.INDUSTRY, Scope.CHANNEL), measure=headline, metric=Metric.MEAN
+        )
+        studies.append(
+            FrontPageStudy(
+                published=published,
+                key_rows=key_rows,
+                industries=sorted(
+                    (r for r in by_scope if r.scope == Scope.INDUSTRY and r.industry),
+                    key=lambda r: (r.industry.position, r.industry.name),
+                ),
+                channels=sorted(
+                    (r for r in by_scope if r.scope == Scope.CHANNEL),
+                    key=lambda r: -(r.value or 0),
+                ),
+            )
+        )
+    return studies
+
+
+@dataclass
 class GroupPage:
     group: IndustryGroup
     main: ResultRow | None  # the headline
