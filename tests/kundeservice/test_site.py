@@ -45,7 +45,8 @@ def test_home_page_is_the_front_door_to_results_industries_channels_and_the_poll
     base = f"/resultater/{wave.study.slug}/{wave.slug}/"
     assert f'href="{base}"' in html
     assert "65,6" in html  # the overall score
-    assert "95 %-intervall" in html and "n = 9" in html
+    assert "95 %-intervall" in html
+    assert "n = 9" in html
     assert f'href="{base}bransje/bank/"' in html  # the industry card is a link
     assert f'href="{base}#channels-title"' in html
     assert f'href="{base}kanal/telefon/"' in html
