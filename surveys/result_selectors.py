@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from surveys import stats
 from surveys.models import (
     Channel,
+    FormerCompanySlug,
     Indicator,
     IndicatorBase,
     Industry,
@@ -107,6 +108,15 @@ def published_sets() -> QuerySet[ResultSet]:
         ResultSet.objects.filter(is_current=True, wave__is_public=True)
         .select_related("wave__study")
         .order_by("-wave__starts_on", "wave__name")
+    )
+
+
+def current_company_slug(former: str) -> str | None:
+    """The slug a company has now that once had ``former`` (links from before it changed)."""
+    return (
+        FormerCompanySlug.objects.filter(slug=former)
+        .values_list("company__slug", flat=True)
+        .first()
     )
 
 
