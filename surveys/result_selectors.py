@@ -468,9 +468,14 @@ def share_matrix(found: list[ResultRow], prefix: str) -> dict[str, Any]:
         table[row.industry_id][option] = row
         industries[row.industry_id] = row.industry
     ordered = sorted(industries.values(), key=lambda i: (i.position, i.name))
+    labelled = [(o, channel_label(o)) for o in options]
     return {
-        "options": [(o, channel_label(o)) for o in options],
+        "options": labelled,
         "rows": [(i, [table[i.pk].get(o) for o in options]) for i in ordered],
+        # Each cell with its column's name, for tables that stack on a phone.
+        "labelled_rows": [
+            (i, [(label, table[i.pk].get(o)) for o, label in labelled]) for i in ordered
+        ],
     }
 
 

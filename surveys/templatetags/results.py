@@ -166,39 +166,40 @@ def bar_chart(found: list[ResultRow], title: str, labels: list[str] | None = Non
     ]
     if not shown:
         return SafeString("")
-    row_height, scale = 28, 2.0
-    # Room for the longest name (about 7.5 units a character at the labels' size).
-    label_width = min(260, max(130, round(7.5 * max(len(name) for _row, name in shown)) + 8))
+    # Each name on its own line above its bar: a long name ("Messenger / sosiale medier")
+    # is never clipped behind the bars, and the chart is narrow enough (260 units) that its
+    # text stays readable when a phone scales it down.
+    row_height, scale, value_room = 44, 2.0, 60
     height = row_height * len(shown) + 4
     parts = []
     for i, (row, name) in enumerate(shown):
         y = i * row_height + 4
+        bar_y = y + 20
         width = round(max(0.0, min(100.0, row.value or 0.0)) * scale, 1)
         low, high = _bounded(row) if row.ci_low is not None else (row.value, row.value)
         parts.append(
             format_html(
                 '<text x="0" y="{}" class="bar-label">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="16" class="bar"/>'
+                '<rect x="0" y="{}" width="{}" height="16" class="bar"/>'
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" class="whisker"/>'
                 '<text x="{}" y="{}" class="bar-value">{}</text>',
-                y + 13,
+                y + 14,
                 name,
-                label_width,
-                y,
+                bar_y,
                 width,
-                round(label_width + (low or 0.0) * scale, 1),
-                round(label_width + (high or 0.0) * scale, 1),
-                y + 8,
-                y + 8,
-                label_width + 100 * scale + 8,
-                y + 13,
+                round((low or 0.0) * scale, 1),
+                round((high or 0.0) * scale, 1),
+                bar_y + 8,
+                bar_y + 8,
+                100 * scale + 8,
+                bar_y + 13,
                 figure(row),
             )
         )
     return format_html(
         '<figure class="chart"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
         "<figcaption>{}</figcaption></figure>",
-        label_width + 100 * int(scale) + 60,
+        round(100 * scale) + value_room,
         height,
         _("%(title)s: a chart; the table below gives the same figures.") % {"title": title},
         SafeString("".join(parts)),
