@@ -8,7 +8,7 @@ import pytest
 
 from surveys.models import Company
 from surveys.services.publishing import wave_publish
-from tests.e2e.conftest import PHONE, assert_accessible, assert_fits_width
+from tests.e2e.conftest import PHONE, _axe, assert_accessible, assert_fits_width
 from tests.factories import poll_wave
 from tests.surveys.services.test_aggregation import add_contacts, golden_wave, run
 
@@ -53,6 +53,13 @@ def pages(wave: Any, language: str) -> list[str]:
     ]
 
 
+def landmark_findings(page: Any) -> list[str]:
+    """axe's landmark-unique (moderate, so assert_accessible lets it pass): two landmarks of one
+    kind with one name, e.g. a section and the scrolling table region inside it."""
+    results = _axe.run(page, options={"runOnly": ["landmark-unique"]})
+    return [str(node["target"]) for v in results.response["violations"] for node in v["nodes"]]
+
+
 def cells_off_screen(page: Any) -> list[str]:
     """Table cells that are not wholly inside the viewport (cut off or scrolled away)."""
     return page.evaluate(
@@ -95,6 +102,7 @@ def test_public_pages_are_accessible_and_readable_on_a_phone_and_a_desktop(
         assert page.locator("html").get_attribute("lang") == language, path
         assert_fits_width(page)
         assert_accessible(page)
+        assert landmark_findings(page) == [], path
         if viewport == PHONE:
             assert cells_off_screen(page) == [], path
         for label in chart_labels(page):
