@@ -474,3 +474,32 @@ def test_the_sitemap_lists_public_results_only(client: Any, published: ResultSet
     assert page in client.get("/sitemap.xml").content.decode()
     wave_publish(wave=published.wave, public=False)
     assert page not in client.get("/sitemap.xml").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_aggregation_that_finished_in_the_request_says_so(client: Any) -> None:
+    """Without Redis the task runs inside the request (on commit, as in production): the page
+    shows it finished, not "started" (which nothing would ever follow)."""
+    wave = golden_wave()
+    client.force_login(UserFactory(roles=["editor"]))
+    page = reverse("staff-wave-results", args=[wave.pk])
+    response = client.post(page, {"action": "aggregate", "cutoff": "2026-12-31"}, follow=True)
+    html = text(response)
+    assert "Aggregeringen er ferdig." in html
+    assert "har startet" not in html
+
+
+def test_a_job_still_queued_is_announced_as_started(rf: Any) -> None:
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from kundeservice.jobs import job_announce
+    from kundeservice.models import Job
+
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    job_announce(request, Job.objects.create(kind="x"), started="Started.", finished="Done.")
+    failed = Job.objects.create(kind="x", status="failed", message="SMTP refused")
+    job_announce(request, failed, started="Started.", finished="Done.")
+    assert [str(m) for m in get_messages(request)] == ["Started.", "Det mislyktes: SMTP refused"]
