@@ -1,4 +1,5 @@
-"""Recording a job's progress from inside a task, in its own short transactions."""
+"""Recording a job's progress from inside a task, in its own short transactions, and telling
+staff what became of a job they started."""
 
 import logging
 import threading
@@ -6,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib import messages
 from django.db import connections
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kundeservice.models import Job, JobStatus
 
@@ -75,3 +79,20 @@ def job_heartbeat(*, job_id: int | None, every: float) -> Iterator[None]:
     finally:
         stopped.set()
         thread.join(timeout=every + 5)
+
+
+def job_announce(request: HttpRequest, job: Job | None, *, started: str, finished: str) -> None:
+    """Tell staff what became of the job they just started. With a worker it has started; run
+    eagerly (no Redis, the default in development) it finished inside this request, so say
+    that, with its outcome, rather than "started" for something nobody will see move."""
+    if job is None:
+        messages.success(request, started)
+        return
+    job.refresh_from_db()
+    if job.status == JobStatus.DONE:
+        text = f"{finished} {job.message}".strip()
+        messages.success(request, text)
+    elif job.status == JobStatus.FAILED:
+        messages.error(request, _("It failed: %(message)s") % {"message": job.message})
+    else:
+        messages.success(request, started)

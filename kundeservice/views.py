@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -8,13 +10,27 @@ from django.views.decorators.http import require_GET
 from kundeservice.health import run_checks
 from kundeservice.models import Job
 from kundeservice.roles import STAFF_ROLES, Role, role_required, user_has_role
-from surveys import selectors
+from surveys import result_selectors, selectors
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    industries = selectors.industries_with_company_counts()
-    return render(request, "home.html", {"industries": industries})
+    """The front door: each study's latest published figures, the industries (linked to their
+    latest results), the channels compared, and the polls open today."""
+    studies = result_selectors.front_page()
+    industry_pages: dict[int, tuple[Any, Any]] = {}
+    for study in studies:
+        for row in study.industries:
+            industry_pages.setdefault(row.industry_id, (study.published.wave, row))
+    industries = [
+        (industry, *industry_pages.get(industry.pk, (None, None)))
+        for industry in selectors.industries_with_company_counts()
+    ]
+    return render(
+        request,
+        "home.html",
+        {"studies": studies, "industries": industries, "polls": selectors.open_polls()},
+    )
 
 
 @require_GET

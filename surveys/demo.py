@@ -7,10 +7,10 @@ are valid (mod-11) and derived deterministically from the company's position.
 import random
 from typing import Any
 
-from django.utils.text import slugify
 from stdnum.no import orgnr
 
 from surveys.models import Channel, Company, Industry
+from surveys.slugs import slug_for
 
 C = Channel
 ALL_CONTACT = [C.PHONE, C.CHAT, C.EMAIL, C.SOCIAL]
@@ -182,10 +182,10 @@ def seed(*, stdout_lines: list[str]) -> None:
                 org_number=demo_org_number(index),
                 defaults={
                     "name": company_name,
-                    "slug": slugify(company_name),
+                    "slug": slug_for(company_name),
                     "industry": industry,
                     "channels": offered,
-                    "website": f"https://{slugify(company_name)}.example.no",
+                    "website": f"https://{slug_for(company_name)}.example.no",
                 },
             )
             index += 1

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from surveys import stats
 from surveys.models import (
     Channel,
+    FormerCompanySlug,
     Indicator,
     IndicatorBase,
     Industry,
@@ -107,6 +108,15 @@ def published_sets() -> QuerySet[ResultSet]:
         ResultSet.objects.filter(is_current=True, wave__is_public=True)
         .select_related("wave__study")
         .order_by("-wave__starts_on", "wave__name")
+    )
+
+
+def current_company_slug(former: str) -> str | None:
+    """The slug a company has now that once had ``former`` (links from before it changed)."""
+    return (
+        FormerCompanySlug.objects.filter(slug=former)
+        .values_list("company__slug", flat=True)
+        .first()
     )
 
 
@@ -335,6 +345,54 @@ def wave_overview(published: Published) -> WaveOverview:
 
 
 @dataclass
+class FrontPageStudy:
+    """A study's latest published wave as the home page shows it."""
+
+    published: Published
+    key_rows: list[ResultRow]  # the headline figures, each with n and interval
+    industries: list[ResultRow]  # the headline per industry
+    channels: list[ResultRow]  # the headline per channel, best first
+
+
+def front_page() -> list[FrontPageStudy]:
+    """The latest published wave of each study, newest first, with its headline figures, its
+    industries and its channels (four queries a study, one more in all)."""
+    latest: dict[int, ResultSet] = {}
+    for result_set in published_sets():
+        latest.setdefault(result_set.wave.study_id, result_set)
+    studies = []
+    for result_set in latest.values():
+        published = _described(result_set, result_set.wave)
+        headline = published.headline or ""
+        key_rows = key_figures(
+            published,
+            rows(
+                published,
+                scope=Scope.OVERALL,
+                measures=[k.measure for k in published.key_measures],
+            ),
+        )
+        by_scope = rows(
+            published, scope=(Scope.INDUSTRY, Scope.CHANNEL), measure=headline, metric=Metric.MEAN
+        )
+        studies.append(
+            FrontPageStudy(
+                published=published,
+                key_rows=key_rows,
+                industries=sorted(
+                    (r for r in by_scope if r.scope == Scope.INDUSTRY and r.industry),
+                    key=lambda r: (r.industry.position, r.industry.name),
+                ),
+                channels=sorted(
+                    (r for r in by_scope if r.scope == Scope.CHANNEL),
+                    key=lambda r: -(r.value or 0),
+                ),
+            )
+        )
+    return studies
+
+
+@dataclass
 class GroupPage:
     group: IndustryGroup
     main: ResultRow | None  # the headline
@@ -410,9 +468,14 @@ def share_matrix(found: list[ResultRow], prefix: str) -> dict[str, Any]:
         table[row.industry_id][option] = row
         industries[row.industry_id] = row.industry
     ordered = sorted(industries.values(), key=lambda i: (i.position, i.name))
+    labelled = [(o, channel_label(o)) for o in options]
     return {
-        "options": [(o, channel_label(o)) for o in options],
+        "options": labelled,
         "rows": [(i, [table[i.pk].get(o) for o in options]) for i in ordered],
+        # Each cell with its column's name, for tables that stack on a phone.
+        "labelled_rows": [
+            (i, [(label, table[i.pk].get(o)) for o, label in labelled]) for i in ordered
+        ],
     }
 
 

@@ -5,7 +5,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -485,6 +485,22 @@ def responses_for_wave(
     if invalid:
         qs = qs.exclude(invalid_reason="")
     return qs
+
+
+def open_polls(*, today: date | None = None) -> QuerySet[Wave]:
+    """Polls anyone may answer today at /p/<slug>/, newest first."""
+    today = today or timezone.localdate()
+    return (
+        Wave.objects.select_related("study")
+        .filter(
+            open_slug__isnull=False,
+            status=WaveStatus.OPEN,
+            starts_on__lte=today,
+            ends_on__gte=today,
+        )
+        .exclude(open_slug="")
+        .order_by("-starts_on", "name")
+    )
 
 
 def poll_by_slug(*, slug: str) -> Wave | None:

@@ -1,4 +1,4 @@
-from surveys.models.catalog import Channel, Company, Industry, IndustryGroup
+from surveys.models.catalog import Channel, Company, FormerCompanySlug, Industry, IndustryGroup
 from surveys.models.indicators import Indicator, IndicatorBase
 from surveys.models.instruments import (
     Option,
@@ -59,6 +59,7 @@ __all__ = [
     "DeliveryStatus",
     "EpisodeDelivery",
     "EpisodeStatus",
+    "FormerCompanySlug",
     "Gender",
     "Indicator",
     "IndicatorBase",

@@ -134,3 +134,20 @@ class Company(models.Model):
 
     def offers(self, channel: str) -> bool:
         return channel in self.channels
+
+
+class FormerCompanySlug(models.Model):
+    """A slug a company's pages had before (``blge-mobil`` before it became ``bolge-mobil``):
+    old links and bookmarks are redirected to the current one."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="former_slugs", verbose_name=_("company")
+    )
+
+    class Meta:
+        verbose_name = _("former company slug")
+        verbose_name_plural = _("former company slugs")
+
+    def __str__(self) -> str:
+        return self.slug

@@ -6,15 +6,15 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kundeservice.errors import ConflictError, DomainError, RowError
 from kundeservice.numbers import ascii_digits
 from kundeservice.tabular import read_rows, reject_if_errors
-from surveys.models import Channel, Company, Industry
+from surveys.models import Channel, Company, FormerCompanySlug, Industry
 from surveys.models.catalog import validate_org_number
 from surveys.selectors import catalog_changed
+from surveys.slugs import slug_for
 
 IMPORT_COLUMNS = {
     "org_number": ("organisasjonsnummer", "orgnr", "org.nr.", "organization_number"),
@@ -236,9 +236,13 @@ def _parse_channels(text: str) -> tuple[list[str], str | None]:
 
 
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:70] or "virksomhet"
+    """A slug no company has now or had before (old links keep going where they went)."""
+    base = slug_for(name)[:70] or "virksomhet"
     slug, n = base, 2
-    while Company.objects.filter(slug=slug).exists():
+    while (
+        Company.objects.filter(slug=slug).exists()
+        or FormerCompanySlug.objects.filter(slug=slug).exists()
+    ):
         slug, n = f"{base}-{n}", n + 1
     return slug
 

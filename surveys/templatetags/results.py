@@ -49,7 +49,11 @@ def interval(row: ResultRow | None) -> str:
         return "–"
     decimals = 0 if row.metric == Metric.NPS else 1
     low, high = _bounded(row)
-    return f"{_number(low, decimals)}–{_number(high, decimals)}"
+    # In words: "−12–−7" reads as a subtraction.
+    return _("%(low)s to %(high)s") % {
+        "low": _number(low, decimals),
+        "high": _number(high, decimals),
+    }
 
 
 def _bounded(row: ResultRow) -> tuple[float, float]:
@@ -118,7 +122,18 @@ def suppressed_note(row: ResultRow, minimum: int) -> str:
 
 @register.filter
 def measure_label(row: ResultRow, labels: dict[str, str]) -> str:
-    return labels.get(row.measure, row.measure)
+    """What a row measures. A question's own figures say which they are: the NPS question is
+    published both as NPS (−100 to 100) and as an average on the 0–100 scale."""
+    return row_label(row, labels)
+
+
+def row_label(row: ResultRow, labels: dict[str, str]) -> str:
+    label = labels.get(row.measure, row.measure)
+    if row.metric == Metric.NPS:
+        return _("%(question)s – NPS (−100 to 100)") % {"question": label}
+    if row.metric == Metric.MEAN and row.measure.startswith("q:"):
+        return _("%(question)s – average (0–100)") % {"question": label}
+    return label
 
 
 @register.simple_tag(takes_context=True)
@@ -151,39 +166,40 @@ def bar_chart(found: list[ResultRow], title: str, labels: list[str] | None = Non
     ]
     if not shown:
         return SafeString("")
-    row_height, scale = 28, 2.0
-    # Room for the longest name (about 7.5 units a character at the labels' size).
-    label_width = min(260, max(130, round(7.5 * max(len(name) for _row, name in shown)) + 8))
+    # Each name on its own line above its bar: a long name ("Messenger / sosiale medier")
+    # is never clipped behind the bars, and the chart is narrow enough (260 units) that its
+    # text stays readable when a phone scales it down.
+    row_height, scale, value_room = 44, 2.0, 60
     height = row_height * len(shown) + 4
     parts = []
     for i, (row, name) in enumerate(shown):
         y = i * row_height + 4
+        bar_y = y + 20
         width = round(max(0.0, min(100.0, row.value or 0.0)) * scale, 1)
         low, high = _bounded(row) if row.ci_low is not None else (row.value, row.value)
         parts.append(
             format_html(
                 '<text x="0" y="{}" class="bar-label">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="16" class="bar"/>'
+                '<rect x="0" y="{}" width="{}" height="16" class="bar"/>'
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" class="whisker"/>'
                 '<text x="{}" y="{}" class="bar-value">{}</text>',
-                y + 13,
+                y + 14,
                 name,
-                label_width,
-                y,
+                bar_y,
                 width,
-                round(label_width + (low or 0.0) * scale, 1),
-                round(label_width + (high or 0.0) * scale, 1),
-                y + 8,
-                y + 8,
-                label_width + 100 * scale + 8,
-                y + 13,
+                round((low or 0.0) * scale, 1),
+                round((high or 0.0) * scale, 1),
+                bar_y + 8,
+                bar_y + 8,
+                100 * scale + 8,
+                bar_y + 13,
                 figure(row),
             )
         )
     return format_html(
         '<figure class="chart"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
         "<figcaption>{}</figcaption></figure>",
-        label_width + 100 * int(scale) + 60,
+        round(100 * scale) + value_room,
         height,
         _("%(title)s: a chart; the table below gives the same figures.") % {"title": title},
         SafeString("".join(parts)),

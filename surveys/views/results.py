@@ -13,8 +13,15 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -28,6 +35,7 @@ from surveys.models import Company, Industry, ResultRow, Scope
 from surveys.models.results import Metric
 from surveys.services.aggregation import RESULTS_NAMESPACE
 from surveys.stats import round_half_up
+from surveys.templatetags.results import row_label
 
 #: Who may preview results the public cannot see yet.
 RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
@@ -174,7 +182,9 @@ def results_industry(request: HttpRequest, study: str, wave: str, industry: str)
 @cached_for_the_public(namespace=_company_namespaces, visible=_public_set)
 def results_company(request: HttpRequest, study: str, wave: str, company: str) -> HttpResponse:
     published = _published(request, study, wave)
-    the_company = get_object_or_404(Company.objects.select_related("industry"), slug=company)
+    the_company = Company.objects.select_related("industry").filter(slug=company).first()
+    if the_company is None:
+        return _to_current_slug(request, study, wave, company)
     headline = published.headline or ""
     everything = results.rows(published, scope=Scope.COMPANY, company=the_company.pk)
     if not everything:
@@ -214,6 +224,17 @@ def results_company(request: HttpRequest, study: str, wave: str, company: str) -
             "filename": f"{published.wave.slug}-{the_company.slug}",
         },
     )
+
+
+def _to_current_slug(request: HttpRequest, study: str, wave: str, company: str) -> HttpResponse:
+    """An old link (a slug from before æ, ø and å were spelled out) goes to the company's page
+    under its current slug; anything else is a 404."""
+    current = results.current_company_slug(company)
+    if current is None:
+        raise Http404(_("There is no such company."))
+    url = reverse("results-company", args=[study, wave, current])
+    query = request.GET.urlencode()
+    return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
 
 
 @require_GET
@@ -311,7 +332,7 @@ def download_record(published: results.Published, row: ResultRow) -> dict[str, A
     wave = result_set.wave if result_set else published.wave
     cutoff = (result_set or published.result_set).cutoff
     return {
-        "label": published.labels.get(row.measure, row.measure),
+        "label": row_label(row, published.labels),
         "base": published.base(row.measure),
         "scope": row.scope,
         "measure": row.measure,

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
+from kundeservice.jobs import job_announce
 from kundeservice.models import Job
 from kundeservice.roles import role_required
 from surveys.models import Wave
@@ -43,7 +43,7 @@ def wave_export(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            export_start(
+            job = export_start(
                 wave=wave,
                 file_format=form.cleaned_data["format"],
                 include_screened_out=form.cleaned_data["include_screened_out"],
@@ -52,7 +52,12 @@ def wave_export(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.messages[0])
         else:
-            messages.success(request, _("The export has started."))
+            job_announce(
+                request,
+                job,
+                started=_("The export has started."),
+                finished=_("The export is ready to download."),
+            )
             return redirect(reverse("staff-wave-detail", args=[wave.pk]) + "#export")
     return render(
         request,

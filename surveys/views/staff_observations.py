@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
+from kundeservice.jobs import job_announce
 from kundeservice.models import Job
 from kundeservice.roles import Role, role_required
 from surveys import selectors
@@ -313,11 +314,13 @@ def observation_setup(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "save") if request.method == "POST" else ""
     if action == "plan":
         try:
-            assignment_services.assignments_plan_start(wave=wave, user=request.user)
+            job = assignment_services.assignments_plan_start(wave=wave, user=request.user)
         except DomainError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Planning has started."))
+            job_announce(
+                request, job, started=_("Planning has started."), finished=_("Planning is done.")
+            )
         return redirect("staff-observation-setup", pk=wave.pk)
     form = SetupForm(request.POST or None, initial=_setup_initial(wave, setup))
     status = 200

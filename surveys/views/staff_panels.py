@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
+from kundeservice.jobs import job_announce
 from kundeservice.models import Job
 from kundeservice.roles import Role, role_required
 from kundeservice.uploads import import_from_form
@@ -97,11 +98,13 @@ def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("staff-wave-detail", pk=wave.pk)
     try:
-        invitation_services.invitations_send_start(wave=wave, user=request.user)
+        job = invitation_services.invitations_send_start(wave=wave, user=request.user)
     except DomainError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, _("Sending has started."))
+        job_announce(
+            request, job, started=_("Sending has started."), finished=_("Sending is finished.")
+        )
     return redirect("staff-wave-detail", pk=wave.pk)
 
 

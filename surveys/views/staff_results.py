@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
+from kundeservice.jobs import job_announce
 from kundeservice.roles import role_required
 from surveys.models import Gender, Region, ResultSet, ResultSetStatus, StudyKind, Wave
 from surveys.selectors import other_companies_named
@@ -137,10 +138,15 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "aggregate":
                 aggregate_form = AggregateForm(request.POST)
                 if aggregate_form.is_valid():
-                    aggregation_start(
+                    result_set = aggregation_start(
                         wave=wave, cutoff=aggregate_form.cleaned_data["cutoff"], by=request.user
                     )
-                    messages.success(request, _("The aggregation has started."))
+                    job_announce(
+                        request,
+                        result_set.job,
+                        started=_("The aggregation has started."),
+                        finished=_("The aggregation is finished."),
+                    )
                     return redirect(reverse("staff-wave-results", args=[wave.pk]))
             elif action == "weighting":
                 weighting_form = WeightingForm(request.POST, wave=wave)

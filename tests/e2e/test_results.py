@@ -89,7 +89,7 @@ def test_staff_aggregate_and_publish_by_keyboard(live_server: Any, page: Any) ->
     assert_fits_width(page)
     page.get_by_label("Results through").fill("2026-12-31")
     page.get_by_role("button", name="Aggregate now").press("Enter")
-    page.get_by_text("The aggregation has started.").wait_for()
+    page.get_by_text("The aggregation is finished.").wait_for()
     page.get_by_role("button", name="Publish the results").press("Enter")
     page.get_by_text("The results are public.").first.wait_for()
     assert_accessible(page)

@@ -68,6 +68,6 @@ def test_export_a_wave_and_download_it(
         page.keyboard.press("Enter")
     wait_for_path(page, f"/en/staff/waves/{wave.pk}/")
     assert export.get_by_role("link", name=f"Download {wave.slug}.sav").is_visible()
-    assert "The export has started." in page.get_by_role("status").first.inner_text()
+    assert "The export is ready to download." in page.get_by_role("status").first.inner_text()
     assert_accessible(page)
     assert_fits_width(page)

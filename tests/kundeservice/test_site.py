@@ -16,7 +16,7 @@ def test_home_page_in_norwegian_and_english_within_budget(
 ) -> None:
     for n in range(6):
         CompanyFactory.create_batch(3, industry=IndustryFactory(slug=f"b{n}", name=f"Bransje {n}"))
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(4):
         nb = client.get("/")
     assert nb.status_code == 200
     assert '<html lang="nb">' in nb.content.decode()
@@ -25,6 +25,45 @@ def test_home_page_in_norwegian_and_english_within_budget(
     en = client.get("/en/")
     assert '<html lang="en">' in en.content.decode()
     assert "3 companies" in en.content.decode()
+
+
+def test_home_page_is_the_front_door_to_results_industries_channels_and_the_poll(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    """The latest published figures with n and intervals, each industry linked to its results,
+    the channels compared, and the open poll (linked from nowhere before)."""
+    from surveys.services.publishing import wave_publish
+    from tests.factories import poll_wave
+    from tests.surveys.services.test_aggregation import golden_wave, run
+
+    wave = golden_wave()
+    run(wave)
+    wave_publish(wave=wave, public=True)
+    poll = poll_wave()
+    with django_assert_max_num_queries(12):
+        html = client.get("/").content.decode()
+    base = f"/resultater/{wave.study.slug}/{wave.slug}/"
+    assert f'href="{base}"' in html
+    assert "65,6" in html  # the overall score
+    assert "95 %-intervall" in html
+    assert "n = 9" in html
+    assert f'href="{base}bransje/bank/"' in html  # the industry card is a link
+    assert f'href="{base}#channels-title"' in html
+    assert f'href="{base}kanal/telefon/"' in html
+    assert f'href="/p/{poll.open_slug}/"' in html
+    english = client.get("/en/").content.decode()
+    assert f'href="/en/results/{wave.study.slug}/{wave.slug}/industry/bank/"' in english
+    assert "Latest results" in english
+
+
+def test_home_page_shows_no_unpublished_figures(client: Any) -> None:
+    from tests.surveys.services.test_aggregation import golden_wave, run
+
+    wave = golden_wave()
+    run(wave)
+    html = client.get("/").content.decode()
+    assert "65,6" not in html
+    assert "/resultater/" + wave.study.slug not in html
 
 
 def test_language_links_point_to_the_same_page_in_the_other_language(client: Any) -> None:

@@ -159,7 +159,7 @@ def test_the_episode_page_shows_frozen_figures_with_n_interval_and_change(client
     page = text(client.get(surfaces(episode)["page"]))
     assert "65,6" in page  # the overall score
     assert page.count('role="img"') == 2  # a chart per block
-    assert page.count('class="results-table"') == 2  # and its table
+    assert page.count('class="results-table stack-on-phone"') == 2  # and its table
     assert "Foreløpige resultater" in page
     english = text(client.get(surfaces(episode, "en")["page"]))
     assert "65.6" in english

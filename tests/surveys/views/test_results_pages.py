@@ -91,6 +91,9 @@ def test_provisional_results_say_so(client: Any) -> None:
     page = text(client.get(url("results-wave", wave)))
     assert "foreløpige" in page
     assert "1. juni 2026" in page
+    english = text(client.get(url("results-wave", wave, "en")))
+    assert "June 1, 2026" in english
+    assert "1. June 2026" not in english
 
 
 def test_csv_and_json_downloads_carry_the_table_and_hide_suppressed_figures(
@@ -471,3 +474,32 @@ def test_the_sitemap_lists_public_results_only(client: Any, published: ResultSet
     assert page in client.get("/sitemap.xml").content.decode()
     wave_publish(wave=published.wave, public=False)
     assert page not in client.get("/sitemap.xml").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_aggregation_that_finished_in_the_request_says_so(client: Any) -> None:
+    """Without Redis the task runs inside the request (on commit, as in production): the page
+    shows it finished, not "started" (which nothing would ever follow)."""
+    wave = golden_wave()
+    client.force_login(UserFactory(roles=["editor"]))
+    page = reverse("staff-wave-results", args=[wave.pk])
+    response = client.post(page, {"action": "aggregate", "cutoff": "2026-12-31"}, follow=True)
+    html = text(response)
+    assert "Aggregeringen er ferdig." in html
+    assert "har startet" not in html
+
+
+def test_a_job_still_queued_is_announced_as_started(rf: Any) -> None:
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from kundeservice.jobs import job_announce
+    from kundeservice.models import Job
+
+    request = rf.post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    job_announce(request, Job.objects.create(kind="x"), started="Started.", finished="Done.")
+    failed = Job.objects.create(kind="x", status="failed", message="SMTP refused")
+    job_announce(request, failed, started="Started.", finished="Done.")
+    assert [str(m) for m in get_messages(request)] == ["Started.", "Det mislyktes: SMTP refused"]
