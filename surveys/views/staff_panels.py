@@ -16,6 +16,7 @@ from kundeservice.models import Job
 from kundeservice.roles import Role, role_required
 from kundeservice.uploads import import_from_form
 from surveys import selectors
+from surveys.evaluation import answer_lines
 from surveys.models import Panelist, Response, ResponseStatus, Wave
 from surveys.services import invitations as invitation_services
 from surveys.services.panels import panelists_import
@@ -176,7 +177,7 @@ def response_list(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*PANEL_ROLES)
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_object_or_404(
-        Response.objects.select_related("wave", "company", "invalidated_by"), pk=pk
+        Response.objects.select_related("wave__questionnaire", "company", "invalidated_by"), pk=pk
     )
     form = InvalidateForm(request.POST or None)
     status = 200
@@ -201,9 +202,14 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     answers = response.answers.select_related("question").order_by(
         "question__section__position", "question__position"
     )
+    structure = selectors.questionnaire_structure(questionnaire=response.wave.questionnaire)
     return render(
         request,
         "surveys/staff/response_detail.html",
-        {"response": response, "answers": answers, "form": form},
+        {
+            "response": response,
+            "lines": answer_lines(structure=structure, answers=answers),
+            "form": form,
+        },
         status=status,
     )
