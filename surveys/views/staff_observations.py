@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -41,6 +42,7 @@ from surveys.services.calibration import (
     calibration_report,
 )
 from surveys.services.observers import observer_save
+from surveys.weeks import week_label
 
 #: Who plans observation waves and manages observers and calibration.
 OBSERVATION_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
@@ -182,7 +184,10 @@ class MoveForm(forms.Form):
             "channel": assignment.get_channel_display()
         }
         week_field: Any = self.fields["week"]
-        week_field.choices = [(w, str(w)) for w in range(1, weeks + 1)]
+        starts_on = assignment.wave.starts_on
+        week_field.choices = [
+            (w, capfirst(week_label(starts_on=starts_on, week=w))) for w in range(1, weeks + 1)
+        ]
 
 
 class CalibrationForm(forms.Form):
