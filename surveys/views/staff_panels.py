@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
 from kundeservice.models import Job
-from kundeservice.roles import Role, role_required
+from kundeservice.roles import RESULTS_ROLES, Role, role_required, user_has_role
 from kundeservice.uploads import import_from_form
 from surveys import selectors
 from surveys.evaluation import answer_lines
@@ -64,7 +64,9 @@ def wave_list(request: HttpRequest) -> HttpResponse:
 @role_required(*PANEL_ROLES)
 def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave.objects.select_related("study", "questionnaire"), pk=pk)
-    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, InviteForm()))
+    return render(
+        request, "surveys/staff/wave_detail.html", _wave_context(request, wave, InviteForm())
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,7 +90,9 @@ def wave_invite(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(n)d panelists invited.") % {"n": count})
             return redirect("staff-wave-detail", pk=wave.pk)
-    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, form), status=400)
+    return render(
+        request, "surveys/staff/wave_detail.html", _wave_context(request, wave, form), status=400
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -134,9 +138,10 @@ def panel_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
+def _wave_context(request: HttpRequest, wave: Wave, form: InviteForm) -> dict[str, Any]:
     return {
         "wave": wave,
+        "runs_results": user_has_role(request.user, *RESULTS_ROLES),
         "form": form,
         "progress": selectors.wave_progress(wave=wave),
         "by_day": selectors.wave_completions_by_day(wave=wave),
