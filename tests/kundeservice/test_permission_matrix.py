@@ -432,6 +432,8 @@ MATRIX: dict[str, Entry] = {
     ),
     "staff-panel-import": Entry(html_for(PANEL_ROLES)),
     "staff-wave-list": Entry(html_for(PANEL_ROLES)),
+    "staff-wave-create": Entry(html_for(PANEL_ROLES)),
+    "staff-wave-edit": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "staff-wave-detail": Entry(html_for(PANEL_ROLES), kwargs=lambda: {"pk": WaveFactory().pk}),
     "staff-wave-invite": Entry(
         html_for(PANEL_ROLES, ok=302),
