@@ -26,12 +26,20 @@ class Role(models.TextChoices):
     EDITOR = "editor", _("Editor")
     AWARD_MANAGER = "award_manager", _("Award manager")
     DOOR_STAFF = "door_staff", _("Door staff")
+    ANALYST = "analyst", _("Analyst")
 
 
 #: Every role that works in the staff console.
 STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r is not Role.OBSERVER)
 #: Roles that maintain the catalog of industries and companies.
 CATALOG_ROLES: tuple[Role, ...] = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
+#: The ``results`` permission: run aggregations, set weighting targets, define derived
+#: indicators, and publish or hide a wave's results. Publishing is a decision about what the
+#: public reads, so it belongs to the analyst who checked the figures (and staff admins), not to
+#: the people who run fieldwork or write the temperature updates.
+RESULTS_ROLES: tuple[Role, ...] = (Role.STAFF_ADMIN, Role.ANALYST)
+#: Read results the public cannot see yet (a preview), without changing anything.
+RESULTS_PREVIEW_ROLES: tuple[Role, ...] = (*RESULTS_ROLES, Role.PANEL_MANAGER, Role.EDITOR)
 #: Marks an endpoint or view as open to everyone, anonymous included.
 PUBLIC = "public"
 

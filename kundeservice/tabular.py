@@ -9,7 +9,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
@@ -31,15 +31,25 @@ class Row:
     values: dict[str, str]
 
 
+class Rows(list[Row]):
+    """The data rows, and each column's header as the file writes it (our name → header), so
+    messages name a column the way the person who made the file does."""
+
+    def __init__(self, rows: list[Row], *, headers: dict[str, str]) -> None:
+        super().__init__(rows)
+        self.headers = headers
+
+
 def read_rows(
     *,
     file: IO[bytes],
     filename: str,
     columns: Mapping[str, Sequence[str]],
     required: Sequence[str],
-) -> list[Row]:
+) -> Rows:
     """Parse ``file`` and map its headers to our column names through ``columns`` (name →
-    accepted headers). Raises ``DomainError`` when the file or its header cannot be used."""
+    accepted headers, the first the one a missing column is asked for by). Raises
+    ``DomainError`` when the file or its header cannot be used."""
     raw_rows = _raw_rows(file=file, filename=filename)
     try:
         header = next(raw_rows)
@@ -59,11 +69,15 @@ def read_rows(
         rows.append(Row(number=number, values=values))
     if not rows:
         raise DomainError(_("The file has a header but no data rows."), code="no_rows")
-    return rows
+    headers = {name: str(header[index]).strip() or name for name, index in header_map.items()}
+    return Rows(rows, headers=headers)
 
 
-def reject_if_errors(errors: list[RowError]) -> None:
-    """Raise ``ImportRejected`` naming how many rows were bad; nothing has been written yet."""
+def reject_if_errors(errors: list[RowError], *, headers: Mapping[str, str] | None = None) -> None:
+    """Raise ``ImportRejected`` naming how many rows were bad; nothing has been written yet.
+    With ``headers`` (``Rows.headers``) each error names its column as the file does."""
+    if errors and headers:
+        errors = [replace(e, column=headers.get(e.column, e.column)) for e in errors]
     if errors:
         bad_rows = len({e.row for e in errors})
         raise ImportRejected(
@@ -170,7 +184,7 @@ def _map_header(
             if alias in normalised:
                 mapping[name] = normalised.index(alias)
                 break
-    missing = [name for name in required if name not in mapping]
+    missing = [(columns.get(name) or (name,))[0] for name in required if name not in mapping]
     if missing:
         raise DomainError(
             _("The header row lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)},

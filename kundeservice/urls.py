@@ -153,6 +153,8 @@ staff_patterns = [
     ),
     path("panel/import/", staff_panels.panel_import, name="staff-panel-import"),
     path("waves/", staff_panels.wave_list, name="staff-wave-list"),
+    path("waves/new/", staff_panels.wave_edit, name="staff-wave-create"),
+    path("waves/<int:pk>/edit/", staff_panels.wave_edit, name="staff-wave-edit"),
     path("waves/<int:pk>/", staff_panels.wave_detail, name="staff-wave-detail"),
     path("waves/<int:pk>/invite/", staff_panels.wave_invite, name="staff-wave-invite"),
     path("waves/<int:pk>/send/", staff_panels.wave_send, name="staff-wave-send"),

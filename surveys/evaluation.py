@@ -3,7 +3,7 @@
 Observers never see points; these are for scoring at submit and for the QA reviewer.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from surveys.answers import (
     score_0_100,
 )
 from surveys.branching import NA
-from surveys.models import QuestionRole
+from surveys.models import Answer, QuestionRole
 from surveys.selectors import QuestionView, SectionView, Structure
 
 #: Question roles that never count among the performance areas: CX items are reported only, and
@@ -123,6 +123,54 @@ def report_lines(
             )
         )
     return report
+
+
+@dataclass
+class AnswerLine:
+    """One stored answer as staff read it: the question, the answer in words (or the number,
+    which the template formats in the reader's locale) and its 0–100 score."""
+
+    question: str
+    answer: str
+    number: float | None
+    score: float | None
+
+
+def answer_lines(*, structure: Structure, answers: Iterable[Answer]) -> list[AnswerLine]:
+    """Stored answers with option, company and channel labels instead of their codes."""
+    lines = []
+    for row in answers:
+        view = structure.questions.get(row.question.key)
+        number = row.value_number if not row.is_na and not row.value_choices else None
+        if number is not None and row.question.type not in CHOICE_TYPES:
+            text = ""
+        elif view is None:
+            text = _stored_value_text(row)
+        else:
+            text = answer_text(view, _stored_value(row))
+        lines.append(
+            AnswerLine(
+                question=row.question.display_text, answer=text, number=number, score=row.score
+            )
+        )
+    return lines
+
+
+def _stored_value(row: Answer) -> Any:
+    if row.is_na:
+        return NA
+    if row.value_choices:
+        return list(row.value_choices)
+    if row.value_number is not None:
+        return row.value_number
+    return row.value_text
+
+
+def _stored_value_text(row: Answer) -> str:
+    value = _stored_value(row)
+    if value == NA:
+        return _("Not applicable")
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def answer_text(view: QuestionView, value: Any) -> str:

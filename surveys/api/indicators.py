@@ -11,13 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kundeservice.api import SlugLookupField, StrictCharField, StrictModelSerializer
-from kundeservice.roles import CATALOG_ROLES, PUBLIC, RolePermission
+from kundeservice.roles import CATALOG_ROLES, PUBLIC, RESULTS_ROLES, RolePermission
 from surveys import indicators as conditions
 from surveys.models import Indicator, IndicatorBase, Industry, IndustryGroup, Wave
 from surveys.selectors import indicator_question_facts
 from surveys.services.groups import industry_group_delete, industry_group_save
 from surveys.services.indicators import indicator_delete, indicator_save
-from surveys.views.results import RESULTS_ROLES
 
 
 class IndustryGroupSerializer(StrictModelSerializer):

@@ -14,13 +14,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from kundeservice.api import StrictBooleanField
-from kundeservice.roles import PUBLIC, RolePermission, user_has_role
+from kundeservice.roles import (
+    PUBLIC,
+    RESULTS_PREVIEW_ROLES,
+    RESULTS_ROLES,
+    RolePermission,
+    user_has_role,
+)
 from surveys import result_selectors
 from surveys.models import Channel, ResultRow, ResultSet, Scope, Wave
 from surveys.models.results import Metric
 from surveys.services.aggregation import aggregation_start
 from surveys.services.publishing import wave_publish
-from surveys.views.results import RESULTS_ROLES
 
 
 class ResultSetSerializer(serializers.ModelSerializer[ResultSet]):
@@ -131,7 +136,7 @@ class ResultSetViewSet(
 
     def get_queryset(self) -> QuerySet[ResultSet]:
         sets = ResultSet.objects.filter(is_current=True).select_related("wave__study")
-        if not user_has_role(self.request.user, *RESULTS_ROLES):
+        if not user_has_role(self.request.user, *RESULTS_PREVIEW_ROLES):
             sets = sets.filter(wave__is_public=True)
         if self.action == "list":
             params = ResultSetFilterSerializer(data=self.request.query_params)

@@ -152,7 +152,7 @@ def companies_import(*, file: IO[bytes], filename: str) -> ImportSummary:
                 },
             )
         )
-    reject_if_errors(errors)
+    reject_if_errors(errors, headers=rows.headers)
 
     created = updated = 0
     with transaction.atomic():

@@ -48,7 +48,7 @@ from surveys.models import (
 )
 from surveys.selectors import Structure, questionnaire_structure
 from surveys.services.responding import answer_row
-from surveys.weeks import week_bounds
+from surveys.weeks import week_bounds, week_label
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -289,9 +289,9 @@ def _attempt_errors(
     elif not first_day <= local.date() <= last_day:
         add(
             "started_at",
-            _("This contact is planned for week %(week)s, %(first)s to %(last)s.")
+            _("This contact is planned for %(week)s, %(first)s to %(last)s.")
             % {
-                "week": assignment.week,
+                "week": week_label(starts_on=assignment.wave.starts_on, week=assignment.week),
                 "first": formats.date_format(first_day, "SHORT_DATE_FORMAT"),
                 "last": formats.date_format(last_day, "SHORT_DATE_FORMAT"),
             },

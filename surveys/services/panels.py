@@ -189,7 +189,7 @@ def panelists_import(*, file: IO[bytes], filename: str) -> PanelImportSummary:
         else:
             merged[email] = record
             first_row[email] = row.number
-    reject_if_errors(errors)
+    reject_if_errors(errors, headers=rows.headers)
 
     with transaction.atomic():
         existing = {

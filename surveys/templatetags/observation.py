@@ -9,7 +9,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from surveys.models import AssignmentStatus, Channel
+from surveys.models import AssignmentStatus, Channel, Wave
+from surveys.weeks import week_label
 
 register = template.Library()
 
@@ -23,6 +24,12 @@ CHANNEL_SHORT = {
     Channel.SOCIAL.value: gettext_lazy("Msgr"),
     Channel.SELF_SERVICE.value: gettext_lazy("Self"),
 }
+
+
+@register.simple_tag
+def wave_week(wave: Wave, week: int) -> str:
+    """ "week 16 of the wave (calendar week 49)"; ``|capfirst`` it to start a sentence."""
+    return week_label(starts_on=wave.starts_on, week=week)
 
 
 @register.simple_tag

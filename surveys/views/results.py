@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kundeservice.caching import cached_for_the_public
-from kundeservice.roles import Role, user_has_role
+from kundeservice.roles import RESULTS_PREVIEW_ROLES, user_has_role
 from kundeservice.spreadsheets import safe_cell
 from surveys import result_selectors as results
 from surveys.extensions import company_panels
@@ -36,9 +36,6 @@ from surveys.models.results import Metric
 from surveys.services.aggregation import RESULTS_NAMESPACE
 from surveys.stats import round_half_up
 from surveys.templatetags.results import row_label
-
-#: Who may preview results the public cannot see yet.
-RESULTS_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER, Role.EDITOR)
 
 
 def _any(**_kwargs: Any) -> str:
@@ -59,7 +56,7 @@ def _company_namespaces() -> tuple[str, ...]:
 
 
 def _published(request: HttpRequest, study: str, wave: str) -> results.Published:
-    preview = user_has_role(request.user, *RESULTS_ROLES)
+    preview = user_has_role(request.user, *RESULTS_PREVIEW_ROLES)
     found = results.published(study=study, wave=wave, preview=preview)
     if found is None:
         raise Http404(_("There are no published results for this wave."))

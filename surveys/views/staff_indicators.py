@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kundeservice.errors import DomainError
-from kundeservice.roles import CATALOG_ROLES, role_required
+from kundeservice.roles import CATALOG_ROLES, RESULTS_ROLES, role_required
 from surveys import indicators as conditions
 from surveys.indicators import QuestionFacts
 from surveys.models import Indicator, IndicatorBase, Industry, IndustryGroup, Wave
@@ -32,7 +32,6 @@ from surveys.services.groups import (
     wave_industry_groups_set,
 )
 from surveys.services.indicators import indicator_delete, indicator_save
-from surveys.views.results import RESULTS_ROLES
 
 #: A number, or a range of two ("5–6", "5-6", "4,5 - 6").
 RANGE = re.compile(r"\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-–]\s*(-?\d+(?:[.,]\d+)?))?\s*")

@@ -11,10 +11,13 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from kundeservice.charts import svg_number
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_announce
 from kundeservice.models import Job
@@ -40,6 +43,7 @@ from surveys.services.calibration import (
     calibration_report,
 )
 from surveys.services.observers import observer_save
+from surveys.weeks import week_label
 
 #: Who plans observation waves and manages observers and calibration.
 OBSERVATION_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
@@ -181,7 +185,10 @@ class MoveForm(forms.Form):
             "channel": assignment.get_channel_display()
         }
         week_field: Any = self.fields["week"]
-        week_field.choices = [(w, str(w)) for w in range(1, weeks + 1)]
+        starts_on = assignment.wave.starts_on
+        week_field.choices = [
+            (w, capfirst(week_label(starts_on=starts_on, week=w))) for w in range(1, weeks + 1)
+        ]
 
 
 class CalibrationForm(forms.Form):
@@ -519,15 +526,15 @@ def _agreement_chart(report: CalibrationReport) -> dict[str, Any]:
         width = 3.0 * value if value is not None else 0.0
         bars.append(
             {
-                "y": 4 + i * ROW,
-                "text_y": 4 + i * ROW + 15,
+                "y": svg_number(4 + i * ROW),
+                "text_y": svg_number(4 + i * ROW + 15),
                 "label": f"#{row.number}",
-                "width": round(width, 1),
-                "value_x": round(44 + width, 1),
+                "width": svg_number(width),
+                "value_x": svg_number(44 + width),
                 "value": "–" if value is None else f"{value:.0f} %",
             }
         )
-    return {"bars": bars, "height": 8 + ROW * len(bars)}
+    return {"bars": bars, "height": svg_number(8 + ROW * len(bars))}
 
 
 def _drift_chart(report: CalibrationReport) -> dict[str, Any]:
@@ -540,16 +547,23 @@ def _drift_chart(report: CalibrationReport) -> dict[str, Any]:
         negative = diff is not None and diff < 0
         bars.append(
             {
-                "y": 4 + i * ROW,
-                "text_y": 4 + i * ROW + 15,
+                "y": svg_number(4 + i * ROW),
+                "text_y": svg_number(4 + i * ROW + 15),
                 "label": str(row.observer)[:16],
-                "x": round(270 - width if negative else 270, 1),
-                "width": round(width, 1),
+                "x": svg_number(270 - width if negative else 270),
+                "width": svg_number(width),
                 "negative": negative,
-                "value": "–" if diff is None else f"{diff:+.1f}",
+                "value": "–" if diff is None else _signed(diff),
             }
         )
-    return {"bars": bars, "height": 8 + ROW * len(bars)}
+    return {"bars": bars, "height": svg_number(8 + ROW * len(bars))}
+
+
+def _signed(value: float) -> str:
+    """A drift in points as the reader writes numbers: "+8,3" in bokmål, "+8.3" in English."""
+    rounded = round(value, 1)
+    text = number_format(abs(rounded), 1)
+    return ("-" if rounded < 0 else "+") + text
 
 
 def _observation_wave(pk: int) -> Wave:

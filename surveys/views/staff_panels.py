@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,13 +15,23 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_announce
 from kundeservice.models import Job
-from kundeservice.roles import Role, role_required
+from kundeservice.roles import RESULTS_ROLES, Role, role_required, user_has_role
 from kundeservice.uploads import import_from_form
 from surveys import selectors
-from surveys.models import Panelist, Response, ResponseStatus, Wave
+from surveys.evaluation import answer_lines
+from surveys.models import (
+    Panelist,
+    Questionnaire,
+    Response,
+    ResponseStatus,
+    Study,
+    Wave,
+    WaveStatus,
+)
 from surveys.services import invitations as invitation_services
 from surveys.services.panels import panelists_import
 from surveys.services.responding import response_invalidate, response_restore
+from surveys.services.waves import wave_save
 
 PANEL_ROLES = (Role.STAFF_ADMIN, Role.PANEL_MANAGER)
 
@@ -53,6 +64,89 @@ class InviteForm(forms.Form):
     seed = forms.IntegerField(label=gettext_lazy("Random seed"), initial=1, min_value=0)
 
 
+#: Bokmål letters in an address made from a name: "Bølge" becomes "bolge", not "blge".
+NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
+class QuestionnaireVersionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return _("%(title)s, version %(version)s (%(kind)s)") % {
+            "title": obj.display_title,
+            "version": obj.version,
+            "kind": obj.get_kind_display(),
+        }
+
+
+class WaveForm(forms.Form):
+    """A wave's period and the questionnaire version it is answered with."""
+
+    study = forms.ModelChoiceField(
+        label=gettext_lazy("Study"), queryset=Study.objects.order_by("name")
+    )
+    name = forms.CharField(label=gettext_lazy("Name (Norwegian)"), max_length=200)
+    name_en = forms.CharField(label=gettext_lazy("Name (English)"), max_length=200, required=False)
+    slug = forms.SlugField(
+        label=gettext_lazy("Address"),
+        max_length=80,
+        required=False,
+        help_text=gettext_lazy(
+            "The wave's part of the results address, e.g. 2027. Left empty: made from the name."
+        ),
+    )
+    questionnaire = QuestionnaireVersionField(
+        label=gettext_lazy("Questionnaire version"),
+        queryset=Questionnaire.objects.order_by("slug", "-version"),
+        help_text=gettext_lazy(
+            "Respondents answer this version. It cannot be changed once the wave has responses."
+        ),
+    )
+    starts_on = forms.DateField(
+        label=gettext_lazy("Starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=gettext_lazy("Ends"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=WaveStatus.choices,
+        initial=WaveStatus.DRAFT,
+        help_text=gettext_lazy("Invitations are sent and answers taken while it is collecting."),
+    )
+    previous = forms.ModelChoiceField(
+        label=gettext_lazy("Compared with"),
+        queryset=Wave.objects.select_related("study").order_by("-starts_on"),
+        required=False,
+        help_text=gettext_lazy(
+            "The earlier wave of the same study that changes are measured from."
+        ),
+    )
+    minimum_n = forms.IntegerField(
+        label=gettext_lazy("Minimum n"),
+        min_value=1,
+        max_value=100_000,
+        required=False,
+        help_text=gettext_lazy(
+            "Fewer answers than this: no published score. Left empty: 50 for a survey, "
+            "10 for mystery shopping."
+        ),
+    )
+
+    def __init__(self, *args: Any, wave: Wave | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if wave is not None:
+            study: Any = self.fields["study"]
+            study.disabled = True  # a wave stays in its study
+            previous: Any = self.fields["previous"]
+            previous.queryset = previous.queryset.filter(study=wave.study).exclude(pk=wave.pk)
+
+    def clean_slug(self) -> str:
+        name = str(self.data.get("name", "")).translate(NORWEGIAN_LETTERS)
+        slug = self.cleaned_data.get("slug") or slugify(name)[:80]
+        if not slug:
+            raise forms.ValidationError(_("Give the wave an address, e.g. 2027."))
+        return str(slug)
+
+
 @require_GET
 @role_required(*PANEL_ROLES)
 def wave_list(request: HttpRequest) -> HttpResponse:
@@ -60,11 +154,56 @@ def wave_list(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/staff/wave_list.html", {"waves": waves})
 
 
+@require_http_methods(["GET", "POST"])
+@role_required(*PANEL_ROLES)
+def wave_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create a wave, or change one's period and questionnaire version."""
+    wave = get_object_or_404(Wave.objects.select_related("study"), pk=pk) if pk else None
+    initial: dict[str, Any] = {}
+    if wave is not None:
+        initial = {
+            name: getattr(wave, name)
+            for name in ("study", "name", "name_en", "slug", "questionnaire", "starts_on")
+        } | {
+            "ends_on": wave.ends_on,
+            "status": wave.status,
+            "previous": wave.previous,
+            "minimum_n": wave.minimum_n,
+        }
+    form = WaveForm(request.POST or None, initial=initial, wave=wave)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = wave_save(wave=wave, **form.cleaned_data)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Saved the wave %(wave)s.") % {"wave": saved.display_name})
+            return redirect("staff-wave-detail", pk=saved.pk)
+    return render(
+        request,
+        "surveys/staff/wave_form.html",
+        {"form": form, "wave": wave},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _form_errors(form: forms.Form, exc: DomainError) -> None:
+    """A service's errors onto the form: by field where the form has it, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, field_messages in exc.message_dict.items():
+            for message in field_messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, exc.messages[0])
+
+
 @require_GET
 @role_required(*PANEL_ROLES)
 def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave.objects.select_related("study", "questionnaire"), pk=pk)
-    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, InviteForm()))
+    return render(
+        request, "surveys/staff/wave_detail.html", _wave_context(request, wave, InviteForm())
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,7 +227,9 @@ def wave_invite(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(n)d panelists invited.") % {"n": count})
             return redirect("staff-wave-detail", pk=wave.pk)
-    return render(request, "surveys/staff/wave_detail.html", _wave_context(wave, form), status=400)
+    return render(
+        request, "surveys/staff/wave_detail.html", _wave_context(request, wave, form), status=400
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,9 +277,10 @@ def panel_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _wave_context(wave: Wave, form: InviteForm) -> dict[str, Any]:
+def _wave_context(request: HttpRequest, wave: Wave, form: InviteForm) -> dict[str, Any]:
     return {
         "wave": wave,
+        "runs_results": user_has_role(request.user, *RESULTS_ROLES),
         "form": form,
         "progress": selectors.wave_progress(wave=wave),
         "refused": selectors.wave_refused_invitations(wave=wave),
@@ -180,7 +322,7 @@ def response_list(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*PANEL_ROLES)
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_object_or_404(
-        Response.objects.select_related("wave", "company", "invalidated_by"), pk=pk
+        Response.objects.select_related("wave__questionnaire", "company", "invalidated_by"), pk=pk
     )
     form = InvalidateForm(request.POST or None)
     status = 200
@@ -205,9 +347,14 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     answers = response.answers.select_related("question").order_by(
         "question__section__position", "question__position"
     )
+    structure = selectors.questionnaire_structure(questionnaire=response.wave.questionnaire)
     return render(
         request,
         "surveys/staff/response_detail.html",
-        {"response": response, "answers": answers, "form": form},
+        {
+            "response": response,
+            "lines": answer_lines(structure=structure, answers=answers),
+            "form": form,
+        },
         status=status,
     )

@@ -16,12 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_announce
-from kundeservice.roles import role_required
+from kundeservice.roles import RESULTS_PREVIEW_ROLES, RESULTS_ROLES, role_required, user_has_role
 from surveys.models import Gender, Region, ResultSet, ResultSetStatus, StudyKind, Wave
 from surveys.selectors import other_companies_named
 from surveys.services.aggregation import aggregation_start, results_are_stale
 from surveys.services.publishing import wave_publish, wave_weighting_save
-from surveys.views.results import RESULTS_ROLES
 
 RECENT_SETS = 10
 AGE_GROUPS = [("18-29", "18–29"), ("30-44", "30–44"), ("45-59", "45–59"), ("60+", "60+")]
@@ -111,7 +110,7 @@ class WeightingForm(forms.Form):
 
 
 @require_GET
-@role_required(*RESULTS_ROLES)
+@role_required(*RESULTS_PREVIEW_ROLES)
 def results_list(request: HttpRequest) -> HttpResponse:
     """Every wave with its current results: where editors and panel staff start."""
     current = ResultSet.objects.filter(is_current=True)
@@ -121,7 +120,11 @@ def results_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("result_sets", queryset=current, to_attr="current_sets"))
         .order_by("-starts_on", "name")
     )
-    return render(request, "surveys/staff/results_list.html", {"waves": waves})
+    return render(
+        request,
+        "surveys/staff/results_list.html",
+        {"waves": waves, "runs_results": user_has_role(request.user, *RESULTS_ROLES)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -132,6 +135,7 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
     aggregate_form = AggregateForm(initial={"cutoff": default_cutoff})
     weighting_form = WeightingForm(wave=wave)
     status = 200
+    confirm_hide = False
     action = request.POST.get("action")
     if request.method == "POST":
         try:
@@ -161,6 +165,8 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
                         request, _("Weighting targets saved. They apply from the next run.")
                     )
                     return redirect(reverse("staff-wave-results", args=[wave.pk]))
+            elif action == "unpublish" and request.POST.get("confirm") != "yes":
+                confirm_hide = True  # say what the public will see, and ask
             elif action in {"publish", "unpublish"}:
                 wave_publish(wave=wave, public=action == "publish")
                 messages.success(
@@ -172,7 +178,7 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(reverse("staff-wave-results", args=[wave.pk]))
         except DomainError as exc:
             messages.error(request, exc.messages[0])
-        status = 400
+        status = 200 if confirm_hide else 400
     sets = list(wave.result_sets.select_related("job")[:RECENT_SETS])
     current = (
         next((s for s in sets if s.is_current), None)
@@ -190,6 +196,7 @@ def wave_results(request: HttpRequest, pk: int) -> HttpResponse:
             "aggregate_form": aggregate_form,
             "weighting_form": weighting_form if wave.study.kind == StudyKind.PANEL else None,
             "other_companies": other_companies_named(wave=wave),
+            "confirm_hide": confirm_hide and wave.is_public,
         },
         status=status,
     )

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from kundeservice.roles import Role
+from surveys.models import Wave
 from surveys.services.publishing import wave_publish
 from tests.e2e.conftest import assert_accessible, assert_fits_width, wait_for_path
 from tests.e2e.test_staff_planning import log_in
@@ -79,11 +80,11 @@ def test_reader_goes_from_the_overview_to_a_company(
     assert_accessible(page)
 
 
-def test_staff_aggregate_and_publish_by_keyboard(live_server: Any, page: Any) -> None:
+def test_staff_aggregate_publish_and_hide_by_keyboard(live_server: Any, page: Any) -> None:
     wave = golden_wave()
-    UserFactory(username="editor", roles=[Role.EDITOR])
+    UserFactory(username="analyst", roles=[Role.ANALYST])
     console = f"/en/staff/waves/{wave.pk}/results/"
-    log_in(page, live_server.url + console, "editor")
+    log_in(page, live_server.url + console, "analyst")
     wait_for_path(page, console)
     assert_accessible(page)
     assert_fits_width(page)
@@ -97,3 +98,16 @@ def test_staff_aggregate_and_publish_by_keyboard(live_server: Any, page: Any) ->
     wait_for_path(page, f"/en/results/{wave.study.slug}/{wave.slug}/")
     assert "65.6" in page.get_by_role("table").first.inner_text()
     assert_accessible(page)
+
+    # Hiding asks first and says what the public will see; nothing changes until confirmed.
+    page.goto(live_server.url + console)
+    page.get_by_role("button", name="Hide from the public…").press("Enter")
+    question = page.get_by_role("region", name="Hide the results from the public?")
+    question.wait_for()
+    assert "answer «not found»" in question.inner_text()
+    assert_accessible(page)
+    assert_fits_width(page)
+    assert Wave.objects.get(pk=wave.pk).is_public
+    question.get_by_role("button", name="Yes, hide the results").press("Enter")
+    page.get_by_text("The results are hidden from the public.").first.wait_for()
+    assert not Wave.objects.get(pk=wave.pk).is_public

@@ -59,19 +59,20 @@ def test_accepts_xlsx_with_english_headers(bank) -> None:
     assert Company.objects.get(name="Excel Bank").channels == ["phone", "chat"]
 
 
+# The column as the file's header names it.
 BAD_ROWS = {
-    "org number with eight digits": ("12345678;Navn;bank;;", "org_number"),
-    "org number with a wrong check digit": ("912345670;Navn;bank;;", "org_number"),
-    "org number with letters": ("91234567X;Navn;bank;;", "org_number"),
-    "missing org number": (";Navn;bank;;", "org_number"),
-    "missing name": ("{org};;bank;;", "name"),
-    "name too long": ("{org};" + "x" * 201 + ";bank;;", "name"),
-    "unknown industry": ("{org};Navn;romfart;;", "industry"),
-    "missing industry": ("{org};Navn;;;", "industry"),
-    "unknown channel": ("{org};Navn;bank;telefon, brevdue;", "channels"),
-    "website without scheme": ("{org};Navn;bank;;www.example.no", "website"),
+    "org number with eight digits": ("12345678;Navn;bank;;", "organisasjonsnummer"),
+    "org number with a wrong check digit": ("912345670;Navn;bank;;", "organisasjonsnummer"),
+    "org number with letters": ("91234567X;Navn;bank;;", "organisasjonsnummer"),
+    "missing org number": (";Navn;bank;;", "organisasjonsnummer"),
+    "missing name": ("{org};;bank;;", "navn"),
+    "name too long": ("{org};" + "x" * 201 + ";bank;;", "navn"),
+    "unknown industry": ("{org};Navn;romfart;;", "bransje"),
+    "missing industry": ("{org};Navn;;;", "bransje"),
+    "unknown channel": ("{org};Navn;bank;telefon, brevdue;", "kanaler"),
+    "website without scheme": ("{org};Navn;bank;;www.example.no", "nettside"),
     # Found only by the model's own validation, after the row checks: still with its row.
-    "website too long": ("{org};Navn;bank;;https://example.no/" + "a" * 200, "website"),
+    "website too long": ("{org};Navn;bank;;https://example.no/" + "a" * 200, "nettside"),
 }
 
 

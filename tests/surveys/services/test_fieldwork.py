@@ -141,7 +141,7 @@ def test_second_phone_attempt_must_be_on_another_day_of_the_same_week() -> None:
     ]
     with pytest.raises(DomainError) as next_week:
         record(assignment, in_week(assignment, day=7, hour=10), "no_answer")
-    assert "This contact is planned for week 1" in problems(next_week)["started_at"][0]
+    assert "This contact is planned for week 1 of the wave" in problems(next_week)["started_at"][0]
     assert ContactAttempt.objects.count() == 1
 
 
@@ -218,7 +218,12 @@ def test_no_answer_only_once_the_waiting_limit_has_passed(monkeypatch: Any) -> N
         (5, 10, "Contacts are made on weekdays between 09:00 and 15:00."),
         (1, 8, "Contacts are made on weekdays between 09:00 and 15:00."),
         (1, 16, "Contacts are made on weekdays between 09:00 and 15:00."),
-        (-3, 10, "This contact is planned for week 1, 01/05/2026 to 01/11/2026."),
+        (
+            -3,
+            10,
+            "This contact is planned for week 1 of the wave (calendar week 2), "
+            "01/05/2026 to 01/11/2026.",
+        ),
     ],
 )
 def test_contacts_are_made_in_the_planned_week_on_weekdays_in_the_window(

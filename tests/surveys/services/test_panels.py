@@ -39,25 +39,26 @@ def test_imports_with_norwegian_words_and_merges_duplicates() -> None:
     assert Panelist.objects.get(email="ola@example.no").language == "en"
 
 
+# The column as the file's header names it.
 BAD_ROWS = {
-    "missing e-mail": (";kvinne;1980;oslo;;", "email"),
-    "not an e-mail": ("kari.example.no;kvinne;1980;oslo;;", "email"),
-    "two e-mails in one cell": ("a@example.no, b@example.no;kvinne;1980;oslo;;", "email"),
-    "e-mail too long": ("x" * 250 + "@example.no;kvinne;1980;oslo;;", "email"),
-    "unknown gender": ("k@example.no;hval;1980;oslo;;", "gender"),
-    "gender as a number": ("k@example.no;1;1980;oslo;;", "gender"),
-    "birth year not a number": ("k@example.no;kvinne;nittiåtti;oslo;;", "birth_year"),
-    "birth year with decimals": ("k@example.no;kvinne;1980.5;oslo;;", "birth_year"),
-    "birth year two digits": ("k@example.no;kvinne;80;oslo;;", "birth_year"),
-    "birth year in the future": ("k@example.no;kvinne;2031;oslo;;", "birth_year"),
-    "birth year too young": ("k@example.no;kvinne;2020;oslo;;", "birth_year"),
-    "birth year too old": ("k@example.no;kvinne;1850;oslo;;", "birth_year"),
-    "unknown county": ("k@example.no;kvinne;1980;Sogn og Fjordane fylke;;", "region"),
-    "unknown language": ("k@example.no;kvinne;1980;oslo;;se", "language"),
-    "external id too long": ("k@example.no;kvinne;1980;oslo;" + "i" * 101 + ";", "external_id"),
-    "control character": ("k@example.no;kvinne;1980;oslo;a\x07b;", "external_id"),
-    "external id of another e-mail": ("other@example.no;kvinne;1980;oslo;p-9;", "external_id"),
-    "same e-mail, other birth year": ("good@example.no;kvinne;1981;oslo;;", "birth_year"),
+    "missing e-mail": (";kvinne;1980;oslo;;", "e-post"),
+    "not an e-mail": ("kari.example.no;kvinne;1980;oslo;;", "e-post"),
+    "two e-mails in one cell": ("a@example.no, b@example.no;kvinne;1980;oslo;;", "e-post"),
+    "e-mail too long": ("x" * 250 + "@example.no;kvinne;1980;oslo;;", "e-post"),
+    "unknown gender": ("k@example.no;hval;1980;oslo;;", "kjønn"),
+    "gender as a number": ("k@example.no;1;1980;oslo;;", "kjønn"),
+    "birth year not a number": ("k@example.no;kvinne;nittiåtti;oslo;;", "fødselsår"),
+    "birth year with decimals": ("k@example.no;kvinne;1980.5;oslo;;", "fødselsår"),
+    "birth year two digits": ("k@example.no;kvinne;80;oslo;;", "fødselsår"),
+    "birth year in the future": ("k@example.no;kvinne;2031;oslo;;", "fødselsår"),
+    "birth year too young": ("k@example.no;kvinne;2020;oslo;;", "fødselsår"),
+    "birth year too old": ("k@example.no;kvinne;1850;oslo;;", "fødselsår"),
+    "unknown county": ("k@example.no;kvinne;1980;Sogn og Fjordane fylke;;", "fylke"),
+    "unknown language": ("k@example.no;kvinne;1980;oslo;;se", "språk"),
+    "external id too long": ("k@example.no;kvinne;1980;oslo;" + "i" * 101 + ";", "ekstern_id"),
+    "control character": ("k@example.no;kvinne;1980;oslo;a\x07b;", "ekstern_id"),
+    "external id of another e-mail": ("other@example.no;kvinne;1980;oslo;p-9;", "ekstern_id"),
+    "same e-mail, other birth year": ("good@example.no;kvinne;1981;oslo;;", "fødselsår"),
 }
 
 

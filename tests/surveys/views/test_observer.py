@@ -123,7 +123,7 @@ def test_assignment_page_shows_the_brief_within_the_query_budget(
         page = client.get(url(assignment))
     html = page.content.decode()
     assert "Spør om flytting" in html
-    assert "Week 1: 01/05/2026 to 01/11/2026" in html
+    assert "Week 1 of the wave (calendar week 2): 01/05/2026 to 01/11/2026" in html
     assert "Weekdays 09:00–15:00" in html
     assert "5 minutes" in html
     assert "Record attempt 1" in html
@@ -245,3 +245,20 @@ def test_the_error_summary_names_each_question_and_links_to_it(client: Any, obse
     links = summary.count("<a href=")
     assert links == summary.count("This question needs an answer.") > 1
     assert 'id="in-would_buy-1"' in html
+
+
+def test_a_waves_week_is_told_apart_from_the_calendar_week(client: Any, observer: Any) -> None:
+    """Week 16 of a wave that began on 17 August is calendar week 49: both are named."""
+    wave = observation_wave(starts_on=datetime.date(2026, 8, 17), weeks=20)
+    assignment = AssignmentFactory(wave=wave, observer=observer, week=16)
+    html = client.get(f"/observer/assignments/{assignment.pk}/").content.decode()
+    assert "Uke 16 av målingen (uke 49): 30.11.2026 til 06.12.2026" in html
+    home = client.get("/observer/").content.decode()
+    assert "Uke 16 av målingen (uke 49)" in home
+    english = client.get(url(assignment)).content.decode()
+    assert "Week 16 of the wave (calendar week 49): 11/30/2026 to 12/06/2026" in english
+
+    submitted_report(assignment)
+    client.force_login(UserFactory(roles=[Role.QA_REVIEWER]))
+    review = client.get(f"/staff/review/{assignment.pk}/").content.decode()
+    assert "uke 16 av målingen (uke 49)" in review

@@ -283,7 +283,7 @@ def test_results_api_filters_and_hides_suppressed_figures(
 
 def test_staff_start_an_aggregation_and_publish(client: Any) -> None:
     wave = golden_wave()
-    client.force_login(UserFactory(roles=["editor"]))
+    client.force_login(UserFactory(roles=["analyst"]))
     page = reverse("staff-wave-results", args=[wave.pk])
     refused = client.post(page, {"action": "publish"})
     assert refused.status_code == 400
@@ -307,7 +307,7 @@ def test_weighting_targets_must_add_up(client: Any) -> None:
     from tests.factories import WaveFactory
 
     wave = WaveFactory()
-    client.force_login(UserFactory(roles=["panel_manager"]))
+    client.force_login(UserFactory(roles=["analyst"]))
     page = reverse("staff-wave-results", args=[wave.pk])
     data = {"action": "weighting", "trim_min": "0,3", "trim_max": "3", "gender__female": "60"}
     data["gender__male"] = "30"
@@ -366,7 +366,9 @@ def test_editors_find_every_wave_and_its_results_from_the_console(
     with CaptureQueriesContext(connection) as queries:
         listing = text(client.get(reverse("staff-results-list")))
     assert len(queries) <= 6
-    assert reverse("staff-wave-results", args=[published.wave_id]) in listing
+    # Editors preview; the page where results are run is the analysts'.
+    assert url("results-wave", published.wave) in listing
+    assert reverse("staff-wave-results", args=[published.wave_id]) not in listing
     assert "Endelig, til og med 31.12.2026, 9 besvarelser" in " ".join(listing.split())
     assert unaggregated.name in listing
     assert "Ikke aggregert ennå" in listing
@@ -428,7 +430,7 @@ def test_weighting_targets_that_cannot_be_met_fail_the_run_with_a_message() -> N
     assert "Vektingsmålene passer ikke" in result_set.job.message
 
 
-@pytest.mark.parametrize("role", ["editor", "panel_manager"])
+@pytest.mark.parametrize("role", ["analyst", "staff_admin"])
 def test_the_staff_results_page_stays_within_its_query_budget(
     client: Any, published: ResultSet, role: str
 ) -> None:
@@ -444,7 +446,7 @@ def test_the_staff_results_page_stays_within_its_query_budget(
 def test_bad_staff_input_gets_a_message_and_changes_nothing(
     client: Any, published: ResultSet
 ) -> None:
-    client.force_login(UserFactory(roles=["editor"]))
+    client.force_login(UserFactory(roles=["analyst"]))
     page = reverse("staff-wave-results", args=[published.wave_id])
     before = ResultSet.objects.count()
     for data in (

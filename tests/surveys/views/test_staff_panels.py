@@ -107,3 +107,19 @@ def test_the_stratum_table_names_counties_age_groups_and_genders(manager: Any) -
     assert "<td>Møre og Romsdal · 30–44 år</td>" in html
     assert "<td>Oslo · 60+ år</td>" in html
     assert "region=" not in html
+
+
+def test_panel_import_errors_name_the_columns_as_the_file_does(manager: Any) -> None:
+    upload = io.BytesIO("E-post;Kjønn;Fødselsår;Fylke\nkari@example.no;hval;80;Sogn\n".encode())
+    upload.name = "panel.csv"
+    html = manager.post("/staff/panel/import/", {"file": upload}).content.decode()
+    table = html[html.index('<table class="errors">') : html.index("</table>")]
+    for header in ("<td>Kjønn</td>", "<td>Fødselsår</td>", "<td>Fylke</td>"):
+        assert header in table
+    for name in ("gender", "birth_year", "region"):
+        assert name not in table
+
+    missing = io.BytesIO(b"navn;fylke\nKari;oslo\n")
+    missing.name = "panel.csv"
+    html = manager.post("/staff/panel/import/", {"file": missing}).content.decode()
+    assert "Overskriftsraden mangler kolonnen(e): e-post." in html

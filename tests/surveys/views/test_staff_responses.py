@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_list_read_invalidate_and_restore(
     client: Any, django_assert_max_num_queries: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    CompanyFactory(slug="fjordbanken")
+    company = CompanyFactory(slug="fjordbanken")
     wave = WaveFactory()
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):  # the (eager) worker saves it
@@ -30,7 +30,7 @@ def test_list_read_invalidate_and_restore(
     assert listing.context["page"].paginator.count == 3
     response = Response.objects.first()
     detail = client.get(f"/staff/responses/{response.pk}/")
-    assert "Fjordbanken" in detail.content.decode() or "fjordbanken" in detail.content.decode()
+    assert f"<td>{company.name}</td>" in detail.content.decode()
 
     empty = client.post(f"/staff/responses/{response.pk}/", {"action": "invalidate", "reason": ""})
     assert empty.status_code == 400
@@ -50,3 +50,26 @@ def test_list_read_invalidate_and_restore(
     response.refresh_from_db()
     assert response.invalid_reason == ""
     assert response.invalidated_at is None
+
+
+def test_the_response_page_shows_answers_in_words_and_keeps_invalidating_secondary(
+    client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    CompanyFactory(slug="fjordbanken", name="Fjordbanken")
+    wave = WaveFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        APIClient().post(
+            f"/api/v1/respond/{invite(wave)}/submit/", {"answers": ANSWERS}, format="json"
+        )
+    client.force_login(UserFactory(roles=[Role.PANEL_MANAGER]))
+    html = client.get(f"/staff/responses/{Response.objects.get().pk}/").content.decode()
+    answers = html[html.index("<table") : html.index("</table>")]
+    for shown in ("<td>Fjordbanken</td>", "<td>E-post</td>", "<td>Nei</td>", "<td>Ja</td>"):
+        assert shown in answers
+    for code in ("fjordbanken", ">email<", ">no<", ">yes<", ">chat<"):
+        assert code not in html
+    # Reading the answers comes first; marking invalid is a secondary action after them.
+    assert html.index('name="reason"') > html.index("</table>")
+    at = html.index('value="invalidate"')
+    button = html[html.rindex("<button", 0, at) : html.index(">", at)]
+    assert 'class="secondary"' in button
