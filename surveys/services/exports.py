@@ -390,10 +390,8 @@ def weighting_rows(weights: ExportWeights) -> list[list[Any]]:
     if result_set is None:
         add("method", "none" if not weights.weighted else "raking", "not_yet")
         return rows
-    if not weights.weighted:
-        add("method", "none")
-    else:
-        add("method", "raking")
+    method = "raking" if weights.weighted else "none"
+    add("method", method, method)
     add("result_set", result_set.pk)
     add("results_through", result_set.cutoff.isoformat())
     if weights.as_of is not None:
@@ -429,15 +427,15 @@ def weighting_rows(weights: ExportWeights) -> list[list[Any]]:
     return rows
 
 
-def _weighting_note(weighting: Sequence[Any]) -> str | None:
-    """The weighting table's items as lines of text, for the SPSS file's notes (without the
+def _weighting_note(weighting: Sequence[Any]) -> list[str] | None:
+    """The weighting table's items as notes of the SPSS file (80 bytes each; without the
     cells: the codebook has them)."""
     lines = []
     for row in list(weighting)[1:]:
         if not row:
             break
-        lines.append(f"{row[0]}: {row[1]}")
-    return "\n".join(lines) or None
+        lines.append(_fit_bytes(f"{row[0]}: {row[1]}", 80))
+    return lines or None
 
 
 def export_answers(*, wave: Wave, first: int, last: int) -> Any:
@@ -1136,8 +1134,8 @@ class _XlsxWriter:
         self.sheet = self.workbook.add_worksheet("data")
         self.sheet.write_row(0, 0, safe_row(v.name for v in variables))
         self.row = 1
-        self.text = [i for i, v in enumerate(variables) if not v.numeric_in_sav]
-        self.text.remove(2)  # submitted_at: a date
+        # Where text may be: codes, names, free text (numbers are never formulas).
+        self.text = [i for i, v in enumerate(variables) if v.kind in {"text", "choice", "string"}]
 
     def write(self, rows: list[list[Any]]) -> None:
         write_row, text, safe = self.sheet.write_row, self.text, safe_cell
