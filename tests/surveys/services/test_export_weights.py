@@ -5,6 +5,7 @@ The golden test re-computes published figures from an export alone, as an analys
 SPSS: the rows counted in the current results, each with its weight."""
 
 import csv
+import datetime
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
+from openpyxl.utils.escape import unescape
 
 from surveys.branching import NA
 from surveys.models import (
@@ -284,3 +286,36 @@ def test_every_text_cell_is_safe_from_formulas(media: Path, monkeypatch: Any) ->
         for row in sheet.iter_rows(values_only=True)
         for v in row
     )
+
+
+def test_xlsx_holds_the_same_cells_as_the_csv(media: Path) -> None:
+    """The XLSX rows are written in one piece each: the same values as the CSV, text that XML
+    or XlsxWriter must escape included, numbers as numbers, the time as a date."""
+    wave, _result_set = weighted_wave()
+    tricky = ' <b>&amp; "svar"</b>\tog _x0041_ og \x01 slutt '
+    answer(
+        wave,
+        {
+            "contacted_cs": "yes",
+            "company": "fjordbanken",
+            "channel": "email",
+            "satisfaction": 3,
+            "wait_minutes": 2.25,
+            "comment": tricky,
+        },
+    )
+    from_csv = csv_rows(wave, media / "same.csv")
+    from_xlsx = xlsx_rows(wave, media / "same.xlsx")
+    assert len(from_csv) == len(from_xlsx) == len(PEOPLE) + 2
+    for in_csv, in_xlsx in zip(from_csv, from_xlsx, strict=True):
+        assert list(in_csv) == list(in_xlsx)
+        for name, text in in_csv.items():
+            cell = in_xlsx[name]
+            if name == "submitted_at":
+                stamp = datetime.datetime.fromisoformat(text).replace(tzinfo=None)
+                assert cell.replace(microsecond=0) == stamp  # the CSV has whole seconds
+            elif isinstance(cell, int | float):
+                assert cell == float(text), name
+            else:  # Excel reads control characters back from their _xHHHH_ escapes
+                assert unescape(cell or "") == text, name
+    assert unescape(from_xlsx[-1]["comment"]) == tricky.strip()
