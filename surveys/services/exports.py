@@ -1109,6 +1109,7 @@ def _pivot_sql(
 
 
 #: Text XlsxWriter has to escape (XML's specials, control characters, its own ``_xHHHH_``).
+TEXT_CACHE = 20_000  # distinct texts an XLSX writer remembers the safe and escaped forms of
 XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 
 
@@ -1131,6 +1132,8 @@ def _streaming_sheet() -> type:
             refs: list[str] = []
             escape, control = self._escape_data, self._escape_control_characters
             to_excel, special, write = self._convert_date_time, XML_SPECIAL.search, self.fh.write
+            # Codes repeat in every row: each text's escaped form is made once.
+            texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
             r = first
             width = 0
             for row in rows:
@@ -1146,16 +1149,18 @@ def _streaming_sheet() -> type:
                     if kind is str:
                         if not value:
                             continue  # XlsxWriter writes no cell for empty text either
-                        if special(value):
-                            value = escape(control(value))
-                        space = (
-                            ' xml:space="preserve"'
-                            if value[0].isspace() or value[-1].isspace()
-                            else ""
-                        )
-                        cells.append(
-                            f'<c r="{ref}{number}" t="inlineStr"><is><t{space}>{value}</t></is></c>'
-                        )
+                        inline = texts.get(value)
+                        if inline is None:
+                            text = escape(control(value)) if special(value) else value
+                            space = (
+                                ' xml:space="preserve"'
+                                if text[0].isspace() or text[-1].isspace()
+                                else ""
+                            )
+                            inline = f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                            if len(texts) < TEXT_CACHE:
+                                texts[value] = inline
+                        cells.append(f'<c r="{ref}{number}{inline}')
                     elif kind is datetime:
                         cells.append(
                             f'<c r="{ref}{number}" s="{date_style}">'
@@ -1208,12 +1213,14 @@ class _XlsxWriter:
         self.row = self.sheet.append_rows(0, [safe_row(v.name for v in variables)], self.date_style)
         # Where text may be: codes, names, free text (numbers are never formulas).
         self.text = [i for i, v in enumerate(variables) if v.kind in {"text", "choice", "string"}]
+        # safe_cell, remembered for the codes and names that fill most text cells
+        self.safe = functools.lru_cache(maxsize=TEXT_CACHE)(safe_cell)
 
     def write(self, rows: list[list[Any]]) -> None:
-        text, safe = self.text, safe_cell
+        text, safe, zone = self.text, self.safe, timezone.get_current_timezone()
         for row in rows:
             if row[2] is not None:
-                row[2] = timezone.localtime(row[2]).replace(tzinfo=None)
+                row[2] = row[2].astimezone(zone).replace(tzinfo=None)
             for i in text:
                 value = row[i]
                 if value:
