@@ -89,12 +89,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every kind")
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--kinds", nargs="*", default=KINDS, choices=KINDS)
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="the benchmark's own database (its name must contain 'bench'); another name keeps "
+        "a run apart from others sharing the server",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child)
 
-    env = prepared_database(DATABASE)
+    env = prepared_database(args.database)
     if env is None:
         return 2
     database_url = env["DATABASE_URL"]
