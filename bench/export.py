@@ -16,11 +16,17 @@ process, so its peak resident memory (``ru_maxrss``) is that export's alone:
   sav    the same as an SPSS file (pyreadstat), labels included
 
 Rounds are interleaved (copy, csv, xlsx, sav, copy, …) so background load hits every kind
-alike; the table shows the median and the best of the rounds, and the CPU seconds of the process
-plus its PostgreSQL backend (read from /proc when the database is local), which other load on
-the machine hardly changes. The targets (CSV median ≤ 2 × the
-COPY median; every export's peak RSS < 300 MB) are checked; the exit status is 1 when one is
-missed. Record what it prints in bench/RESULTS.md with the command.
+alike. The first table shows each kind's median and best wall time and the CPU seconds of the
+process plus its PostgreSQL backend (read from /proc when the database is local), which other
+load on the machine hardly changes. The targets table then puts the COPY baseline beside each
+figure with the ratio (issue 21: CSV ≤ 2× COPY, XLSX ≤ 6× COPY, median wall time; every
+export's peak RSS < 300 MB) and says met or missed; the exit status is 1 when one is missed.
+
+The machine is shared: the load average is read before the first round and after each. A run
+that starts with a 1-minute load above 1.5 is marked NOISY (its figures are printed but are not
+the ones to record as met or missed; re-run on a quiet machine). ``make bench-export`` seeds
+once (about two minutes) and then takes about a minute. Record what it prints in
+bench/RESULTS.md with the command.
 """
 
 import argparse
@@ -47,8 +53,10 @@ from bench.common import run_child as common_run_child
 
 DATABASE = "kundeservice_bench_export"
 KINDS = ["copy", "csv", "xlsx", "sav"]
-TARGET_RATIO = 2.0
+#: Median wall time of a kind ÷ COPY's (issue 21).
+TARGET_RATIOS = {"csv": 2.0, "xlsx": 6.0}
 TARGET_PEAK_MB = 300
+QUIET_LOAD = 1.5  # 1-minute load average above which a run is noisy
 EXTENSIONS = {"copy": "tsv", "csv": "csv", "xlsx": "xlsx", "sav": "sav"}
 
 # KSIndeks (11 questions) plus nine of the panel's usual items: 20 questions, every one answered.
@@ -81,12 +89,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every kind")
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--kinds", nargs="*", default=KINDS, choices=KINDS)
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="the benchmark's own database (its name must contain 'bench'); another name keeps "
+        "a run apart from others sharing the server",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child)
 
-    env = prepared_database(DATABASE)
+    env = prepared_database(args.database)
     if env is None:
         return 2
     database_url = env["DATABASE_URL"]
@@ -98,7 +112,8 @@ def main() -> int:
     )
     out = Path(tempfile.mkdtemp(prefix="bench-export-"))
     figures: dict[str, list[dict[str, Any]]] = {kind: [] for kind in args.kinds}
-    loads = []
+    start_load = os.getloadavg()[0]
+    loads = [f"before: {load_average()}"]
     try:
         for _round in range(args.repeat):
             for kind in args.kinds:
@@ -111,7 +126,9 @@ def main() -> int:
             path.unlink()
         out.rmdir()
     print_table(figures, args, database_url, loads)
-    return 0 if check_targets(figures) else 1
+    noisy = start_load > QUIET_LOAD
+    met = check_targets(figures, noisy=noisy)
+    return 0 if met else 1
 
 
 def run_child(env: dict[str, str], argv: list[str]) -> dict[str, Any]:
@@ -153,16 +170,31 @@ def print_table(
     print("after each round: " + " | ".join(loads))
 
 
-def check_targets(figures: dict[str, list[dict[str, Any]]]) -> bool:
+def check_targets(figures: dict[str, list[dict[str, Any]]], *, noisy: bool = False) -> bool:
+    """Print every target with the COPY baseline beside the figure and the ratio; True when
+    all are met."""
     ok = True
-    copy_median, csv_median = median(figures.get("copy", [])), median(figures.get("csv", []))
-    if copy_median and csv_median:
-        ratio = csv_median / copy_median
-        met = ratio <= TARGET_RATIO
+    copy_median, copy_cpu = median(figures.get("copy", [])), median(figures.get("copy", []), "cpu")
+    print(
+        f"\n{'target':<26}{'COPY s':>8}{'figure s':>10}{'ratio':>8}{'goal':>7}"
+        f"{'CPU ratio':>11}{'paired':>8}  verdict"
+    )
+    for kind, goal in TARGET_RATIOS.items():
+        runs = figures.get(kind)
+        if not runs or not copy_median:
+            continue
+        ratio = median(runs) / copy_median
+        cpu_ratio = median(runs, "cpu") / copy_cpu if copy_cpu else float("nan")
+        # Each round's figure over the same round's COPY: steadier when the load changes.
+        paired = statistics.median(
+            r["seconds"] / c["seconds"] for r, c in zip(runs, figures["copy"], strict=False)
+        )
+        met = ratio <= goal
         ok &= met
         print(
-            f"target CSV ≤ {TARGET_RATIO:g}× COPY (median wall time): {ratio:.2f}× "
-            f"{'met' if met else 'MISSED'}"
+            f"{kind.upper() + ' ≤ ' + f'{goal:g}' + '× COPY (median wall)':<26}"
+            f"{copy_median:>8.2f}{median(runs):>10.2f}{ratio:>7.2f}×{goal:>6g}×"
+            f"{cpu_ratio:>10.2f}×{paired:>7.2f}×  {'met' if met else 'MISSED'}"
         )
     for kind in ("csv", "xlsx", "sav"):
         if figures.get(kind):
@@ -170,7 +202,14 @@ def check_targets(figures: dict[str, list[dict[str, Any]]]) -> bool:
             met = peak < TARGET_PEAK_MB
             ok &= met
             verdict = "met" if met else "MISSED"
-            print(f"target {kind} peak < {TARGET_PEAK_MB} MB: {peak:.0f} MB {verdict}")
+            print(
+                f"{f'{kind.upper()} peak RSS < {TARGET_PEAK_MB} MB':<26}{peak:>26.0f} MB  {verdict}"
+            )
+    if noisy:
+        print(
+            f"NOISY: the 1-minute load average was above {QUIET_LOAD:g} before the run; "
+            "record these figures as noisy and re-run on a quiet machine."
+        )
     return ok
 
 

@@ -29,3 +29,15 @@ def safe_cell(value: Any) -> Any:
 def safe_row(values: Any) -> list[Any]:
     """A row of cells, each made safe."""
     return [safe_cell(value) for value in values]
+
+
+def safe_cell_sql(expression: str) -> str:
+    """The SQL twin of ``safe_cell`` (PostgreSQL) for a text ``expression``: what a database
+    writes straight into a CSV (``COPY``) gets the same leading apostrophe, by the same rule."""
+    starts = ", ".join(
+        f"'{c}'" if c.isprintable() and c != "'" else f"chr({ord(c)})" for c in FORMULA_STARTS
+    )
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({starts}) "
+        f"THEN '''' || {expression} ELSE {expression} END"
+    )

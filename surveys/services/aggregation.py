@@ -432,6 +432,8 @@ def compute_rows(
 ) -> tuple[list[Figure], dict[str, Any]]:
     wave = result_set.wave
     cutoff = result_set.cutoff
+    # The responses counted are those submitted by now: exports say which, by this moment.
+    as_of = timezone.now()
     responses = counted_responses(wave, cutoff)
     weights, weighting = cell_weights(wave=wave, responses=responses)
     progress(_("Weights computed."))
@@ -465,7 +467,7 @@ def compute_rows(
         counted = weighting.get("weighted", 0) + weighting["unweighted"]
     else:
         counted = responses.count()
-    return comp.rows, {"responses": counted, "weighting": weighting}
+    return comp.rows, {"responses": counted, "weighting": {**weighting, "as_of": as_of.isoformat()}}
 
 
 def headline_measure(*, wave: Wave) -> str | None:
@@ -1001,6 +1003,11 @@ def cell_weights(
         "min": min(cell_weights_found),
         "max": max(cell_weights_found),
         "design_effect": people / stats.kish_n_eff(sw, sw2),
+        # What the export's codebook says about how the weights were made, and each cell's
+        # weight as used here, so an export carries exactly these weights later.
+        "targets": {d: margins[d] for d in dims},
+        "trim": [wave.weight_trim_min, wave.weight_trim_max],
+        "cells": [[*cell, n, w] for (cell, n), w in zip(complete, cell_weights_found, strict=True)],
     }
     return weights, summary
 

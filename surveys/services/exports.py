@@ -6,9 +6,18 @@ set; they then carry their screening answer (kept in their draft: they have no a
 nothing more. Drafts and returned observer reports are never exported.
 
 Columns: ``response_id, status, submitted_at, language, company_slug, channel_code, gender,
-age_group, region, weight, score``, then one variable per question named by its key. A
-multiple-choice question becomes one 0/1 variable per option (``<key>_<option>``). A name that
-is already taken (or is not a valid SPSS name) is adjusted, and the codebook says to what.
+age_group, region, weight, weight_cell, in_results, score``, then one variable per question named
+by its key. A multiple-choice question becomes one 0/1 variable per option (``<key>_<option>``).
+A name that is already taken (or is not a valid SPSS name) is adjusted, and the codebook says to
+what.
+
+Weights: ``weight`` is the response's weight as the wave's current result set used it (its
+weighting cell's raking weight, 1 outside the cells), ``weight_cell`` that cell, and
+``in_results`` whether the current results counted the response at all; a weighted wave's
+response that they did not count has no weight. So an analyst who takes the rows with
+``in_results`` = 1 and their weights gets the published figures. The codebook's "weighting" sheet
+(and the SPSS file's notes) say how the weights were computed: the result set, its cutoff, the
+targets, the trimming limits, the design effect, and each cell's weight (``ExportWeights``).
 
 Coding: CSV and XLSX hold option codes as stored (``yes``, ``phone``, a company's slug), numbers
 as numbers and ``N/A`` where the respondent chose "not applicable"; an empty cell is a question
@@ -16,34 +25,40 @@ that was not shown or not answered. The ``.sav`` file holds numeric codes with v
 options 1…k in their order, channels 1…k in the catalog's order, companies by their id; N/A is
 -1, labelled and declared user-missing. Variable and value labels are the Norwegian texts (the
 wave's language). The codebook lists every variable with its nb and en label, type, role,
-section and values; it is a file of its own (format ``codebook``) and two extra sheets of the
-XLSX.
+section and values; it is a file of its own (format ``codebook``) and extra sheets of the XLSX.
 
 CSV is comma-separated with a dot for decimals, UTF-8 with a byte-order mark so that Excel reads
 æøå right (the XLSX is the better choice for Excel: it needs no import settings). Times are ISO
-8601 in Norwegian time with the offset (naive Norwegian time in XLSX and SPSS). Free text that a
-spreadsheet would run as a formula gets a leading ``'`` in the CSV and is stored as text in the
-XLSX.
+8601 in Norwegian time with the offset (naive Norwegian time in XLSX and SPSS). Every text cell of
+the CSV and the XLSX goes through ``kundeservice.spreadsheets.safe_cell`` (free text, option
+codes, company slugs, labels alike): one that a spreadsheet would run as a formula gets a
+leading ``'``. Files are named after study, wave and day (``export_filename``).
 
-Memory stays flat: responses are read in keyset chunks of ``CHUNK`` with their answers (two
-queries a chunk, no long-held cursor), and CSV and XLSX rows go to the file as they are made
-(openpyxl's write-only mode). pyreadstat writes a ``.sav`` from a whole data frame, so that
-format keeps one typed array per variable (8 bytes a numeric cell; text stays Python strings) and
-grows with the wave: about 1.7 MB per 1,000 responses of 20 questions. Files are written beside
-their final name and renamed when complete, so a download never sees half a file. Figures:
-``bench/export.py`` and bench/RESULTS.md.
+Speed and memory: on PostgreSQL the CSV is written by the database: one query pivots the answers
+into a row per response (``_pivot_sql``, the same values as the Python writer, ``safe_cell``'s
+rule in SQL) and ``COPY … TO STDOUT`` streams it into the file. Otherwise (SQLite, XLSX, SPSS)
+responses are read in keyset chunks of ``CHUNK`` with their answers (two queries a chunk, no
+long-held cursor); XLSX rows go to the file as they are made (XlsxWriter's constant-memory mode).
+pyreadstat writes a ``.sav`` from a whole data frame, so that format keeps one typed array per
+variable (8 bytes a numeric cell; text stays Python strings) and grows with the wave: about
+1.7 MB per 1,000 responses of 20 questions. Files are written beside their final name and renamed
+when complete, so a download never sees half a file. Figures: ``bench/export.py`` and
+bench/RESULTS.md.
 """
 
 import contextlib
 import csv
+import functools
 import json
 import math
 import os
 import re
+import shutil
+import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +73,7 @@ from django.utils.translation import gettext_lazy
 from kundeservice.errors import DomainError
 from kundeservice.jobs import job_advance, job_start
 from kundeservice.models import Job, JobStatus
+from kundeservice.spreadsheets import safe_cell, safe_cell_sql, safe_row
 from kundeservice.tasks import enqueue_on_commit
 from surveys.branching import NA as BRANCHING_NA
 from surveys.models import (
@@ -71,9 +87,19 @@ from surveys.models import (
     Region,
     Response,
     ResponseStatus,
+    ResultSet,
+    ResultSetStatus,
+    StudyKind,
     Wave,
 )
 from surveys.selectors import questionnaire_structure
+from surveys.services.aggregation import (
+    WEIGHT_DIMENSIONS,
+    cell_weights,
+    counted_responses,
+    counted_statuses,
+    cutoff_moment,
+)
 
 EXPORT_JOB = "export_wave"
 EXPORT_DIR = "exports"
@@ -81,6 +107,8 @@ CHUNK = 5000
 NA_TEXT = "N/A"
 NA_CODE = -1.0
 STALE_AFTER = timedelta(hours=1)
+#: On PostgreSQL a CSV is the database's own: the answers pivoted in SQL, streamed by COPY.
+CSV_BY_COPY = True
 
 
 class ExportFormat(models.TextChoices):
@@ -144,7 +172,7 @@ def export_run(*, job_id: int, wave_id: int) -> dict[str, Any]:
     """Write the file a job asks for, advancing the job as rows are written. Returns what the
     finished job's ``result`` holds: the parameters, the file and the row count."""
     job = Job.objects.get(pk=job_id, kind=EXPORT_JOB)
-    wave = Wave.objects.select_related("questionnaire").get(pk=wave_id)
+    wave = Wave.objects.select_related("questionnaire", "study").get(pk=wave_id)
     params = {
         "format": job.result.get("format", ExportFormat.CSV),
         "include_screened_out": bool(job.result.get("include_screened_out")),
@@ -206,10 +234,14 @@ def export_file(*, job: Job) -> ExportFile | None:
     )
 
 
-def export_filename(*, wave: Wave, file_format: str) -> str:
+def export_filename(*, wave: Wave, file_format: str, on: date | None = None) -> str:
+    """What a download is called: study, wave and the day it was written, e.g.
+    ``ksindeks-2026-2026-12-05.csv`` (``…-codebook-2026-12-05.xlsx`` for the codebook)."""
+    day = (on or timezone.localdate()).isoformat()
+    name = f"{wave.study.slug}-{wave.slug}"
     if file_format == ExportFormat.CODEBOOK:
-        return f"{wave.slug}-codebook.xlsx"
-    return f"{wave.slug}.{EXTENSIONS[file_format]}"
+        return f"{name}-codebook-{day}.xlsx"
+    return f"{name}-{day}.{EXTENSIONS[file_format]}"
 
 
 def responses_to_export(*, wave: Wave, include_screened_out: bool = False) -> QuerySet[Response]:
@@ -220,6 +252,191 @@ def responses_to_export(*, wave: Wave, include_screened_out: bool = False) -> Qu
     return Response.objects.filter(
         wave=wave, status__in=statuses, invalidated_at__isnull=True
     ).order_by("pk")
+
+
+@dataclass(frozen=True)
+class ExportWeights:
+    """Each response's weight as the wave's current result set used it.
+
+    A weighted wave's current set raked the weighting cells (gender × age group × region) of
+    the responses it counted; a response carries its cell's weight, or 1 when its cell lacks a
+    value the targets name (as the aggregation does), and no weight at all when the set did not
+    count it (submitted after its cutoff or after it was computed, screened out) or there is no
+    current set yet. In a wave that is not weighted every response weighs 1."""
+
+    result_set: ResultSet | None
+    weighted: bool
+    statuses: tuple[str, ...] = ()
+    #: counted: submitted before ``before`` (the end of the cutoff day) and at or before
+    #: ``as_of`` (when the set read the responses)
+    before: datetime | None = None
+    as_of: datetime | None = None
+    dims: tuple[str, ...] = ()
+    #: (gender, age group, region) → weight
+    cells: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    recomputed: bool = False
+
+    def counts(self, status: str, submitted: datetime | None) -> bool:
+        return (
+            self.before is not None
+            and self.as_of is not None
+            and submitted is not None
+            and status in self.statuses
+            and submitted < self.before
+            and submitted <= self.as_of
+        )
+
+    def cell_name(self, cell: tuple[str, str, str]) -> str:
+        """A cell as the export names it: its values on the targeted dimensions, "/"-joined."""
+        return "/".join(cell[WEIGHT_DIMENSIONS.index(d)] for d in self.dims)
+
+    def of(
+        self, status: str, submitted: datetime | None, gender: str, age_group: str, region: str
+    ) -> tuple[float | None, str, int]:
+        """(weight, weighting cell, counted 1/0) of a response."""
+        counted = self.counts(status, submitted)
+        if not self.weighted:
+            return 1.0, "", int(counted)
+        if not counted:
+            return None, "", 0
+        cell = (gender, age_group, region)
+        weight = self.cells.get(cell)
+        if weight is None:
+            return 1.0, "", 1
+        return weight, self.cell_name(cell), 1
+
+
+def export_weights(*, wave: Wave) -> ExportWeights:
+    """The weights of ``wave``'s current result set, for its exports."""
+    wave_weighted = wave.study.kind == StudyKind.PANEL and bool(wave.weight_margins)
+    result_set = (
+        ResultSet.objects.filter(wave=wave, is_current=True, status=ResultSetStatus.COMPLETE)
+        .order_by("-started_at")
+        .first()
+    )
+    if result_set is None:
+        return ExportWeights(result_set=None, weighted=wave_weighted)
+    summary = dict(result_set.weighting or {})
+    as_of_text = summary.get("as_of")
+    as_of = datetime.fromisoformat(as_of_text) if as_of_text else result_set.started_at
+    before = cutoff_moment(result_set.cutoff)
+    statuses = tuple(counted_statuses(wave))
+    weighted = "weighted" in summary or ("unweighted" in summary and wave_weighted)
+    recomputed = False
+    if weighted and "cells" not in summary:
+        # A set computed before sets kept their cells: weigh the same responses again.
+        responses = counted_responses(wave, result_set.cutoff).filter(submitted_at__lte=as_of)
+        _weights, found = cell_weights(wave=wave, responses=responses)
+        summary = {**found, "as_of": summary.get("as_of")}
+        recomputed = True
+    cells = {(str(c[0]), str(c[1]), str(c[2])): float(c[4]) for c in summary.get("cells", [])}
+    targets = summary.get("targets") or {}
+    dims = tuple(d for d in WEIGHT_DIMENSIONS if d in targets) or WEIGHT_DIMENSIONS
+    return ExportWeights(
+        result_set=result_set,
+        weighted=weighted,
+        statuses=statuses,
+        before=before,
+        as_of=as_of,
+        dims=dims,
+        cells=cells,
+        summary=summary,
+        recomputed=recomputed,
+    )
+
+
+WEIGHTING_TEXTS = {
+    "raking": gettext_lazy(
+        "Raking (iterative proportional fitting) of the weighting cells to the targets below, "
+        "then trimmed to the limits below and scaled to mean 1. The weight column holds each "
+        "counted response's weight as the current results used it."
+    ),
+    "none": gettext_lazy("The wave is not weighted: every response has weight 1."),
+    "not_yet": gettext_lazy(
+        "No results have been computed for this wave yet, so no response has a weight."
+    ),
+    "result_set": gettext_lazy("The result set (current results) the weights come from."),
+    "results_through": gettext_lazy("Last day counted."),
+    "counted_as_of": gettext_lazy("Responses submitted after this were not counted."),
+    "target": gettext_lazy("Target share, percent."),
+    "trim_min": gettext_lazy("Smallest weight allowed, times the mean weight."),
+    "trim_max": gettext_lazy("Largest weight allowed, times the mean weight."),
+    "responses_weighted": gettext_lazy("Counted responses weighted by their cell."),
+    "responses_weight_1": gettext_lazy(
+        "Counted responses outside the weighting cells (a value the targets lack): weight 1."
+    ),
+    "weight_min": gettext_lazy("Smallest weight."),
+    "weight_max": gettext_lazy("Largest weight."),
+    "design_effect": gettext_lazy("Design effect of the weights (Kish): n / n_eff."),
+    "effective_n": gettext_lazy("Effective sample size (Kish)."),
+    "recomputed": gettext_lazy(
+        "The result set did not keep its cells' weights: they were computed again from the "
+        "responses it counted."
+    ),
+}
+
+
+def weighting_rows(weights: ExportWeights) -> list[list[Any]]:
+    """How the export's weights were computed, as a table (the codebook's "weighting" sheet):
+    the method, the result set, the targets, the trimming limits, the design effect, and every
+    weighting cell with its weight."""
+    rows: list[list[Any]] = [["item", "value", "explanation_nb", "explanation_en"]]
+
+    def add(item: str, value: Any, text: str | None = None) -> None:
+        about = WEIGHTING_TEXTS[text or item]
+        rows.append([item, value, _in_language(about, "nb"), _in_language(about, "en")])
+
+    result_set = weights.result_set
+    if result_set is None:
+        add("method", "none" if not weights.weighted else "raking", "not_yet")
+        return rows
+    method = "raking" if weights.weighted else "none"
+    add("method", method, method)
+    add("result_set", result_set.pk)
+    add("results_through", result_set.cutoff.isoformat())
+    if weights.as_of is not None:
+        local = timezone.localtime(weights.as_of).isoformat(timespec="seconds")
+        add("counted_as_of", local)
+    if not weights.weighted:
+        return rows
+    summary = weights.summary
+    if weights.recomputed:
+        add("recomputed", "yes")
+    for dim, targets in (summary.get("targets") or {}).items():
+        total = sum(float(t) for t in targets.values()) or 1.0
+        for value, target in targets.items():
+            add(f"target {dim}={value}", round(100 * float(target) / total, 6), "target")
+    trim = summary.get("trim") or [None, None]
+    if trim[0] is not None:
+        add("trim_min", trim[0])
+    if trim[1] is not None:
+        add("trim_max", trim[1])
+    add("responses_weighted", summary.get("weighted", 0))
+    add("responses_weight_1", summary.get("unweighted", 0))
+    for item, key in (("weight_min", "min"), ("weight_max", "max")):
+        if summary.get(key) is not None:
+            add(item, summary[key])
+    if summary.get("design_effect"):
+        add("design_effect", summary["design_effect"])
+        add("effective_n", summary.get("weighted", 0) / summary["design_effect"])
+    rows.append([])
+    rows.append(["weight_cell", *WEIGHT_DIMENSIONS, "responses", "weight"])
+    for cell in summary.get("cells") or []:
+        values = (str(cell[0]), str(cell[1]), str(cell[2]))
+        rows.append([weights.cell_name(values), *values, cell[3], float(cell[4])])
+    return rows
+
+
+def _weighting_note(weighting: Sequence[Any]) -> list[str] | None:
+    """The weighting table's items as notes of the SPSS file (80 bytes each; without the
+    cells: the codebook has them)."""
+    lines = []
+    for row in list(weighting)[1:]:
+        if not row:
+            break
+        lines.append(_fit_bytes(f"{row[0]}: {row[1]}", 80))
+    return lines or None
 
 
 def export_answers(*, wave: Wave, first: int, last: int) -> Any:
@@ -254,18 +471,38 @@ def wave_export(
     if file_format not in ExportFormat.values:
         raise DomainError(_("Choose CSV, Excel, SPSS or the codebook."), code="format")
     layout = export_layout(wave=wave)
+    weights = export_weights(wave=wave)
+    weighting = weighting_rows(weights)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     rows = 0
     try:
         if file_format == ExportFormat.CODEBOOK:
-            _write_codebook_workbook(partial, layout.variables)
+            _write_codebook_workbook(partial, layout.variables, weighting)
+        elif file_format == ExportFormat.CSV and CSV_BY_COPY and connection.vendor == "postgresql":
+            writer = _CsvWriter(partial, layout.variables)
+            try:
+                rows = writer.copy(
+                    wave=wave,
+                    layout=layout,
+                    weights=weights,
+                    include_screened_out=include_screened_out,
+                    progress=progress,
+                )
+            except BaseException:
+                writer.discard()
+                raise
+            writer.close()
         else:
-            writer = _WRITERS[file_format](partial, layout.variables)
+            writer = _WRITERS[file_format](partial, layout.variables, weighting)
             na: Any = NA if file_format == ExportFormat.SAV else NA_TEXT
             try:
                 for chunk in _response_rows(
-                    wave=wave, layout=layout, include_screened_out=include_screened_out, na=na
+                    wave=wave,
+                    layout=layout,
+                    weights=weights,
+                    include_screened_out=include_screened_out,
+                    na=na,
                 ):
                     writer.write(chunk)
                     rows += len(chunk)
@@ -296,15 +533,18 @@ FIXED = [
     ("gender", "string", gettext_lazy("Gender (weighting cell)")),
     ("age_group", "string", gettext_lazy("Age group (weighting cell)")),
     ("region", "string", gettext_lazy("County (weighting cell)")),
-    ("weight", "number", gettext_lazy("Weight")),
+    ("weight", "number", gettext_lazy("Weight in the current results")),
+    ("weight_cell", "string", gettext_lazy("Weighting cell the weight belongs to")),
+    ("in_results", "flag", gettext_lazy("Counted in the current results")),
     ("score", "number", gettext_lazy("Score, 0–100")),
 ]
 NOT_CHOSEN = gettext_lazy("Not chosen")
 CHOSEN = gettext_lazy("Chosen")
 NOT_APPLICABLE = gettext_lazy("Not applicable")
+NOT_COUNTED = gettext_lazy("Not counted")
+COUNTED = gettext_lazy("Counted")
 SPSS_NAME = re.compile(r"[^A-Za-z0-9_]")
 SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
-ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -458,6 +698,11 @@ def _fixed_variable(name: str, kind: str, label: Any) -> Variable:
         values = _choices_values(Gender.choices, numbered=False)
     elif name == "region":
         values = _choices_values(Region.choices, numbered=False)
+    elif name == "in_results":
+        values = [
+            ValueLabel(0, 0.0, _in_language(NOT_COUNTED, "nb"), _in_language(NOT_COUNTED, "en")),
+            ValueLabel(1, 1.0, _in_language(COUNTED, "nb"), _in_language(COUNTED, "en")),
+        ]
     return Variable(
         name=name,
         kind=kind,
@@ -578,20 +823,20 @@ RESPONSE_FIELDS = (
     "gender",
     "age_group",
     "region",
-    "weight",
     "score",
 )
 
 
 def _response_rows(
-    *, wave: Wave, layout: Layout, include_screened_out: bool, na: Any
+    *, wave: Wave, layout: Layout, weights: ExportWeights, include_screened_out: bool, na: Any
 ) -> Iterator[list[list[Any]]]:
     """Rows of ``CHUNK`` responses at a time, in id order, with their answers in place."""
     responses = responses_to_export(wave=wave, include_screened_out=include_screened_out).annotate(
         # Parsed below with fromisoformat: much cheaper than the driver's datetime conversion.
         submitted_text=Cast("submitted_at", output_field=TextField())
     )
-    empty = [None] * (len(layout.variables) - len(RESPONSE_FIELDS))
+    weigh = weights.of
+    empty = [None] * (len(layout.variables) - len(FIXED))
     # The hot loop (a million answers for a big wave) does one lookup per answer: a text
     # answer's column is stored as is, a number's as its bitwise complement (negative).
     single = {q: c if reads == TEXT else ~c for q, (reads, c, o) in layout.slots.items() if not o}
@@ -602,7 +847,11 @@ def _response_rows(
         chunk = _fetch_all(responses.filter(pk__gt=last).values_list(*RESPONSE_FIELDS)[:CHUNK])
         if not chunk:
             return
-        rows = [[r[0], r[1], _utc(r[2]), r[3], r[4] or "", *r[5:], *empty] for r in chunk]
+        rows = []
+        for r in chunk:
+            submitted = _utc(r[2])
+            weight = weigh(r[1], submitted, r[6], r[7], r[8])
+            rows.append([r[0], r[1], submitted, r[3], r[4] or "", *r[5:9], *weight, r[9], *empty])
         by_id = {row[0]: row for row in rows}
         answers = _fetch_all(export_answers(wave=wave, first=chunk[0][0], last=chunk[-1][0]))
         current, row = None, None
@@ -676,26 +925,68 @@ def _fill_screening(rows: list[list[Any]], screening: list[tuple[str, int]], na:
 
 # Writers --------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 class _CsvWriter:
-    def __init__(self, path: Path, variables: Sequence[Variable]) -> None:
+    """CSV, every cell made safe for spreadsheets (``safe_cell``). On PostgreSQL the rows are
+    the database's own (``copy``): the answers pivoted into one row per response in SQL and
+    streamed by ``COPY … TO STDOUT``; elsewhere they are written from Python rows (``write``),
+    to the same values."""
+
+    def __init__(
+        self, path: Path, variables: Sequence[Variable], weighting: Sequence[Any] = ()
+    ) -> None:
         self.file = path.open("w", newline="", encoding="utf-8-sig")
-        self.writer = csv.writer(self.file)
-        self.writer.writerow([v.name for v in variables])
-        self.free_text = [i for i, v in enumerate(variables) if v.free_text]
+        self.writer = csv.writer(self.file, lineterminator="\n")  # as COPY ends its lines
+        self.writer.writerow(safe_row(v.name for v in variables))
 
     def write(self, rows: list[list[Any]]) -> None:
         zone = timezone.get_current_timezone()
         for row in rows:
             if row[2] is not None:
                 row[2] = row[2].astimezone(zone).isoformat(timespec="seconds")
-            for i in self.free_text:
-                value = row[i]
-                if value and value.startswith(FORMULA_START):
-                    row[i] = "'" + value
-        self.writer.writerows(rows)
+        self.writer.writerows(map(safe_row, rows))
+
+    def copy(
+        self,
+        *,
+        wave: Wave,
+        layout: Layout,
+        weights: ExportWeights,
+        include_screened_out: bool,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """Write the rows with PostgreSQL's ``COPY``; returns how many."""
+        from psycopg import sql
+
+        self.file.flush()
+        out = self.file.buffer
+        connection.ensure_connection()
+        raw = connection.connection
+
+        def literal(value: Any) -> str:
+            return sql.Literal(value).as_string(raw)
+
+        query = _pivot_sql(
+            wave=wave,
+            layout=layout,
+            weights=weights,
+            include_screened_out=include_screened_out,
+            literal=literal,
+        )
+        lines = reported = 0
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+                for block in copy:
+                    out.write(block)
+                    if progress is not None:
+                        lines += bytes(block).count(b"\n")  # about a row a line
+                        if lines - reported >= CHUNK:
+                            progress(lines - reported)
+                            reported = lines
+            rows = max(cursor.rowcount, 0)
+        if progress is not None and rows > reported:
+            progress(rows - reported)
+        return rows
 
     def close(self) -> None:
         self.file.close()
@@ -705,60 +996,265 @@ class _CsvWriter:
             self.file.close()
 
 
-class _XlsxWriter:
-    def __init__(self, path: Path, variables: Sequence[Variable]) -> None:
-        from openpyxl import Workbook
+def _pivot_sql(
+    *,
+    wave: Wave,
+    layout: Layout,
+    weights: ExportWeights,
+    include_screened_out: bool,
+    literal: Callable[[Any], str],
+) -> str:
+    """One row per exported response, its answers pivoted into columns, every value as text
+    exactly as the Python writer puts it in the CSV (``_response_rows``, ``_CsvWriter.write``)."""
+    answer, response = Answer._meta.db_table, Response._meta.db_table
+    company = Company._meta.db_table
+    na = literal(NA_TEXT)
+    columns: list[str] = ["NULL"] * len(layout.variables)
+    pivot: list[str] = []
+    for question_id, (reads, first, options) in layout.slots.items():
+        where = f"FILTER (WHERE a.question_id = {int(question_id)})"
+        if options:
+            for value, i in options.items():
+                pivot.append(
+                    f"min(CASE WHEN a.is_na THEN {na} WHEN a.value_choices ? {literal(value)} "
+                    f"THEN '1' ELSE '0' END) {where} AS c{i}"
+                )
+                columns[i] = f"p.c{i}"
+            continue
+        if reads == TEXT:
+            value = safe_cell_sql("NULLIF(a.value_text, '')")
+        else:
+            value = "CAST(a.value_number AS TEXT)"
+        pivot.append(f"min(CASE WHEN a.is_na THEN {na} ELSE {value} END) {where} AS c{first}")
+        columns[first] = f"p.c{first}"
+    if include_screened_out:
+        for key, i in layout.screening:
+            drafted = f"(r.draft ->> {literal(key)})"
+            columns[i] = (
+                f"CASE WHEN r.status = {literal(ResponseStatus.SCREENED_OUT)} THEN "
+                f"CASE WHEN {drafted} = {literal(BRANCHING_NA)} THEN {na} "
+                f"ELSE {safe_cell_sql(drafted)} END ELSE {columns[i]} END"
+            )
 
-        self.path = path
+    if weights.result_set is not None and weights.before and weights.as_of:
+        counted = (
+            f"(r.status IN ({', '.join(literal(s) for s in weights.statuses)}) "
+            f"AND r.submitted_at < {literal(weights.before)} "
+            f"AND r.submitted_at <= {literal(weights.as_of)})"
+        )
+    else:
+        counted = "FALSE"
+    cte, join = "", ""
+    if not weights.weighted:
+        weight, cell = "'1.0'", "NULL"
+    elif weights.cells:
+        cells = list(weights.cells)
+        arrays = [[c[i] for c in cells] for i in range(3)]
+        arrays.append([repr(float(weights.cells[c])) for c in cells])  # as Python writes it
+        arrays.append([weights.cell_name(c) for c in cells])
+        cte = (
+            "cw(gender, age_group, region, w, cell) AS (SELECT * FROM unnest("  # noqa: S608
+            + ", ".join(f"CAST({literal(a)} AS TEXT[])" for a in arrays)
+            + ")), "
+        )
+        join = (
+            " LEFT JOIN cw ON cw.gender = r.gender AND cw.age_group = r.age_group"
+            " AND cw.region = r.region"
+        )
+        weight = f"CASE WHEN {counted} THEN COALESCE(cw.w, '1.0') END"
+        cell = f"CASE WHEN {counted} THEN {safe_cell_sql('cw.cell')} END"
+    else:
+        weight, cell = f"CASE WHEN {counted} THEN '1.0' END", "NULL"
+
+    zone = literal(timezone.get_current_timezone_name())
+    fixed = [
+        "r.id",
+        safe_cell_sql("r.status"),
+        "to_char(t.local, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN t.offset_ < interval '0' "
+        "THEN '-' || to_char(-t.offset_, 'HH24:MI') ELSE '+' || to_char(t.offset_, 'HH24:MI') END",
+        safe_cell_sql("NULLIF(r.language, '')"),
+        safe_cell_sql("NULLIF(c.slug, '')"),
+        safe_cell_sql("NULLIF(r.channel, '')"),
+        safe_cell_sql("NULLIF(r.gender, '')"),
+        safe_cell_sql("NULLIF(r.age_group, '')"),
+        safe_cell_sql("NULLIF(r.region, '')"),
+        weight,
+        cell,
+        f"CASE WHEN {counted} THEN '1' ELSE '0' END",
+        # Python's repr of a float: 80.0, not PostgreSQL's 80.
+        "CASE WHEN r.score = trunc(r.score) AND abs(r.score) < 1e15 "
+        "THEN CAST(CAST(r.score AS NUMERIC) AS TEXT) || '.0' ELSE CAST(r.score AS TEXT) END",
+    ]
+    assert len(fixed) == len(FIXED)
+    columns[: len(fixed)] = fixed
+    statuses = [ResponseStatus.SUBMITTED, ResponseStatus.APPROVED]
+    if include_screened_out:
+        statuses.append(ResponseStatus.SCREENED_OUT)
+    answers = (
+        f"p AS (SELECT a.response_id, {', '.join(pivot) or 'NULL AS none_'} FROM {answer} a "  # noqa: S608
+        f"WHERE a.wave_id = {int(wave.pk)} GROUP BY a.response_id)"
+    )
+    return (
+        f"WITH {cte}{answers} "  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {response} r"
+        f" LEFT JOIN {company} c ON c.id = r.company_id"
+        f" LEFT JOIN p ON p.response_id = r.id{join}"
+        f" CROSS JOIN LATERAL (SELECT r.submitted_at AT TIME ZONE {zone} AS local,"
+        f" (r.submitted_at AT TIME ZONE {zone}) - (r.submitted_at AT TIME ZONE 'UTC') AS offset_)"
+        " t"
+        f" WHERE r.wave_id = {int(wave.pk)} AND r.invalidated_at IS NULL"
+        f" AND r.status IN ({', '.join(literal(s) for s in statuses)})"
+        " ORDER BY r.id"
+    )
+
+
+#: Text XlsxWriter has to escape (XML's specials, control characters, its own ``_xHHHH_``).
+TEXT_CACHE = 20_000  # distinct texts an XLSX writer remembers the safe and escaped forms of
+XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
+
+
+@functools.cache
+def _streaming_sheet() -> type:
+    """XlsxWriter's worksheet with one addition, ``append_rows``: rows of plain values (text,
+    numbers, datetimes, None) written to the constant-memory row file in one piece each, as
+    XlsxWriter writes them cell by cell (``Worksheet._write_cell``: numbers as ``%.16G``, text
+    inline with control characters as ``_xHHHH_``). The per-cell path costs about 4 µs a cell,
+    a 50,000-response export 1.85 million cells; this one a fraction (bench/RESULTS.md). The
+    workbook, styles, dimensions and the zip stay XlsxWriter's."""
+    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.worksheet import Worksheet
+
+    class StreamingSheet(Worksheet):
+        def append_rows(self, first: int, rows: Iterable[Sequence[Any]], date_style: int) -> int:
+            """Write ``rows`` from row ``first`` (0-based) on; returns the next free row."""
+            if first < getattr(self, "previous_row") or self.table:  # noqa: B009
+                raise ValueError("append_rows writes after every row written so far")
+            refs: list[str] = []
+            escape, control = self._escape_data, self._escape_control_characters
+            to_excel, special, write = self._convert_date_time, XML_SPECIAL.search, self.fh.write
+            # Codes repeat in every row: each text's escaped form is made once.
+            texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
+            r = first
+            width = 0
+            for row in rows:
+                number = str(r + 1)
+                if len(row) > len(refs):
+                    refs = [xl_col_to_name(c) for c in range(len(row))]
+                width = max(width, len(row))
+                cells = [f'<row r="{number}">']
+                for ref, value in zip(refs, row, strict=False):
+                    if value is None:
+                        continue
+                    kind = type(value)
+                    if kind is str:
+                        if not value:
+                            continue  # XlsxWriter writes no cell for empty text either
+                        inline = texts.get(value)
+                        if inline is None:
+                            text = escape(control(value)) if special(value) else value
+                            space = (
+                                ' xml:space="preserve"'
+                                if text[0].isspace() or text[-1].isspace()
+                                else ""
+                            )
+                            inline = f'" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                            if len(texts) < TEXT_CACHE:
+                                texts[value] = inline
+                        cells.append(f'<c r="{ref}{number}{inline}')
+                    elif kind is datetime:
+                        cells.append(
+                            f'<c r="{ref}{number}" s="{date_style}">'
+                            f"<v>{to_excel(value):.16G}</v></c>"
+                        )
+                    else:
+                        cells.append(f'<c r="{ref}{number}"><v>{value:.16G}</v></c>')
+                cells.append("</row>")
+                write("".join(cells))
+                r += 1
+            if r > first:  # the sheet's extent, as XlsxWriter's own writes keep it
+                low, high = getattr(self, "dim_rowmin"), getattr(self, "dim_rowmax")  # noqa: B009
+                self.dim_rowmin = first if low is None else min(low, first)
+                self.dim_rowmax = r - 1 if high is None else max(high, r - 1)
+                self.dim_colmin = 0
+                self.dim_colmax = max(getattr(self, "dim_colmax") or 0, width - 1)  # noqa: B009
+                self.previous_row = r
+            return r
+
+    return StreamingSheet
+
+
+class _XlsxWriter:
+    """An Excel workbook written by XlsxWriter in its constant-memory mode: each row goes to
+    the sheet's temporary file as it comes, text inline (``_streaming_sheet``). Text is never a
+    formula, and every text cell is made safe (``safe_cell``) as in the CSV."""
+
+    def __init__(
+        self, path: Path, variables: Sequence[Variable], weighting: Sequence[Any] = ()
+    ) -> None:
+        import xlsxwriter
+
         self.variables = variables
-        self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("data")
-        self.sheet.append([v.name for v in variables])
+        self.weighting = weighting
+        self.tmpdir = tempfile.mkdtemp(prefix="export-xlsx-")
+        self.workbook = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "tmpdir": self.tmpdir,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        self.sheet = self.workbook.add_worksheet("data", worksheet_class=_streaming_sheet())
+        self.date_style = self.workbook.add_format(
+            {"num_format": "yyyy-mm-dd hh:mm:ss"}
+        )._get_xf_index()
+        self.row = self.sheet.append_rows(0, [safe_row(v.name for v in variables)], self.date_style)
+        # Where text may be: codes, names, free text (numbers are never formulas).
         self.text = [i for i, v in enumerate(variables) if v.kind in {"text", "choice", "string"}]
+        # safe_cell, remembered for the codes and names that fill most text cells
+        self.safe = functools.lru_cache(maxsize=TEXT_CACHE)(safe_cell)
 
     def write(self, rows: list[list[Any]]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
+        text, safe, zone = self.text, self.safe, timezone.get_current_timezone()
         for row in rows:
             if row[2] is not None:
-                row[2] = timezone.localtime(row[2]).replace(tzinfo=None)
-            for i in self.text:
+                row[2] = row[2].astimezone(zone).replace(tzinfo=None)
+            for i in text:
                 value = row[i]
-                if value and (value[0] == "=" or ILLEGAL_XML.search(value)):
-                    # Kept as text: a respondent's "=…" is no formula, and XML has no place for
-                    # control characters.
-                    cell = WriteOnlyCell(self.sheet, value=ILLEGAL_XML.sub("", value))
-                    cell.data_type = "s"
-                    row[i] = cell
-            self.sheet.append(row)
+                if value:
+                    row[i] = safe(value)
+        self.row = self.sheet.append_rows(self.row, rows, self.date_style)
 
     def close(self) -> None:
-        _add_codebook_sheets(self.workbook, self.variables)
-        self.workbook.save(self.path)
+        try:
+            _add_codebook_sheets(self.workbook, self.variables, self.weighting)
+            self.workbook.close()
+        finally:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def discard(self) -> None:
-        """Give up: openpyxl streams the sheet to a temporary file of its own, which would
-        otherwise stay until the worker exits (and its writer complain when collected). It
-        never raises: the error that made the export give up is the one to report."""
-        writer = getattr(self.sheet, "_writer", None)
-        rows = getattr(self.sheet, "_rows", None)
-        with contextlib.suppress(Exception):
-            self.sheet.close()  # ends openpyxl's generators; may fail on a full disk too
-        for generator in (rows, writer):  # when it did, end them here (a no-op otherwise)
-            if generator is not None:
+        """Give up: close the sheets' temporary files and remove them. It never raises: the
+        error that made the export give up is the one to report."""
+        for sheet in self.workbook.worksheets():
+            handle = getattr(sheet, "row_data_fh", None)
+            if handle is not None:
                 with contextlib.suppress(Exception):
-                    generator.close()
-        if writer is not None:
-            with contextlib.suppress(OSError, ValueError):
-                writer.cleanup()
+                    handle.close()
+        self.workbook.fileclosed = True
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 class _SavWriter:
     """Collects one typed array per variable; pyreadstat writes them at the end."""
 
-    def __init__(self, path: Path, variables: Sequence[Variable]) -> None:
+    def __init__(
+        self, path: Path, variables: Sequence[Variable], weighting: Sequence[Any] = ()
+    ) -> None:
         self.path = path
         self.variables = variables
+        self.weighting = weighting
         self.columns: list[Any] = []
         self.codes: list[dict[Any, float]] = []
         for var in variables:
@@ -843,6 +1339,7 @@ class _SavWriter:
             missing_ranges=missing,
             variable_measure={v.name: _measure(v) for v in self.variables},
             variable_format={v.name: f for v in self.variables if (f := _spss_format(v))},
+            note=_weighting_note(self.weighting),
         )
 
 
@@ -875,23 +1372,33 @@ def _spss_format(var: Variable) -> str | None:
     return None
 
 
-def _write_codebook_workbook(path: Path, variables: Sequence[Variable]) -> None:
-    from openpyxl import Workbook
+def _write_codebook_workbook(
+    path: Path, variables: Sequence[Variable], weighting: Sequence[Any] = ()
+) -> None:
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    _add_codebook_sheets(workbook, variables)
-    workbook.save(path)
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
+    _add_codebook_sheets(workbook, variables, weighting)
+    workbook.close()
 
 
-def _add_codebook_sheets(workbook: Any, variables: Sequence[Variable]) -> None:
+def _add_codebook_sheets(
+    workbook: Any, variables: Sequence[Variable], weighting: Sequence[Any] = ()
+) -> None:
     by_variable, values = codebook_rows(variables)
-    for title, table in (("codebook", by_variable), ("values", values)):
-        sheet = workbook.create_sheet(title)
-        for row in table:
-            sheet.append([ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in row])
+    tables = [("codebook", by_variable), ("values", values)]
+    if weighting:
+        tables.append(("weighting", list(weighting)))
+    for title, table in tables:
+        sheet = workbook.add_worksheet(title)
+        for r, row in enumerate(table):
+            sheet.write_row(r, 0, safe_row(row))
 
 
-_WRITERS: dict[str, Callable[[Path, Sequence[Variable]], Any]] = {
+_WRITERS: dict[str, Callable[[Path, Sequence[Variable], Sequence[Any]], Any]] = {
     ExportFormat.CSV: _CsvWriter,
     ExportFormat.XLSX: _XlsxWriter,
     ExportFormat.SAV: _SavWriter,

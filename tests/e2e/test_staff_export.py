@@ -67,7 +67,10 @@ def test_export_a_wave_and_download_it(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     wait_for_path(page, f"/en/staff/waves/{wave.pk}/")
-    assert export.get_by_role("link", name=f"Download {wave.slug}.sav").is_visible()
+    # Named after study, wave and day (issue 17).
+    today = timezone.localdate().isoformat()
+    name = f"{wave.study.slug}-{wave.slug}-{today}.sav"
+    assert export.get_by_role("link", name=f"Download {name}").is_visible()
     assert "The export is ready to download." in page.get_by_role("status").first.inner_text()
     assert_accessible(page)
     assert_fits_width(page)

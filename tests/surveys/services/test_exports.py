@@ -186,7 +186,7 @@ def test_csv_holds_the_responses_that_count_with_codes_flags_and_na(
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads æøå right
     rows = read_csv(path)
     assert summary.rows == len(rows) == 2
-    assert list(rows[0])[:11] == [
+    assert list(rows[0])[:13] == [
         "response_id",
         "status",
         "submitted_at",
@@ -197,9 +197,11 @@ def test_csv_holds_the_responses_that_count_with_codes_flags_and_na(
         "age_group",
         "region",
         "weight",
+        "weight_cell",
+        "in_results",
         "score",
     ]
-    assert list(rows[0])[11:] == [
+    assert list(rows[0])[13:] == [
         "contacted_cs",
         "company",
         "channel",
@@ -252,7 +254,7 @@ def test_xlsx_has_the_data_and_the_codebook(wave: Wave, media: Path) -> None:
     path = media / "out.xlsx"
     wave_export(wave=wave, file_format=ExportFormat.XLSX, path=path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["data", "codebook", "values"]
+    assert book.sheetnames == ["data", "codebook", "values", "weighting"]
     data = list(book["data"].iter_rows(values_only=True))
     header, first, second = data
     row = dict(zip(header, first, strict=True))
@@ -260,7 +262,7 @@ def test_xlsx_has_the_data_and_the_codebook(wave: Wave, media: Path) -> None:
     assert row["satisfaction"] == 5
     assert (row["reasons_invoice"], row["reasons_fault"]) == (1, 0)
     assert row["wait_minutes"] == 3.5
-    assert row["comment"] == FORMULA
+    assert row["comment"] == "'" + FORMULA  # as in the CSV: no spreadsheet runs it
     comment_cell = book["data"].cell(row=2, column=header.index("comment") + 1)
     assert comment_cell.data_type == "s"  # text, not a formula
     assert dict(zip(header, second, strict=True))["satisfaction"] == "N/A"
@@ -320,7 +322,7 @@ def test_the_codebook_alone(wave: Wave, media: Path) -> None:
     summary = wave_export(wave=wave, file_format=ExportFormat.CODEBOOK, path=path)
     assert summary.rows == 0
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["codebook", "values"]
+    assert book.sheetnames == ["codebook", "values", "weighting"]
     names = [r[0] for r in book["codebook"].iter_rows(min_row=2, values_only=True)]
     assert names[:2] == ["response_id", "status"]
     assert "reasons_other" in names
@@ -352,7 +354,8 @@ def test_export_job_reports_progress_to_100_percent(
     assert steps == [50, 100]
     assert (job.done, job.total, job.percent) == (2, 2, 100)
     assert job.result["rows"] == 2
-    assert job.result["filename"] == f"{wave.slug}.sav"
+    today = timezone.localdate().isoformat()
+    assert job.result["filename"] == f"{wave.study.slug}-{wave.slug}-{today}.sav"
     assert (media / job.result["file"]).is_file()
     assert not list(media.rglob("*.part"))
     assert exports.export_file(job=job) is not None
@@ -361,10 +364,11 @@ def test_export_job_reports_progress_to_100_percent(
 def test_a_failed_export_says_why_and_leaves_no_file(
     wave: Wave, media: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    def disk_full(self: Any, rows: Any) -> None:
+    def disk_full(self: Any, *args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(exports._CsvWriter, "write", disk_full)
+    monkeypatch.setattr(exports._CsvWriter, "write", disk_full)  # SQLite
+    monkeypatch.setattr(exports._CsvWriter, "copy", disk_full)  # PostgreSQL
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         job = export_start(wave=wave, file_format=ExportFormat.CSV)
     job.refresh_from_db()
@@ -447,30 +451,37 @@ def test_a_rerun_after_a_lost_worker_starts_over_and_a_finished_job_is_left_alon
 
 
 def test_a_failed_excel_export_leaves_no_temporary_file(
-    wave: Wave, media: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+    wave: Wave,
+    media: Path,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+    tmp_path_factory: Any,
 ) -> None:
-    """openpyxl streams a sheet to a temporary file of its own: a failed export removes it
-    (it stayed until the worker exited), even when closing the sheet fails as well."""
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+    """XlsxWriter streams the sheet to a temporary file of its own: a failed export removes it,
+    even when closing that file fails as well."""
+    import tempfile
 
+    temporary = tmp_path_factory.mktemp("tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     written = exports._XlsxWriter.write
 
     def half_then_disk_full(self: Any, rows: Any) -> None:
         written(self, rows)
+        sheet = self.workbook.worksheets()[0]
+
+        def closing_fails_too() -> None:
+            raise OSError(28, "No space left on device (closing)")
+
+        assert any(temporary.rglob("*"))  # the sheet's rows, so far
+        monkeypatch.setattr(sheet.row_data_fh, "close", closing_fails_too)
         raise OSError(28, "No space left on device")
 
-    def closing_fails_too(self: Any) -> None:
-        raise OSError(28, "No space left on device (closing)")
-
     monkeypatch.setattr(exports._XlsxWriter, "write", half_then_disk_full)
-    monkeypatch.setattr(WriteOnlyWorksheet, "close", closing_fails_too)
-    before = set(ALL_TEMP_FILES)
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         job = export_start(wave=wave, file_format=ExportFormat.XLSX)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     # The error reported is the one that stopped the export, not the cleanup's.
     assert job.message == "The export file could not be written: No space left on device"
-    assert set(ALL_TEMP_FILES) == before
+    assert not list(temporary.rglob("*"))
     assert not [p for p in media.rglob("*") if p.is_file()]

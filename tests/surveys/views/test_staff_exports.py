@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kundeservice.models import Job, JobStatus
 from kundeservice.roles import Role
@@ -51,12 +51,14 @@ def test_export_from_the_wave_page_then_download(
     page = manager.get(f"/en/staff/waves/{wave.pk}/").content.decode()
     link = f"/en/staff/exports/{job.pk}/download/"
     assert link in page
-    assert f"Download {wave.slug}.csv" in page
+    # Named after study, wave and day, not the wave's slug alone (issue 17).
+    name = f"{wave.study.slug}-{wave.slug}-{timezone.localdate().isoformat()}.csv"
+    assert f"Download {name}" in page
     assert 'aria-valuenow="100"' in page
 
     download = manager.get(link)
     assert download.status_code == 200
-    assert download["Content-Disposition"] == f'attachment; filename="{wave.slug}.csv"'
+    assert download["Content-Disposition"] == f'attachment; filename="{name}"'
     body = b"".join(download.streaming_content)
     saved = tmp_path / "download.csv"
     saved.write_bytes(body)
