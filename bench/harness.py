@@ -17,6 +17,7 @@ shape, the bare baseline, the load gate, locust, and the one table of targets.
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,7 @@ def gunicorn(app: str, env: dict[str, str], *, probe: str = "/healthz") -> Itera
         [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS],
         cwd=ROOT,
         env=env,
+        start_new_session=True,  # its own process group: stopped as one below
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -190,8 +192,21 @@ def gunicorn(app: str, env: dict[str, str], *, probe: str = "/healthz") -> Itera
             wait_for_port(port)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server this harness started: gunicorn's quick shutdown (SIGQUIT: a graceful
+    SIGTERM waits for every queued connection, which on a loaded machine outlasts any timeout),
+    then SIGKILL to its own process group if it still runs."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGQUIT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_for_port(port: int, timeout: float = 60) -> None:

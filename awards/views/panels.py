@@ -71,6 +71,13 @@ def register_panels() -> None:
     register_company_panel(CompanyPanel(namespace=AWARDS_NAMESPACE, render=prizes_panel))
     register_episode_link(EpisodeLink(namespace=AWARDS_NAMESPACE, link=award_night_link))
     register_sitemap(SitemapSection(key="awards", sitemap=AwardSitemap, namespace=AWARDS_NAMESPACE))
+    # The feed is the same for everyone (what is revealed, in the path's language): a copy of
+    # it serves every phone that polls after a reveal.
     register_conditional(
-        Conditional(name="award-live-feed", patterns=live_feed_patterns, etag=live_feed_etag)
+        Conditional(
+            name="award-live-feed",
+            patterns=live_feed_patterns,
+            etag=live_feed_etag,
+            shared=True,
+        )
     )

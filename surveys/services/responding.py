@@ -341,9 +341,24 @@ def response_as_submitted(
     *, response: Response, structure: Structure, answers: dict[str, Any], now: datetime
 ) -> list[Answer]:
     """Set on ``response``, in memory, what submitting sets, and return its answer rows; the
-    caller saves both (``response_submit`` one at a time, the API's expansion many in bulk).
-    ``answers`` are cleaned, shown only and complete. A screened-out respondent gets that status
-    and no answer rows."""
+    caller saves both (``response_submit`` one at a time). ``answers`` are cleaned, shown only
+    and complete. A screened-out respondent gets that status and no answer rows."""
+    return [
+        Answer(
+            response=response, wave_id=response.wave_id, **dict(zip(ANSWER_COLUMNS, v, strict=True))
+        )
+        for v in response_submitted_values(
+            response=response, structure=structure, answers=answers, now=now
+        )
+    ]
+
+
+def response_submitted_values(
+    *, response: Response, structure: Structure, answers: dict[str, Any], now: datetime
+) -> list[tuple[Any, ...]]:
+    """``response_as_submitted`` without model instances: its answer rows as tuples of
+    ``ANSWER_COLUMNS``, for the API's expansion, which writes many responses' rows with one
+    COPY."""
     response.submitted_at = now
     if _screened_out(structure, answers):
         response.draft = through_screening(structure, answers)
@@ -352,7 +367,7 @@ def response_as_submitted(
     response.draft = answers
     company, channel = _company_and_channel(structure, answers)
     rows = [
-        answer_row(response, view, answers[view.key], company, channel)
+        answer_values(view, answers[view.key], company, channel)
         for section in structure.visible_sections(answers)
         for view in structure.visible_questions(section, answers)
         if view.key in answers
@@ -434,28 +449,46 @@ def _company_and_channel(structure: Structure, answers: dict[str, Any]) -> tuple
     return company, channel
 
 
+#: The columns of an answer row besides its response and wave, as ``answer_values`` gives them.
+ANSWER_COLUMNS = (
+    "question_id",
+    "section_id",
+    "company_id",
+    "channel",
+    "value_text",
+    "value_number",
+    "value_choices",
+    "is_na",
+    "score",
+)
+
+
 def answer_row(
     response: Response, view: QuestionView, value: Any, company: int | None, channel: str
 ) -> Answer:
     """The typed ``Answer`` row for one cleaned value, carrying what aggregation groups by."""
-    row = Answer(
-        response=response,
-        question=view.question,
-        wave_id=response.wave_id,
-        section_id=view.question.section_id,
-        company_id=company,
-        channel=channel,
-        is_na=value == NA,
-    )
-    if value != NA:
+    values = dict(zip(ANSWER_COLUMNS, answer_values(view, value, company, channel), strict=True))
+    del values["question_id"]
+    return Answer(response=response, question=view.question, wave_id=response.wave_id, **values)
+
+
+def answer_values(
+    view: QuestionView, value: Any, company: int | None, channel: str
+) -> tuple[Any, ...]:
+    """One cleaned value as the ``ANSWER_COLUMNS`` of its row: the value in the column of its
+    type, its 0–100 score, and what aggregation groups by."""
+    text, number, choices, score = "", None, None, None
+    is_na = value == NA
+    if not is_na:
         if isinstance(value, list):
-            row.value_choices = value
+            choices = value
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            row.value_number = float(value)
+            number = float(value)
         else:
-            row.value_text = str(value)
-        row.score = score_0_100(view.info, value)
-    return row
+            text = str(value)
+        score = score_0_100(view.info, value)
+    question = view.question
+    return (question.pk, question.section_id, company, channel, text, number, choices, is_na, score)
 
 
 def _copy_weighting_cell(response: Response) -> None:

@@ -8,11 +8,13 @@ what the API's 202 promises. A repeat finds the row and stores nothing twice.
 
 ``submissions_expand`` is the worker's part (the ``expand_submissions`` task, queued after the
 INSERT commits and swept by celery beat every minute): it claims pending rows with
-``SKIP LOCKED``, writes their responses and answers with ``bulk_create``, marks the invitations
+``SKIP LOCKED``, writes their responses with ``bulk_create`` and all their answers with one
+``COPY``, marks the invitations
 completed and the rows saved, one transaction per batch. Running it twice, or in parallel, saves
 each submission once.
 """
 
+import json
 import logging
 import time
 from collections import Counter
@@ -20,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -44,10 +47,11 @@ from surveys.models import (
 )
 from surveys.selectors import Structure, questionnaire_structure, questionnaire_structure_by_id
 from surveys.services.responding import (
+    ANSWER_COLUMNS,
     IncompleteResponse,
     LinkProblem,
-    response_as_submitted,
     response_submit,
+    response_submitted_values,
     token_hash,
 )
 from surveys.tasks import expand_submissions
@@ -136,7 +140,7 @@ def submissions_expand(
 
 def _accept(hashed: str, answers: Mapping[str, Any]) -> str:
     global _last_version
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(_INVITATION_SQL, [hashed])
         row = cursor.fetchone()
         if row is None:
@@ -188,7 +192,7 @@ def _stored_as_last_time(hashed: str, answers: Mapping[str, Any]) -> bool:
     if errors:
         return False
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(
             _INSERT_IF_OPEN_SQL,
             [
@@ -204,6 +208,40 @@ def _stored_as_last_time(hashed: str, answers: Mapping[str, Any]) -> bool:
             ],
         )
         return cursor.fetchone() is not None
+
+
+def _prepared_cursor() -> Any:
+    """A cursor for the hot statements above. On PostgreSQL its statements are prepared: parsed
+    and planned once per connection, then only executed (Django binds parameters on the client,
+    so PostgreSQL parses and plans every statement again: about 0.2 ms of its CPU for the
+    INSERT of a submit, as much as the baseline's whole INSERT, bench/RESULTS.md). It is
+    Django's cursor wrapper (query logging, error wrapping) around psycopg's server-binding
+    cursor, in the request's transaction. Elsewhere: the usual cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    pg = connection.connection
+    if pg.prepare_threshold is None:  # Django's default: psycopg then prepares nothing at all
+        # Only statements asked for explicitly (below): Django's own cursors bind on the
+        # client and never prepare, whatever the threshold.
+        pg.prepare_threshold = _EXPLICIT_ONLY
+    raw = _PreparingCursor(pg)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+    return connection.make_cursor(raw)  # type: ignore[arg-type]
+
+
+_EXPLICIT_ONLY = 2**31 - 1
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """psycopg's server-side binding cursor that prepares every statement it runs (psycopg
+    keeps the prepared statements per connection, at most ``prepared_max``)."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        return super().execute(query, params, prepare=True)
 
 
 def _answers_value(cleaned: dict[str, Any]) -> Any:
@@ -317,7 +355,7 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
     now = timezone.now()
     structures = _Structures(row.invitation.wave_id for row in rows)
     responses: list[Response] = []
-    answers: list[Answer] = []
+    answers: list[tuple[Response, list[tuple[Any, ...]]]] = []
     failed: list[SubmissionInbox] = []
     for row in rows:
         language = _language(row.invitation)
@@ -335,12 +373,13 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
             language=language,
             page=len(structure.sections),
         )
-        answers += response_as_submitted(
+        values = response_submitted_values(
             response=response, structure=structure, answers=shown, now=now
         )
+        answers.append((response, values))
         responses.append(response)
     Response.objects.bulk_create(responses)
-    Answer.objects.bulk_create(answers, batch_size=1000)
+    _write_answers(answers)
     _emit_saved(responses, structures)
     for status, invitation_status in [
         (ResponseStatus.SUBMITTED, InvitationStatus.COMPLETED),
@@ -355,6 +394,38 @@ def _expand_in_bulk(rows: list[SubmissionInbox]) -> Counter[str]:
     if failed:
         SubmissionInbox.objects.bulk_update(failed, ["status", "processed_at", "error"])
     return Counter({SubmissionStatus.SAVED: len(responses), SubmissionStatus.FAILED: len(failed)})
+
+
+def _write_answers(answers: list[tuple[Response, list[tuple[Any, ...]]]]) -> None:
+    """Every answer row of the batch in one statement: on PostgreSQL a ``COPY`` of plain
+    tuples (building an ``Answer`` per value and compiling ``bulk_create``'s INSERT was most of
+    the worker's time, bench/RESULTS.md); elsewhere ``bulk_create``."""
+    if connection.vendor != "postgresql":
+        Answer.objects.bulk_create(
+            [
+                Answer(
+                    response=response,
+                    wave_id=response.wave_id,
+                    **dict(zip(ANSWER_COLUMNS, row, strict=True)),
+                )
+                for response, rows in answers
+                for row in rows
+            ],
+            batch_size=1000,
+        )
+        return
+    choices = ANSWER_COLUMNS.index("value_choices")
+    with connection.cursor() as cursor, cursor.copy(_COPY_ANSWERS_SQL) as copy:
+        for response, rows in answers:
+            for row in rows:
+                if row[choices] is not None:
+                    row = (*row[:choices], json.dumps(row[choices]), *row[choices + 1 :])
+                copy.write_row((response.pk, response.wave_id, *row))
+
+
+_COPY_ANSWERS_SQL = (
+    f"COPY surveys_answer (response_id, wave_id, {', '.join(ANSWER_COLUMNS)}) FROM STDIN"
+)
 
 
 def _emit_saved(responses: list[Response], structures: "_Structures") -> None:

@@ -8,7 +8,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from awards.models import EventState
-from awards.services.categories import category_reveal
+from awards.services.categories import category_reveal, category_unreveal
 from awards.services.events import event_state_set
 from kundeservice import notmodified
 from kundeservice.roles import Role
@@ -44,6 +44,7 @@ def call(
 @pytest.fixture(autouse=True)
 def _fresh_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(application, "_memo", {})
+    monkeypatch.setattr(application, "_bodies", {})
     monkeypatch.setattr(notmodified, "MEMO_SECONDS", 0.0)
 
 
@@ -71,3 +72,59 @@ def test_a_hidden_event_and_other_paths_go_to_django() -> None:
     assert status.startswith("404")
     status, _headers, _body = call("/healthz", '"anything"')
     assert not status.startswith("304")
+
+
+def test_after_a_reveal_every_stale_poll_gets_one_rendering_until_the_next_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a reveal the first stale poll is rendered by Django and the rest get that copy;
+    the next change (hiding the reveal) is rendered again: no copy outlives its ETag."""
+    category = confirmed_night()
+    manager = UserFactory(roles=[Role.AWARD_MANAGER])
+    event_state_set(event=category.event, state=EventState.LIVE, by=manager)
+    path = f"/prisutdeling/{category.event.slug}/live/feed/"
+    _status, headers, before = call(path)
+    stale = headers["ETag"]
+    category_reveal(category=category, by=manager)
+    django_app = application.app
+    rendered: list[str] = []
+
+    def counting(environ: dict[str, Any], start_response: Any) -> Any:
+        rendered.append(environ["PATH_INFO"])
+        return django_app(environ, start_response)
+
+    monkeypatch.setattr(application, "app", counting)
+    answers = [call(path, stale) for _phone in range(5)]
+    assert len(rendered) == 1
+    assert {status for status, _h, _b in answers} == {"200 OK"}
+    assert len({body for _s, _h, body in answers}) == 1
+    assert b"award-winner" in answers[0][2]
+    assert b"award-winner" not in before
+    assert answers[-1][1] == answers[0][1]  # the same headers, the new ETag among them
+    revealed = answers[0][1]["ETag"]
+    assert call(path, revealed)[0] == "304 Not Modified"
+
+    category_unreveal(category=category, by=manager, reason="Feil kategori")
+    status, headers, body = call(path, revealed)
+    assert len(rendered) == 2
+    assert status == "200 OK"
+    assert headers["ETag"] != revealed
+    assert b"award-winner" not in body
+
+
+def test_a_response_that_sets_a_cookie_is_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    category = confirmed_night()
+    manager = UserFactory(roles=[Role.AWARD_MANAGER])
+    event_state_set(event=category.event, state=EventState.LIVE, by=manager)
+    path = f"/prisutdeling/{category.event.slug}/live/feed/"
+    django_app = application.app
+
+    def with_cookie(environ: dict[str, Any], start_response: Any) -> Any:
+        def add_cookie(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            return start_response(status, [*headers, ("Set-Cookie", "sessionid=x")], *rest)
+
+        return django_app(environ, add_cookie)
+
+    monkeypatch.setattr(application, "app", with_cookie)
+    call(path, '"stale"')
+    assert application._bodies == {}

@@ -1,6 +1,7 @@
 """Write-behind submissions: the worker's expansion (bulk, idempotent, beside the browser flow),
 the sweep, and what the rest of the site sees of a submission still waiting to be saved."""
 
+import copy
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -13,6 +14,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from kundeservice.celery import app as celery_app
 from surveys import selectors
+from surveys.answers import NA
 from surveys.models import (
     Answer,
     Invitation,
@@ -27,11 +29,13 @@ from surveys.selectors import questionnaire_structure
 from surveys.services import submissions
 from surveys.services.mailing import reminders_due
 from surveys.services.panels import panelist_erase, panelist_export
-from surveys.services.responding import response_for_token, response_submit
+from surveys.services.questionnaires import questionnaire_create
+from surveys.services.responding import response_for_token, response_submit, token_hash
 from surveys.services.submissions import RECEIVED, submission_accept, submissions_expand
 from surveys.tasks import expand_submissions
 from tests.factories import CompanyFactory, PanelistFactory, WaveFactory, invite
 from tests.surveys.api.test_respond_submit import ANSWERS
+from tests.surveys.services.test_exports import SPEC as EXPORT_SPEC
 
 pytestmark = pytest.mark.django_db
 
@@ -49,20 +53,76 @@ def accepted(wave: Wave, n: int = 1, **panelist: Any) -> list[str]:
     return tokens
 
 
-def test_a_batch_is_saved_in_a_few_statements_with_one_insert_of_answers(wave: Wave) -> None:
+def test_a_batch_is_saved_in_a_few_statements_with_one_write_of_answers(wave: Wave) -> None:
     accepted(wave, 5)
     with translation.override("nb"):
         questionnaire_structure(questionnaire=wave.questionnaire)  # cached, as in a busy worker
-    with CaptureQueriesContext(connection) as queries:
+    with (
+        CaptureQueriesContext(connection) as queries,
+        mock.patch.object(
+            submissions, "_write_answers", wraps=submissions._write_answers
+        ) as write_answers,
+    ):
         assert submissions_expand() == {"saved": 5, "failed": 0}
+    # Every answer of the batch in one call: one COPY on PostgreSQL (which the query log does
+    # not show), one INSERT elsewhere; never a statement per response or per answer.
+    write_answers.assert_called_once()
     answer_inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "surveys_answer"')]
-    assert len(answer_inserts) == 1
+    assert len(answer_inserts) == (0 if connection.vendor == "postgresql" else 1)
     # claim, find responses, waves, one INSERT each of responses and answers, two invitation
     # UPDATEs, one inbox UPDATE (the structure is cached; savepoints aside): not per row.
     assert len([q for q in queries if "SAVEPOINT" not in q["sql"]]) <= 10
     assert Response.objects.filter(status=ResponseStatus.SUBMITTED).count() == 5
     assert Answer.objects.count() == 5 * len(ANSWERS)
     assert set(Invitation.objects.values_list("status", flat=True)) == {InvitationStatus.COMPLETED}
+
+
+def test_the_batch_stores_exactly_the_rows_the_browser_submit_stores() -> None:
+    """The bulk write (COPY of plain values) and the browser's submit (``Answer`` objects)
+    store the same rows: choices as JSON, N/A, scores, numbers, and text that COPY must
+    escape."""
+    CompanyFactory(slug="fjordbanken")
+    wave = WaveFactory(questionnaire=questionnaire_create(spec=copy.deepcopy(EXPORT_SPEC)))
+    answers = {
+        "contacted_cs": "yes",
+        "company": "fjordbanken",
+        "channel": "phone",
+        "satisfaction": NA,
+        "reasons": ["invoice", "other"],
+        "wait_minutes": 4,
+        "comment": 'Tab\there, a line\nbreak, a back\\slash, \\N and "quotes" æøå',
+    }
+    in_browser, in_bulk = invite(wave), invite(wave)
+    response_for_token(token=in_browser)  # opened in the browser: saved one by one
+    for token in (in_browser, in_bulk):
+        assert submission_accept(token=token, answers=answers) == RECEIVED
+    assert submissions_expand() == {"saved": 2, "failed": 0}
+    columns = [
+        "question__key",
+        "wave_id",
+        "section_id",
+        "company_id",
+        "channel",
+        "value_text",
+        "value_number",
+        "value_choices",
+        "is_na",
+        "score",
+    ]
+    rows = {
+        token: sorted(
+            Answer.objects.filter(response__invitation__token_hash=token_hash(token)).values_list(
+                *columns
+            )
+        )
+        for token in (in_browser, in_bulk)
+    }
+    assert len(rows[in_bulk]) == 7
+    assert rows[in_bulk] == rows[in_browser]
+    stored = {row[0]: row[1:] for row in rows[in_bulk]}
+    assert stored["reasons"][6] == ["invoice", "other"]
+    assert stored["satisfaction"][7] is True
+    assert stored["comment"][4] == answers["comment"]
 
 
 def test_expanding_twice_saves_each_submission_once(wave: Wave) -> None:
@@ -197,3 +257,20 @@ def test_a_catalog_change_reaches_the_api_within_a_second(monkeypatch: Any) -> N
         assert read.call_count == 0
         assert selectors.catalog_version() == "newer"  # everyone else asks every time
     assert selectors.catalog_changed() == selectors.catalog_version(reuse_for=1.0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_submits_statements_are_prepared_once_per_connection(wave: Wave) -> None:
+    """The hot path's statements are parsed and planned once per connection, not per submit."""
+    accepted(wave, 3)  # the first reads the invitation; the next two take the one-INSERT path
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if "surveys_submissioninbox" in row[0]]
+
+    assert len(prepared()) == 2  # the lookup-then-INSERT and the one-statement INSERT
+    accepted(wave, 3)
+    assert len(prepared()) == 2
+    assert Response.objects.count() == 0  # stored for the worker, nothing expanded yet
+    assert SubmissionInbox.objects.filter(status=SubmissionStatus.PENDING).count() == 6
