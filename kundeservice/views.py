@@ -21,7 +21,8 @@ def home(request: HttpRequest) -> HttpResponse:
     industry_pages: dict[int, tuple[Any, Any]] = {}
     for study in studies:
         for row in study.industries:
-            industry_pages.setdefault(row.industry_id, (study.published.wave, row))
+            if row.industry_id is not None:
+                industry_pages.setdefault(row.industry_id, (study.published.wave, row))
     industries = [
         (industry, *industry_pages.get(industry.pk, (None, None)))
         for industry in selectors.industries_with_company_counts()

@@ -47,7 +47,7 @@ def restore_company_slugs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0005_temperature_updates'),
+        ('surveys', '0006_xlsform_constructs_and_weights_up_to_10000'),
     ]
 
     operations = [
