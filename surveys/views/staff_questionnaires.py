@@ -163,6 +163,11 @@ def questionnaire_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "status": response.status,
         }
         if response.is_final:
+            if request.htmx:  # type: ignore[attr-defined]
+                # The page posts with htmx and swaps its survey region; the end page has none.
+                done = HttpResponse(status=204)
+                done["HX-Redirect"] = here
+                return done
             return redirect(here)
         saved = action == "stay" and bool(request.htmx)  # type: ignore[attr-defined]
         if not saved and not state.errors:

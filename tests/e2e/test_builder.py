@@ -4,6 +4,7 @@ reorder with the keyboard and one with the mouse, then the preview a respondent 
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from kundeservice.roles import Role
 from surveys.models import Question, Questionnaire, Response
@@ -90,7 +91,7 @@ def test_build_reorder_and_preview(live_server: Any, page: Any, viewport: dict[s
     settled(page, "Question “comment” is now number 1 of 2 in “Hoveddel”.")
     assert order() == ["comment", "speed"]
     # "Move up" is disabled at the top, so focus lands on "Move down" once the swap settles.
-    page.wait_for_function("document.activeElement.textContent === 'Move down question “comment”'")
+    expect(page.get_by_role("button", name="Move down question “comment”")).to_be_focused()
     page.keyboard.press("Enter")
     settled(page, "Question “comment” is now number 2 of 2 in “Hoveddel”.")
     assert order() == ["speed", "comment"]

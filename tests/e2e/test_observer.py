@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from kundeservice.roles import Role
 from surveys.models import AssignmentStatus, Response, ResponseStatus, ReviewEvent
@@ -122,7 +123,7 @@ def test_observer_and_qa_take_a_contact_from_no_answer_to_approved(
     page.get_by_role("button", name="Submit report").click()
     page.get_by_role("alert").filter(has_text="Please check your answers").wait_for()
     # Issue 17: the summary names the question, takes the focus, and its link leads to the input.
-    page.wait_for_function("document.activeElement.id === 'error-summary'")
+    expect(page.locator("#error-summary")).to_be_focused()
     page.locator("#error-summary").get_by_role("link", name="How satisfied were you").click()
     assert page.evaluate("document.activeElement.name") == "csat"
     checked_page(page)  # the CX question was left out

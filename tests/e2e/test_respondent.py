@@ -25,8 +25,9 @@ def next_page(page: Any, label: str = "Neste") -> None:
 
 
 def settled(page: Any) -> None:
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
+    """htmx has swapped and settled (a selector wait: the page's CSP refuses evaluated strings)."""
+    page.wait_for_selector(
+        ".htmx-request, .htmx-settling, .htmx-swapping, .htmx-added", state="detached"
     )
 
 
