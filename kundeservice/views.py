@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The front door: each study's latest published figures, the industries (linked to their
     latest results), the channels compared, and the polls open today."""
     studies = result_selectors.front_page()
-    industry_pages: dict[int, tuple[Any, Any]] = {}
+    industry_pages: dict[int | None, tuple[Any, Any]] = {}
     for study in studies:
         for row in study.industries:
             if row.industry_id is not None:
