@@ -163,7 +163,7 @@ def questionnaire_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "status": response.status,
         }
         if response.is_final:
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 # The page posts with htmx and swaps its survey region; the end page has none.
                 done = HttpResponse(status=204)
                 done["HX-Redirect"] = here
