@@ -36,6 +36,7 @@ from surveys.services import panels as panel_services
 from surveys.services import responding, submissions
 from surveys.services.polls import wave_open_link_check
 from surveys.services.questionnaires import questionnaire_create
+from surveys.services.waves import wave_questionnaire_check
 from surveys.services.xlsform import (
     questionnaire_export_xlsform,
     questionnaire_import_xlsform,
@@ -108,6 +109,7 @@ class WaveSerializer(StrictModelSerializer):
             study=attrs.get("study", getattr(self.instance, "study", None)),
             open_slug=attrs.get("open_slug", getattr(self.instance, "open_slug", None)),
         )
+        wave_questionnaire_check(wave=self.instance, questionnaire=attrs.get("questionnaire"))
         study = attrs.get("study")
         if self.instance is None and "minimum_n" not in attrs and study is not None:
             # DOMAIN.md: 50 respondents for the index; 10 contacts for an observed company.

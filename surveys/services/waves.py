@@ -54,15 +54,8 @@ def wave_save(
         )
     if wave is not None and wave.study_id != study.pk:
         errors["study"] = _("A wave stays in the study it was made in.")
-    if (
-        wave is not None
-        and wave.questionnaire_id != questionnaire.pk
-        and Response.objects.filter(wave=wave).exists()
-    ):
-        errors["questionnaire"] = _(
-            "The wave has responses to %(version)s: they were given to that version, so it "
-            "stays. Make a new wave for the new version."
-        ) % {"version": wave.questionnaire}
+    if wave is not None and _keeps_its_version(wave, questionnaire):
+        errors["questionnaire"] = _kept_version_message(wave)
     if previous is not None and (
         previous.study_id != study.pk
         or (wave is not None and previous.pk == wave.pk)
@@ -103,3 +96,21 @@ def wave_save(
             {"slug": _("The study already has a wave with this address.")}, code="invalid_wave"
         ) from None
     return target
+
+
+def wave_questionnaire_check(*, wave: Wave | None, questionnaire: Questionnaire | None) -> None:
+    """Refuse another questionnaire version for a wave that has responses (the API asks this
+    too): its answers were given to the version it has."""
+    if wave is not None and questionnaire is not None and _keeps_its_version(wave, questionnaire):
+        raise DomainError({"questionnaire": _kept_version_message(wave)}, code="version_in_use")
+
+
+def _keeps_its_version(wave: Wave, questionnaire: Questionnaire) -> bool:
+    return wave.questionnaire_id != questionnaire.pk and Response.objects.filter(wave=wave).exists()
+
+
+def _kept_version_message(wave: Wave) -> str:
+    return _(
+        "The wave has responses to %(version)s: they were given to that version, so it "
+        "stays. Make a new wave for the new version."
+    ) % {"version": wave.questionnaire}

@@ -3,18 +3,22 @@ and the observer's scoring page. Every page passes axe and fits a 360 px phone."
 
 from typing import Any
 
+import factory
 import pytest
 
 from kundeservice.roles import Role
-from surveys.models import Assignment
+from surveys.models import Assignment, AssignmentStatus, ObservationSetup
+from surveys.services.assignments import assignments_plan
 from surveys.services.calibration import calibration_rate
 from tests.e2e.conftest import assert_accessible, assert_fits_width, wait_for_path
 from tests.factories import (
     EVALUATION_BEST,
     TEST_PASSWORD,
+    CompanyFactory,
     ObserverFactory,
     UserFactory,
     calibration_exercise,
+    observation_wave,
 )
 from tests.surveys.views.test_staff_observations import planned_wave
 
@@ -84,4 +88,29 @@ def test_calibration_report_and_scoring_pages(live_server: Any, page: Any) -> No
     assert_fits_width(page)
     page.get_by_role("button", name="Submit scoring").press("Enter")
     page.locator("#error-summary").wait_for()
+    assert_accessible(page)
+
+
+def test_a_big_plan_scrolls_inside_its_own_region(live_server: Any, page: Any) -> None:
+    """Sixteen weeks of many companies: the grid scrolls in its labelled region; the page itself
+    never scrolls sideways (it did by 277 px on a desktop and 1176 px on a phone)."""
+    wave = observation_wave(weeks=16)
+    setup = ObservationSetup.objects.get(wave=wave)
+    setup.contacts_per_company = 20
+    setup.channel_shares = {"phone": 0.5, "chat": 0.25, "email": 0.25}
+    setup.save()
+    setup.companies.set(
+        CompanyFactory.create_batch(6, name=factory.Sequence(lambda n: f"Sparebanken Vest {n} ASA"))
+    )
+    ObserverFactory.create_batch(20, weekly_capacity=10)
+    assignments_plan(wave=wave)
+    # Contacts already done are plain text with a visually hidden status, far to the right.
+    Assignment.objects.filter(wave=wave, week__gte=12).update(status=AssignmentStatus.APPROVED)
+    UserFactory(username="planner", roles=[Role.PANEL_MANAGER])
+    plan = f"/en/staff/waves/{wave.pk}/plan/"
+    log_in(page, live_server.url + plan, "planner")
+    wait_for_path(page, plan)
+    assert_fits_width(page)
+    region = page.get_by_role("region", name="120 contacts")
+    assert region.evaluate("e => e.scrollWidth > e.clientWidth")
     assert_accessible(page)

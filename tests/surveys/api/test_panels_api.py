@@ -8,10 +8,25 @@ import pytest
 from rest_framework.test import APIClient
 
 from kundeservice.roles import Role
-from surveys.models import Answer, Panelist, Questionnaire, Response, ResponseStatus
+from surveys.models import (
+    Answer,
+    Panelist,
+    Questionnaire,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+)
+from surveys.services.builder import questionnaire_new_version
 from surveys.services.submissions import submissions_expand
 from surveys.specs import KSINDEKS
-from tests.factories import CompanyFactory, PanelistFactory, UserFactory, WaveFactory, invite
+from tests.factories import (
+    CompanyFactory,
+    PanelistFactory,
+    UserFactory,
+    WaveFactory,
+    invite,
+    ksindeks_questionnaire,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +226,19 @@ def test_a_weight_of_10000_is_stored_and_one_of_10001_is_a_400_not_a_500(
     refused = staff.post("/api/v1/questionnaires/", spec, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert "from 0 to 10 000" in str(refused.json())
+
+
+def test_the_api_keeps_the_questionnaire_version_of_a_wave_with_responses(
+    staff: APIClient,
+) -> None:
+    wave = WaveFactory()
+    newer = questionnaire_new_version(questionnaire=wave.questionnaire)
+    url = f"/api/v1/waves/{wave.pk}/"
+    assert staff.patch(url, {"questionnaire": newer.pk}, format="json").status_code == 200
+    Response.objects.create(wave=wave, source=ResponseSource.PANEL)
+    refused = staff.patch(url, {"questionnaire": ksindeks_questionnaire().pk}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["questionnaire"][0].endswith("Lag en ny bølge for den nye versjonen.")
+    wave.refresh_from_db()
+    assert wave.questionnaire == newer
+    assert staff.patch(url, {"name": "Nytt navn"}, format="json").status_code == 200
