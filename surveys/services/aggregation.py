@@ -192,11 +192,12 @@ def aggregations_redeliver_stalled() -> list[int]:
     from surveys.tasks import aggregate_wave
 
     stalled = timezone.now() - timedelta(seconds=settings.AGGREGATION_STALLED_AFTER)
+    # Only runs a worker started (job running): one still waiting in the queue behind others
+    # has no worker to lose, and queueing it again would only add a copy to the line.
     running = ResultSet.objects.filter(
         status=ResultSetStatus.RUNNING,
-        job__isnull=False,
+        job__status=JobStatus.RUNNING,
         job__updated_at__lt=stalled,
-        job__finished_at__isnull=True,
     ).values_list("pk", "job_id")
     redelivered = []
     for result_set_id, job_id in running:

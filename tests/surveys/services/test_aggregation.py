@@ -573,3 +573,34 @@ def test_a_failure_after_the_swap_leaves_the_set_complete_and_current(
     result_set.refresh_from_db()
     assert (result_set.status, result_set.is_current) == (ResultSetStatus.COMPLETE, True)
     assert result_set.rows.exists()
+
+
+def test_the_sweep_queues_again_a_started_run_whose_worker_stopped_beating(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kundeservice.jobs import job_start
+    from kundeservice.models import Job
+    from surveys import tasks
+    from surveys.services import aggregation
+
+    queued: list[int] = []
+    monkeypatch.setattr(
+        aggregation,
+        "enqueue",
+        lambda task, **kwargs: queued.append(kwargs["result_set_id"]) or True,
+    )
+    wave = golden_wave()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        waiting = aggregation_start(wave=wave, cutoff=wave.ends_on)
+        started = aggregation_start(wave=wave, cutoff=wave.starts_on, current=False)
+    assert started.job_id is not None
+    job_start(job_id=started.job_id, total=5)  # a worker took it
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.AGGREGATION_STALLED_AFTER + 1)
+    Job.objects.update(updated_at=long_ago)
+
+    assert tasks.redeliver_stalled_aggregations() == {"redelivered": [started.pk]}
+    assert queued == [started.pk]  # not the one still waiting for a worker
+    assert waiting.pk not in queued
+    # Touched as it was queued: the next minute's sweep waits for the new run.
+    assert tasks.redeliver_stalled_aggregations() == {"redelivered": []}
+    assert Job.objects.get(pk=started.job_id).updated_at > long_ago
