@@ -241,11 +241,11 @@ def test_copy_and_python_write_the_same_csv(media: Path, monkeypatch: Any) -> No
         wave_export(
             wave=wave, file_format=ExportFormat.CSV, path=by_copy, include_screened_out=screened
         )
-        monkeypatch.setattr(exports, "CSV_BY_COPY", False)
+        monkeypatch.setattr(exports, "PIVOT_IN_SQL", False)
         wave_export(
             wave=wave, file_format=ExportFormat.CSV, path=by_python, include_screened_out=screened
         )
-        monkeypatch.setattr(exports, "CSV_BY_COPY", True)
+        monkeypatch.setattr(exports, "PIVOT_IN_SQL", True)
         with by_copy.open(encoding="utf-8-sig", newline="") as a:
             copied = list(csv.reader(a))
         with by_python.open(encoding="utf-8-sig", newline="") as b:
@@ -276,7 +276,7 @@ def test_every_text_cell_is_safe_from_formulas(media: Path, monkeypatch: Any) ->
     }
     paths = []
     for by_copy in (True, False):
-        monkeypatch.setattr(exports, "CSV_BY_COPY", by_copy)
+        monkeypatch.setattr(exports, "PIVOT_IN_SQL", by_copy)
         paths.append(media / f"safe-{by_copy}.csv")
         for row in csv_rows(wave, paths[-1]):
             assert {k: row[k] for k in expected} == expected
