@@ -34,11 +34,12 @@ the CSV and the XLSX goes through ``kundeservice.spreadsheets.safe_cell`` (free 
 codes, company slugs, labels alike): one that a spreadsheet would run as a formula gets a
 leading ``'``. Files are named after study, wave and day (``export_filename``).
 
-Speed and memory: on PostgreSQL the CSV is written by the database: one query pivots the answers
-into a row per response (``_pivot_sql``, the same values as the Python writer, ``safe_cell``'s
-rule in SQL) and ``COPY … TO STDOUT`` streams it into the file. Otherwise (SQLite, XLSX, SPSS)
-responses are read in keyset chunks of ``CHUNK`` with their answers (two queries a chunk, no
-long-held cursor); XLSX rows go to the file as they are made (XlsxWriter's constant-memory mode).
+Speed and memory: on PostgreSQL one query pivots the answers into a row per response
+(``_pivot_sql``, the same values as the Python writer, ``safe_cell``'s rule in SQL): the CSV is
+that query streamed into the file by ``COPY … TO STDOUT``, the XLSX reads it typed through a
+server-side cursor, ``CHUNK`` rows at a time. Otherwise (SQLite, and SPSS everywhere) responses
+are read in keyset chunks of ``CHUNK`` with their answers (two queries a chunk, no long-held
+cursor). XLSX rows go to the file as they are made (XlsxWriter's constant-memory mode).
 pyreadstat writes a ``.sav`` from a whole data frame, so that format keeps one typed array per
 variable (8 bytes a numeric cell; text stays Python strings) and grows with the wave: about
 1.7 MB per 1,000 responses of 20 questions. Files are written beside their final name and renamed
