@@ -34,11 +34,12 @@ the CSV and the XLSX goes through ``kundeservice.spreadsheets.safe_cell`` (free 
 codes, company slugs, labels alike): one that a spreadsheet would run as a formula gets a
 leading ``'``. Files are named after study, wave and day (``export_filename``).
 
-Speed and memory: on PostgreSQL the CSV is written by the database: one query pivots the answers
-into a row per response (``_pivot_sql``, the same values as the Python writer, ``safe_cell``'s
-rule in SQL) and ``COPY … TO STDOUT`` streams it into the file. Otherwise (SQLite, XLSX, SPSS)
-responses are read in keyset chunks of ``CHUNK`` with their answers (two queries a chunk, no
-long-held cursor); XLSX rows go to the file as they are made (XlsxWriter's constant-memory mode).
+Speed and memory: on PostgreSQL one query pivots the answers into a row per response
+(``_pivot_sql``, the same values as the Python writer, ``safe_cell``'s rule in SQL): the CSV is
+that query streamed into the file by ``COPY … TO STDOUT``, the XLSX reads it typed through a
+server-side cursor, ``CHUNK`` rows at a time. Otherwise (SQLite, and SPSS everywhere) responses
+are read in keyset chunks of ``CHUNK`` with their answers (two queries a chunk, no long-held
+cursor). XLSX rows go to the file as they are made (XlsxWriter's constant-memory mode).
 pyreadstat writes a ``.sav`` from a whole data frame, so that format keeps one typed array per
 variable (8 bytes a numeric cell; text stays Python strings) and grows with the wave: about
 1.7 MB per 1,000 responses of 20 questions. Files are written beside their final name and renamed
@@ -107,8 +108,9 @@ CHUNK = 5000
 NA_TEXT = "N/A"
 NA_CODE = -1.0
 STALE_AFTER = timedelta(hours=1)
-#: On PostgreSQL a CSV is the database's own: the answers pivoted in SQL, streamed by COPY.
-CSV_BY_COPY = True
+#: On PostgreSQL the answers are pivoted in SQL: the CSV is streamed by COPY, the XLSX's rows
+#: are read from the pivot.
+PIVOT_IN_SQL = True
 
 
 class ExportFormat(models.TextChoices):
@@ -479,8 +481,12 @@ def wave_export(
     try:
         if file_format == ExportFormat.CODEBOOK:
             _write_codebook_workbook(partial, layout.variables, weighting)
-        elif file_format == ExportFormat.CSV and CSV_BY_COPY and connection.vendor == "postgresql":
-            writer = _CsvWriter(partial, layout.variables)
+        elif (
+            file_format in {ExportFormat.CSV, ExportFormat.XLSX}
+            and PIVOT_IN_SQL
+            and connection.vendor == "postgresql"
+        ):
+            writer = _WRITERS[file_format](partial, layout.variables, weighting)
             try:
                 rows = writer.copy(
                     wave=wave,
@@ -1003,29 +1009,36 @@ def _pivot_sql(
     weights: ExportWeights,
     include_screened_out: bool,
     literal: Callable[[Any], str],
+    typed: bool = False,
 ) -> str:
     """One row per exported response, its answers pivoted into columns, every value as text
-    exactly as the Python writer puts it in the CSV (``_response_rows``, ``_CsvWriter.write``)."""
+    exactly as the Python writer puts it in the CSV (``_response_rows``, ``_CsvWriter.write``).
+    ``typed`` (for the XLSX): numbers as numbers, N/A in a numeric column as NaN, the time as
+    naive Norwegian time; text as in the CSV."""
     answer, response = Answer._meta.db_table, Response._meta.db_table
     company = Company._meta.db_table
     na = literal(NA_TEXT)
+    na_number = "CAST('NaN' AS DOUBLE PRECISION)" if typed else na
     columns: list[str] = ["NULL"] * len(layout.variables)
     pivot: list[str] = []
     for question_id, (reads, first, options) in layout.slots.items():
         where = f"FILTER (WHERE a.question_id = {int(question_id)})"
         if options:
             for value, i in options.items():
+                one, zero = ("1", "0") if typed else ("'1'", "'0'")
                 pivot.append(
-                    f"min(CASE WHEN a.is_na THEN {na} WHEN a.value_choices ? {literal(value)} "
-                    f"THEN '1' ELSE '0' END) {where} AS c{i}"
+                    f"min(CASE WHEN a.is_na THEN {na_number} "
+                    f"WHEN a.value_choices ? {literal(value)} THEN {one} ELSE {zero} END) "
+                    f"{where} AS c{i}"
                 )
                 columns[i] = f"p.c{i}"
             continue
         if reads == TEXT:
-            value = safe_cell_sql("NULLIF(a.value_text, '')")
+            value, missing = safe_cell_sql("NULLIF(a.value_text, '')"), na
         else:
-            value = "CAST(a.value_number AS TEXT)"
-        pivot.append(f"min(CASE WHEN a.is_na THEN {na} ELSE {value} END) {where} AS c{first}")
+            value = "a.value_number" if typed else "CAST(a.value_number AS TEXT)"
+            missing = na_number
+        pivot.append(f"min(CASE WHEN a.is_na THEN {missing} ELSE {value} END) {where} AS c{first}")
         columns[first] = f"p.c{first}"
     if include_screened_out:
         for key, i in layout.screening:
@@ -1045,26 +1058,28 @@ def _pivot_sql(
     else:
         counted = "FALSE"
     cte, join = "", ""
+    one = "CAST(1 AS DOUBLE PRECISION)" if typed else "'1.0'"
     if not weights.weighted:
-        weight, cell = "'1.0'", "NULL"
+        weight, cell = one, "NULL"
     elif weights.cells:
         cells = list(weights.cells)
         arrays = [[c[i] for c in cells] for i in range(3)]
         arrays.append([repr(float(weights.cells[c])) for c in cells])  # as Python writes it
         arrays.append([weights.cell_name(c) for c in cells])
+        numbers = [float(weights.cells[c]) for c in cells]
         cte = (
-            "cw(gender, age_group, region, w, cell) AS (SELECT * FROM unnest("  # noqa: S608
+            "cw(gender, age_group, region, w, cell, wf) AS (SELECT * FROM unnest("  # noqa: S608
             + ", ".join(f"CAST({literal(a)} AS TEXT[])" for a in arrays)
-            + ")), "
+            + f", CAST({literal(numbers)} AS DOUBLE PRECISION[]))), "
         )
         join = (
             " LEFT JOIN cw ON cw.gender = r.gender AND cw.age_group = r.age_group"
             " AND cw.region = r.region"
         )
-        weight = f"CASE WHEN {counted} THEN COALESCE(cw.w, '1.0') END"
+        weight = f"CASE WHEN {counted} THEN COALESCE(cw.{'wf' if typed else 'w'}, {one}) END"
         cell = f"CASE WHEN {counted} THEN {safe_cell_sql('cw.cell')} END"
     else:
-        weight, cell = f"CASE WHEN {counted} THEN '1.0' END", "NULL"
+        weight, cell = f"CASE WHEN {counted} THEN {one} END", "NULL"
 
     zone = literal(timezone.get_current_timezone_name())
     fixed = [
@@ -1080,11 +1095,15 @@ def _pivot_sql(
         safe_cell_sql("NULLIF(r.region, '')"),
         weight,
         cell,
-        f"CASE WHEN {counted} THEN '1' ELSE '0' END",
+        f"CASE WHEN {counted} THEN 1 ELSE 0 END"
+        if typed
+        else f"CASE WHEN {counted} THEN '1' ELSE '0' END",
         # Python's repr of a float: 80.0, not PostgreSQL's 80.
         "CASE WHEN r.score = trunc(r.score) AND abs(r.score) < 1e15 "
         "THEN CAST(CAST(r.score AS NUMERIC) AS TEXT) || '.0' ELSE CAST(r.score AS TEXT) END",
     ]
+    if typed:
+        fixed[2], fixed[-1] = "t.local", "r.score"
     assert len(fixed) == len(FIXED)
     columns[: len(fixed)] = fixed
     statuses = [ResponseStatus.SUBMITTED, ResponseStatus.APPROVED]
@@ -1134,6 +1153,7 @@ def _streaming_sheet() -> type:
             to_excel, special, write = self._convert_date_time, XML_SPECIAL.search, self.fh.write
             # Codes repeat in every row: each text's escaped form is made once.
             texts: dict[str, str] = self.__dict__.setdefault("_texts", {})
+            na = f'" t="inlineStr"><is><t>{NA_TEXT}</t></is></c>'
             r = first
             width = 0
             for row in rows:
@@ -1166,6 +1186,8 @@ def _streaming_sheet() -> type:
                             f'<c r="{ref}{number}" s="{date_style}">'
                             f"<v>{to_excel(value):.16G}</v></c>"
                         )
+                    elif value != value:  # NaN: N/A in a numeric column (the SQL pivot's)
+                        cells.append(f'<c r="{ref}{number}{na}')
                     else:
                         cells.append(f'<c r="{ref}{number}"><v>{value:.16G}</v></c>')
                 cells.append("</row>")
@@ -1226,6 +1248,38 @@ class _XlsxWriter:
                 if value:
                     row[i] = safe(value)
         self.row = self.sheet.append_rows(self.row, rows, self.date_style)
+
+    def copy(
+        self,
+        *,
+        wave: Wave,
+        layout: Layout,
+        weights: ExportWeights,
+        include_screened_out: bool,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """Write the rows of the SQL pivot (``_pivot_sql``, typed), read in chunks of
+        ``CHUNK`` in PostgreSQL's binary format; returns how many."""
+        from psycopg import sql
+
+        connection.ensure_connection()
+        raw = connection.connection
+        query = _pivot_sql(
+            wave=wave,
+            layout=layout,
+            weights=weights,
+            include_screened_out=include_screened_out,
+            literal=lambda value: sql.Literal(value).as_string(raw),
+            typed=True,
+        )
+        first = self.row
+        with transaction.atomic(), raw.cursor(name=f"export_{wave.pk}", binary=True) as cursor:
+            cursor.execute(query)  # a server-side cursor: CHUNK rows in memory at a time
+            while rows := cursor.fetchmany(CHUNK):
+                self.row = self.sheet.append_rows(self.row, rows, self.date_style)
+                if progress is not None:
+                    progress(len(rows))
+        return self.row - first
 
     def close(self) -> None:
         try:

@@ -463,20 +463,22 @@ def test_a_failed_excel_export_leaves_no_temporary_file(
 
     temporary = tmp_path_factory.mktemp("tmp")
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
-    written = exports._XlsxWriter.write
+    sheet_class = exports._streaming_sheet()
+    append_rows = sheet_class.append_rows
 
-    def half_then_disk_full(self: Any, rows: Any) -> None:
-        written(self, rows)
-        sheet = self.workbook.worksheets()[0]
+    def half_then_disk_full(sheet: Any, first: int, rows: Any, style: int) -> int:
+        written = append_rows(sheet, first, rows, style)
+        if first == 0:
+            return written  # the header
+        assert any(temporary.rglob("*"))  # the sheet's rows, so far
 
         def closing_fails_too() -> None:
             raise OSError(28, "No space left on device (closing)")
 
-        assert any(temporary.rglob("*"))  # the sheet's rows, so far
         monkeypatch.setattr(sheet.row_data_fh, "close", closing_fails_too)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(exports._XlsxWriter, "write", half_then_disk_full)
+    monkeypatch.setattr(sheet_class, "append_rows", half_then_disk_full)
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         job = export_start(wave=wave, file_format=ExportFormat.XLSX)
     job.refresh_from_db()

@@ -86,10 +86,11 @@ def test_progress_polls_until_the_export_is_done(manager: Any) -> None:
 def test_a_failed_export_shows_its_message(
     manager: Any, wave: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    def disk_full(self: Any, rows: Any) -> None:
+    def disk_full(self: Any, *args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(exports._XlsxWriter, "write", disk_full)
+    monkeypatch.setattr(exports._XlsxWriter, "write", disk_full)  # rows from Python (SQLite)
+    monkeypatch.setattr(exports._XlsxWriter, "copy", disk_full)  # from the SQL pivot
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         manager.post(f"/en/staff/waves/{wave.pk}/export/", {"format": "xlsx"})
     job = Job.objects.get(kind=EXPORT_JOB)
