@@ -13,7 +13,7 @@ from surveys.slugs import slug_for
 from tests.factories import CompanyFactory, IndustryFactory, valid_org_number
 from tests.surveys.services.test_aggregation import golden_wave, run
 
-migration = importlib.import_module("surveys.migrations.0006_former_company_slugs_transliterated")
+migration = importlib.import_module("surveys.migrations.0007_former_company_slugs_transliterated")
 
 
 @pytest.mark.parametrize(
