@@ -324,7 +324,7 @@ def target_tickets(which: str) -> Callable[[Context], list[Row]]:
 def target_pages(ctx: Context) -> list[Row]:
     from bench import pages
 
-    return pages.measure(requests=50 if ctx.args.quick else 200)
+    return pages.measure(requests=30 if ctx.args.quick else 100)
 
 
 TARGETS: dict[str, Callable[[Context], list[Row]]] = {
