@@ -324,7 +324,7 @@ def target_tickets(which: str) -> Callable[[Context], list[Row]]:
 def target_pages(ctx: Context) -> list[Row]:
     from bench import pages
 
-    return pages.measure(requests=50 if ctx.args.quick else 200)
+    return pages.measure(requests=30 if ctx.args.quick else 100)
 
 
 TARGETS: dict[str, Callable[[Context], list[Row]]] = {
@@ -390,7 +390,11 @@ def main() -> int:
         rows += got
         print(f"    {name}: {time.monotonic() - began:.0f} s", flush=True)
         for row in got:
-            print(f"    {row.target}: {row.figure} ({row.verdict}) {row.note}", flush=True)
+            print(
+                f"    {row.target}: {row.figure}; baseline {row.baseline}; ratio {row.ratio} "
+                f"({row.verdict}; load before {row.load or '-'}) {row.note}",
+                flush=True,
+            )
     harness.print_table(rows)
     print(f"\nwhole run: {time.monotonic() - started:.0f} s")
     if args.record:

@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, default=300)
     parser.add_argument("--seats", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10, help="baseline duration")
+    parser.add_argument("--tickets", type=int, default=1000, help="checkin: tickets scanned")
     args = parser.parse_args()
     rows = [row for name in args.scenarios for row in measure(name, args=args)]
     harness.print_table(rows)
@@ -72,7 +73,10 @@ def measure(name: str, *, quick: bool = False, args: argparse.Namespace | None =
     """One scenario (rush, checkin, invoices) as rows of ``make bench``'s table."""
     if args is None:
         args = argparse.Namespace(
-            buyers=100 if quick else 300, seats=30 if quick else 100, seconds=5 if quick else 10
+            buyers=100 if quick else 300,
+            seats=30 if quick else 100,
+            seconds=5 if quick else 10,
+            tickets=200 if quick else 1000,
         )
     redis_url = bench_redis_url(REDIS_DB) if answers("127.0.0.1", 6379) else ""
     env = prepared_database(DATABASE, redis_url=redis_url)
@@ -168,7 +172,7 @@ def rush(args: argparse.Namespace, env: dict[str, str]) -> Row:
 def checkin(args: argparse.Namespace, env: dict[str, str]) -> Row:
     import requests
 
-    setup = run_child(__file__, env, ["setup-checkin", "1000"])
+    setup = run_child(__file__, env, ["setup-checkin", str(args.tickets)])
     secrets = setup["secrets"]
     headers = {"Authorization": f"Token {setup['token']}", "Content-Type": "application/json"}
     scanners = 20
