@@ -185,3 +185,34 @@ def measure(ctx: Any) -> list[Any]:
         )
     )
     return rows
+
+
+def main() -> int:
+    """Standalone: the browser target alone, on a database of its own (``bench.run`` shares
+    ``kundeservice_bench`` with every other benchmark, whose seeding empties earlier waves)."""
+    import argparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench import harness
+    from bench.common import bench_redis_url, prepared_database
+    from bench.run import Context
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-u", "--users", type=int, default=50)
+    parser.add_argument("-t", "--seconds", type=int, default=60)
+    parser.add_argument("--database", default="kundeservice_bench_browser")
+    parser.add_argument("--redis-db", type=int, default=7)
+    parser.add_argument("--api", type=float, help="the api target's surveys/s to compare with")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    env = prepared_database(args.database, redis_url=bench_redis_url(args.redis_db))
+    if env is None:
+        return 2
+    ctx = Context(args=args, env=env, api_surveys_per_s=args.api or 0.0)
+    rows = measure(ctx)
+    harness.print_table(rows)
+    return 0 if all(row.met for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
