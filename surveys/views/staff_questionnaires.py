@@ -163,6 +163,11 @@ def questionnaire_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "status": response.status,
         }
         if response.is_final:
+            if getattr(request, "htmx", False):
+                # The page posts with htmx (surveys/respond/page.html): a full load shows the end.
+                done = HttpResponse(status=204)
+                done["HX-Redirect"] = here
+                return done
             return redirect(here)
         saved = action == "stay" and bool(request.htmx)  # type: ignore[attr-defined]
         if not saved and not state.errors:
@@ -171,7 +176,8 @@ def questionnaire_preview(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             "surveys/staff/questionnaire_preview.html",
             {**context, "state": state, "structure": structure, "saved": saved},
-            status=400 if state.errors and not saved else 200,
+            # htmx swaps only successful replies: the page carries its errors.
+            status=400 if state.errors and not getattr(request, "htmx", False) else 200,
         )
 
 
