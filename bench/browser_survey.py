@@ -17,6 +17,7 @@ goal ≥ 10 % of it, request p95 < 100 ms at ``--users`` respondents, the Celery
 """
 
 import json
+import logging
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ GOAL_SHARE_OF_API = 0.10
 GOAL_P95_MS = 100
 _tokens: Iterator[str] | None = None
 _answers: dict[str, Any] | None = None
+_failures_told = 0
 
 
 class BrowserSurveyUser(FastHttpUser):
@@ -49,6 +51,7 @@ class BrowserSurveyUser(FastHttpUser):
             found = CSRF.search(reply.text or "")
             if reply.status_code != 200 or not found:
                 reply.failure(f"{reply.status_code}: no form")
+                tell(f"first page: {reply.status_code}: {(reply.text or '')[:300]}")
                 raise RescheduleTask
         csrf = found.group(1)
         for number, answers in enumerate(survey_answers()["pages"]):
@@ -81,11 +84,20 @@ class BrowserSurveyUser(FastHttpUser):
         ) as reply:
             if reply.status_code != expect or 'id="error-summary"' in (reply.text or ""):
                 reply.failure(f"{reply.status_code} (expected {expect})")
+                tell(f"{name}: {reply.status_code} (expected {expect}): {(reply.text or '')[:300]}")
                 raise RescheduleTask
             return int(reply.status_code)
 
 
 HTMX = {"HX-Request": "true", "HX-Target": "survey"}
+
+
+def tell(message: str) -> None:
+    """The first few failures' replies, in locust's log (the plug-in's note quotes its tail)."""
+    global _failures_told
+    if _failures_told < 5:
+        _failures_told += 1
+        logging.getLogger("browser_survey").warning("failed: %s", message)
 
 
 def next_token() -> str:
@@ -157,6 +169,8 @@ def measure(ctx: Any) -> list[Any]:
     )
     if not all_saved:
         note = "FAIL: submitted surveys not saved. " + note
+    if stats.failures:
+        print(f"browser: locust log (tail):\n{stats.log}", file=sys.stderr)
     rows.append(
         Row(
             target="browser survey /s/<token>/, worker",
@@ -171,3 +185,34 @@ def measure(ctx: Any) -> list[Any]:
         )
     )
     return rows
+
+
+def main() -> int:
+    """Standalone: the browser target alone, on a database of its own (``bench.run`` shares
+    ``kundeservice_bench`` with every other benchmark, whose seeding empties earlier waves)."""
+    import argparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench import harness
+    from bench.common import bench_redis_url, prepared_database
+    from bench.run import Context
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-u", "--users", type=int, default=50)
+    parser.add_argument("-t", "--seconds", type=int, default=60)
+    parser.add_argument("--database", default="kundeservice_bench_browser")
+    parser.add_argument("--redis-db", type=int, default=7)
+    parser.add_argument("--api", type=float, help="the api target's surveys/s to compare with")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    env = prepared_database(args.database, redis_url=bench_redis_url(args.redis_db))
+    if env is None:
+        return 2
+    ctx = Context(args=args, env=env, api_surveys_per_s=args.api or 0.0)
+    rows = measure(ctx)
+    harness.print_table(rows)
+    return 0 if all(row.met for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -176,7 +176,8 @@ def questionnaire_preview(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             "surveys/staff/questionnaire_preview.html",
             {**context, "state": state, "structure": structure, "saved": saved},
-            status=400 if state.errors and not saved else 200,
+            # htmx swaps only successful replies: the page carries its errors.
+            status=400 if state.errors and not getattr(request, "htmx", False) else 200,
         )
 
 

@@ -406,3 +406,21 @@ def test_a_company_not_in_the_list_is_written_in_and_counted_apart(client: Any, 
     answer = Answer.objects.get(question__key="company")
     assert answer.value_text == "__other__:Lokalbanken"
     assert other_companies_named(wave=wave) == [OtherCompany(name="Lokalbanken", responses=1)]
+
+
+def test_a_page_costs_one_write_and_no_health_check(client: Any, wave: Any) -> None:
+    """Issue 21: "Next" in the browser is one request with one write (the response's draft and
+    page), and no "SELECT 1" is spent checking the connection first."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/s/{invite(wave)}/"
+    client.post(url, {**FULL[0], "action": "next", "page": "0"}, **HTMX)  # the first answer
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post(url, {**FULL[1], "action": "next", "page": "1"}, **HTMX)
+    assert "Side 3 av 4" in page.content.decode()
+    statements = [q["sql"].lstrip().split()[0].upper() for q in queries.captured_queries]
+    writes = [s for s in statements if s in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == ["UPDATE"], statements
+    assert not [q for q in queries.captured_queries if q["sql"].strip().upper() == "SELECT 1"]
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is False
