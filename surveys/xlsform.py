@@ -207,6 +207,8 @@ FILES = {COMPANIES_FILE: QuestionType.COMPANY, CHANNELS_FILE: QuestionType.CHANN
 NEVER: dict[str, Any] = {"any": []}
 #: Where a question never shown keeps the XLSForm cells it is exported back with.
 HIDDEN = "xlsform"
+#: Where a question keeps a constraint web surveys do not check, to export it back.
+UNCHECKED = "xlsform_unchecked"
 HIDDEN_COLUMNS = (
     "type",
     "relevant",
@@ -324,7 +326,9 @@ def read_xlsform(*, file: IO[bytes], filename: str = "") -> ParsedForm:
     """
     workbook, stem = _load_workbook(file=file, filename=filename)
     sheets = _sheets_of(workbook)
+    # pyxform changes the rows it reads; ours are copied out already, so it may have them.
     pyxform_errors, survey_json = _pyxform_check(workbook, stem, sheets.get(SURVEY))
+    del workbook
     reader = _FormReader(sheets, fallback_title=str(survey_json.get("title") or stem))
     parsed = reader.read()
     # Ours name every problem by row; pyxform stops at its first, often one of ours again.
@@ -535,19 +539,15 @@ def _pyxform_check(
     workbook: Any, stem: str, survey: "_Sheet | None"
 ) -> tuple[list[SheetRowError], dict[str, Any]]:
     """pyxform's verdict on the form (the XForm it would build), and its survey JSON."""
-    import copy
-
     from pyxform.builder import create_survey_element_from_dict
     from pyxform.xls2json import workbook_to_json
 
     try:
-        survey_json = workbook_to_json(
-            workbook_dict=copy.deepcopy(workbook), fallback_form_name=stem, warnings=[]
-        )
+        survey_json = workbook_to_json(workbook_dict=workbook, fallback_form_name=stem, warnings=[])
         create_survey_element_from_dict(survey_json).to_xml(validate=False, warnings=[])
     except Exception as exc:  # PyXFormError, and what pyxform lets through on odd input
         return [_pyxform_error(str(exc), survey)], {}
-    return [], survey_json
+    return [], {"title": survey_json.get("title")}
 
 
 def _pyxform_error(message: str, survey: "_Sheet | None") -> SheetRowError:
@@ -1043,6 +1043,7 @@ class _FormReader:
             question["required"] = False
         if hidden is None and row.get("constraint"):
             question["constraint"] = self._constraint(row, key, question, names)
+            translations.update(question.pop("translations", {}))
         if hidden is not None:
             question["required"] = False
             translations[HIDDEN] = hidden
@@ -1273,7 +1274,17 @@ class _FormReader:
         try:
             return _XPathParser(row.get("constraint"), self.earlier, names, current=key).parse()
         except _XPathError as exc:
-            self._error(SURVEY, row.number, "constraint", str(exc))
+            # Not checked, but kept and exported back: a form stays usable without it.
+            self._warn(
+                SURVEY,
+                row.number,
+                "constraint",
+                _("This constraint is not checked in web surveys: %(reason)s")
+                % {"reason": str(exc)},
+            )
+            question.setdefault("translations", {})[UNCHECKED] = {
+                "constraint": row.get("constraint")
+            }
             return None
         finally:
             if before is None:
@@ -1785,6 +1796,8 @@ def _question_row(
         "allow_na": "yes" if question.get("allow_na") else "",
         **_translation_cells(question),
     }
+    unchecked = (question.get("translations") or {}).get(UNCHECKED) or {}
+    row.update(unchecked)
     if question.get("constraint") is not None:
         own = f"${{{question['key']}}}"
         row["constraint"] = condition_to_xpath(question["constraint"], types).replace(own, ".")
@@ -1835,7 +1848,7 @@ def _translation_cells(item: dict[str, Any]) -> dict[str, str]:
     return {
         f"{base}::{language}": text
         for base, texts in (item.get("translations") or {}).items()
-        if base != HIDDEN
+        if base not in {HIDDEN, UNCHECKED}
         for language, text in texts.items()
     }
 
