@@ -1,53 +1,61 @@
 """XLSForm ⇄ questionnaire specification (the dict ``questionnaire_create`` takes).
 
-Pure conversion, no database: ``read_xlsform`` turns an uploaded workbook into a specification
-(or rejects it, listing every problem by sheet, row and column), ``write_xlsform`` writes one out.
-An exported workbook is a valid XLSForm that KoboToolbox and ODK accept; importing it again gives
-the same questionnaire.
+Pure conversion, no database: ``read_xlsform`` turns an uploaded form into a specification (or
+rejects it, listing every problem by sheet, row and column), ``write_xlsform`` writes one out.
+An exported workbook is a valid XLSForm that pyxform, KoboToolbox and ODK accept; importing it
+again gives the same questionnaire.
+
+Reading
+    The upload's size and rows are limited first (``kundeservice/upload_limits.py``). pyxform reads
+    the file (.xlsx, .xls, .csv, .md) into rows, and converts it to an XForm: a form pyxform
+    refuses is refused with pyxform's message on its row (when ours find nothing). Our reading
+    of the rows maps them onto the specification and collects every problem, and warnings for
+    what is imported but not shown.
 
 The workbook
-    ``survey``   one row per question; ``begin_group``/``end_group`` rows are sections.
-    ``choices``  ``list_name``, ``name`` (the code), ``label``, and our ``points``.
-    ``settings`` ``form_title`` (required), ``form_id`` (the questionnaire's key; made from the
-                 title when empty), ``version`` (ignored: importing a known key makes a new
-                 version), ``default_language`` (ignored); our ``form_title_en`` (the English
-                 title: pyxform cannot take ``form_title::en``), ``kind`` (survey, evaluation,
-                 poll) and ``intro``. Other settings columns are ignored.
+    ``survey``   one row per question; groups (nested too) are sections: an inner group is a
+                 section of its own, and the questions after it one more, each keeping the outer
+                 group's ``relevant``. Every type spelling pyxform takes (``select one from x``,
+                 ``string``, ``int``, ``begin loop``…).
+    ``choices``  ``list_name``, ``name`` (the code; not starting with =, +, -, @), ``label``,
+                 and our ``points``.
+    ``settings`` optional: ``form_title`` (else the file name), ``form_id`` (the questionnaire's
+                 key; made from the title when empty), ``default_language`` (the language of a
+                 plain ``label``; bokmål when unset), ``version`` (ignored: a known key makes a
+                 new version), our ``form_title_en``, ``kind`` (survey, evaluation, poll) and
+                 ``intro``.
 
-Languages: text columns take ``::nb`` and ``::en`` (or ODK's ``::Norsk (nb)``,
-``::English (en)``); a column without a language is bokmål. Other languages are refused.
+Languages: ``::nb`` and ``::en`` (or ODK's ``::Norsk (nb)``, ``::English (en)``) are shown; other
+languages are kept in ``translations`` and written back. A plain column beside the explicit one
+of the same language fills its empty cells.
 
 Types
-    ``select_one L``, ``select_multiple L``        single and multiple choice from list L
-    ``select_one yes_no``                          yes/no: a list named ``yes_no`` (or
-                                                   ``yes_no_…``) with exactly the codes yes and no
-    ``range`` with ``parameters`` start=1 end=5|6|7|10   a rating scale; start=0 end=10 is NPS
-    ``decimal`` or ``integer``                     a number; ``integer`` with ``appearance``
-                                                   ``duration`` is a duration in minutes
-    ``text``, ``dateTime``                         free text, date and time
-    ``select_one_from_file companies.csv``         the company picker (our catalog)
-    ``select_one_from_file channels.csv``          the channel picker
-    ``start``, ``end``, ``today``, ``deviceid`` …  metadata rows are skipped
-Questions outside any group form a section of their own, titled like the form.
+    ``select_one L``, ``select_multiple L``        choices from list L (``or_other`` adds an
+                                                   "other" choice and the text question
+                                                   ``<name>_other`` shown when it is chosen)
+    ``select_one yes_no``                          yes/no: a list ``yes_no`` with codes yes, no
+    ``range`` start=1 end=5|6|7|10 / start=0 end=10 a rating scale / NPS; other ranges a number
+    ``decimal``, ``integer``                       a number (``integer`` with appearance
+                                                   ``duration``: minutes)
+    ``text``, ``date``, ``time``, ``dateTime``, ``note``
+    ``select_one_from_file companies.csv``/``channels.csv``   the company and channel pickers
+Kept but never shown (``relevant`` false, the original cells in ``translations["xlsform"]``,
+written back as they were): metadata, media, geopoint, barcode, ``calculate``, selects from other
+files or with ``search()``, selects with fewer than two choices.
 
 Columns of our own (XLSForm tools ignore them)
-    ``role``       what the question measures (company, channel, resolved, nps, …)
-    ``weight``     of a question, or of a section on its ``begin_group`` row (default 1)
-    ``scored``     yes: counts towards the score (every choice then needs ``points``)
-    ``allow_na``   yes: the respondent may answer "not applicable"
-    ``min_label``, ``max_label``   the words at the ends of a rating scale
-``required`` and the booleans read yes/no, true/false, 1/0 (blank is no, as in XLSForm). ``hint``
-is a question's help text, or a section's description on its ``begin_group`` row.
-``appearance``, ``required_message`` and ``$``-columns (KoboToolbox's ``$kuid``…) are ignored.
+    ``role``, ``weight`` (of a question, or of a section on its ``begin_group`` row), ``scored``,
+    ``allow_na``, ``min_label``, ``max_label``.
+``constraint`` (``.`` is the answer) and ``constraint_message``, ``required_message`` and
+``guidance_hint`` are kept; a constraint we cannot check is kept unchecked, with a warning.
 
-``relevant`` (branching), for questions and groups, refers only to earlier questions:
+``relevant`` and ``constraint`` refer only to earlier questions:
     ``${q} = 'x'``, ``${q} != 'x'``, ``selected(${q}, 'x')``, ``not(…)``, ``and``, ``or``,
-    parentheses, and ``<``, ``<=``, ``>``, ``>=`` on rating and NPS questions.
+    parentheses, ``<``, ``<=``, ``>``, ``>=`` on range and number questions, ``0``/``false()``
+    (never shown) and ``1``/``true()``.
 
-Refused, with a message naming the row: repeats, notes, calculations, other types, ``or_other``,
-constraints, defaults, ``choice_filter`` (cascading selects), other functions, arithmetic,
-references to later or unknown questions, duplicate names, missing lists, empty labels, points
-that are not numbers.
+Refused, with a message naming the row: repeats, other functions in ``relevant``, references to
+later or unknown questions, duplicate names, missing lists, points that are not numbers.
 """
 
 import io
@@ -207,6 +215,8 @@ FILES = {COMPANIES_FILE: QuestionType.COMPANY, CHANNELS_FILE: QuestionType.CHANN
 NEVER: dict[str, Any] = {"any": []}
 #: Where a question never shown keeps the XLSForm cells it is exported back with.
 HIDDEN = "xlsform"
+#: Where a question keeps a constraint web surveys do not check, to export it back.
+UNCHECKED = "xlsform_unchecked"
 HIDDEN_COLUMNS = (
     "type",
     "relevant",
@@ -324,7 +334,9 @@ def read_xlsform(*, file: IO[bytes], filename: str = "") -> ParsedForm:
     """
     workbook, stem = _load_workbook(file=file, filename=filename)
     sheets = _sheets_of(workbook)
+    # pyxform changes the rows it reads; ours are copied out already, so it may have them.
     pyxform_errors, survey_json = _pyxform_check(workbook, stem, sheets.get(SURVEY))
+    del workbook
     reader = _FormReader(sheets, fallback_title=str(survey_json.get("title") or stem))
     parsed = reader.read()
     # Ours name every problem by row; pyxform stops at its first, often one of ours again.
@@ -535,19 +547,15 @@ def _pyxform_check(
     workbook: Any, stem: str, survey: "_Sheet | None"
 ) -> tuple[list[SheetRowError], dict[str, Any]]:
     """pyxform's verdict on the form (the XForm it would build), and its survey JSON."""
-    import copy
-
     from pyxform.builder import create_survey_element_from_dict
     from pyxform.xls2json import workbook_to_json
 
     try:
-        survey_json = workbook_to_json(
-            workbook_dict=copy.deepcopy(workbook), fallback_form_name=stem, warnings=[]
-        )
+        survey_json = workbook_to_json(workbook_dict=workbook, fallback_form_name=stem, warnings=[])
         create_survey_element_from_dict(survey_json).to_xml(validate=False, warnings=[])
     except Exception as exc:  # PyXFormError, and what pyxform lets through on odd input
         return [_pyxform_error(str(exc), survey)], {}
-    return [], survey_json
+    return [], {"title": survey_json.get("title")}
 
 
 def _pyxform_error(message: str, survey: "_Sheet | None") -> SheetRowError:
@@ -1043,6 +1051,7 @@ class _FormReader:
             question["required"] = False
         if hidden is None and row.get("constraint"):
             question["constraint"] = self._constraint(row, key, question, names)
+            translations.update(question.pop("translations", {}))
         if hidden is not None:
             question["required"] = False
             translations[HIDDEN] = hidden
@@ -1273,7 +1282,17 @@ class _FormReader:
         try:
             return _XPathParser(row.get("constraint"), self.earlier, names, current=key).parse()
         except _XPathError as exc:
-            self._error(SURVEY, row.number, "constraint", str(exc))
+            # Not checked, but kept and exported back: a form stays usable without it.
+            self._warn(
+                SURVEY,
+                row.number,
+                "constraint",
+                _("This constraint is not checked in web surveys: %(reason)s")
+                % {"reason": str(exc)},
+            )
+            question.setdefault("translations", {})[UNCHECKED] = {
+                "constraint": row.get("constraint")
+            }
             return None
         finally:
             if before is None:
@@ -1785,6 +1804,8 @@ def _question_row(
         "allow_na": "yes" if question.get("allow_na") else "",
         **_translation_cells(question),
     }
+    unchecked = (question.get("translations") or {}).get(UNCHECKED) or {}
+    row.update(unchecked)
     if question.get("constraint") is not None:
         own = f"${{{question['key']}}}"
         row["constraint"] = condition_to_xpath(question["constraint"], types).replace(own, ".")
@@ -1835,7 +1856,7 @@ def _translation_cells(item: dict[str, Any]) -> dict[str, str]:
     return {
         f"{base}::{language}": text
         for base, texts in (item.get("translations") or {}).items()
-        if base != HIDDEN
+        if base not in {HIDDEN, UNCHECKED}
         for language, text in texts.items()
     }
 

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 
 from kundeservice.errors import DomainError, ImportRejected
 from surveys.models import Option, Question, Questionnaire
-from surveys.services.questionnaires import question_spec, questionnaire_create
+from surveys.services.questionnaires import question_spec, questionnaire_create, spec_problems
 from surveys.xlsform import (
     SETTINGS,
     SURVEY,
@@ -38,6 +38,21 @@ def questionnaire_import_xlsform(*, file: IO[bytes], filename: str = "") -> Ques
     except DomainError as exc:
         reject_if_errors([_row_error(message, parsed) for message in exc.messages])
         raise
+
+
+def questionnaire_review_xlsform(*, file: IO[bytes], filename: str = "") -> ParsedForm:
+    """Read and check an XLSForm without writing anything: its specification and warnings (what
+    is imported but not shown), or ``ImportRejected`` listing every problem."""
+    parsed = read_xlsform(file=file, filename=filename)
+    problems = spec_problems(parsed.spec)
+    if problems:
+        reject_if_errors([_row_error(problem.message, parsed) for problem in problems])
+    return parsed
+
+
+def questionnaire_import_reviewed(*, spec: dict[str, Any]) -> Questionnaire:
+    """Create the questionnaire a reviewed XLSForm describes (checked again: all or nothing)."""
+    return questionnaire_create(spec=spec)
 
 
 def questionnaire_export_xlsform(*, questionnaire: Questionnaire) -> bytes:

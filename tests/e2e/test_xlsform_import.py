@@ -48,6 +48,13 @@ def test_panel_manager_imports_an_xlsform(live_server: Any, page: Any, tmp_path:
 
     page.get_by_label("XLSForm workbook (.xlsx)").set_input_files(str(good))
     page.get_by_role("button", name="Import").click()
+    page.wait_for_load_state("networkidle")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Check the questionnaire before importing"
+    assert_fits_width(page)
+    assert_accessible(page)
+    assert not Questionnaire.objects.exists()
+    page.get_by_role("button", name="Import").click()
     page.wait_for_url(re.compile(r"/en/staff/questionnaires/\d+/$"))
     questionnaire = Questionnaire.objects.get(slug="skjema")
     assert page.url.endswith(f"/en/staff/questionnaires/{questionnaire.pk}/")

@@ -6,12 +6,14 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import translation
 from pyxform.xls2xform import convert
 
 from surveys.models import Question, Response
 from surveys.services.xlsform import (
     questionnaire_export_xlsform,
     questionnaire_import_xlsform,
+    questionnaire_review_xlsform,
     questionnaire_spec,
 )
 from tests.factories import WaveFactory, invite
@@ -122,3 +124,26 @@ def test_a_respondent_sees_the_note_with_piping_and_meets_the_constraint(client:
         "dato": "2026-03-14",
         "klokka": "10:30",
     }
+
+
+def test_a_constraint_web_surveys_cannot_check_is_kept_with_a_warning_and_exported_back() -> None:
+    survey = [
+        {
+            "type": "text",
+            "name": "telefon",
+            "label": "Telefon",
+            "constraint": "regex(., '^[0-9]{8}$')",
+        }
+    ]
+    form = xlsx({"survey": table(survey)})
+    with translation.override("en"):
+        parsed = questionnaire_review_xlsform(file=form, filename="f.xlsx")
+    assert [w.column for w in parsed.warnings] == ["constraint"]
+    assert "This constraint is not checked in web surveys" in parsed.warnings[0].message
+    questionnaire = questionnaire_import_xlsform(
+        file=xlsx({"survey": table(survey)}), filename="f.xlsx"
+    )
+    exported = questionnaire_export_xlsform(questionnaire=questionnaire)
+    assert "regex(., '^[0-9]{8}$')" in convert(xlsform=exported, file_type=".xlsx").xform.replace(
+        "&apos;", "'"
+    )

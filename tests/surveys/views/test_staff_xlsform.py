@@ -1,6 +1,7 @@
 """Staff console: import a questionnaire from XLSForm, see every bad row, download one."""
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -34,8 +35,18 @@ def test_the_page_shows_the_form_and_what_a_workbook_may_contain(manager: Any) -
     assert "select_one_from_file companies.csv" in html
 
 
-def test_an_import_goes_to_the_new_questionnaire(manager: Any) -> None:
-    response = manager.post("/en/staff/questionnaires/import/", {"file": upload(build())})
+def confirm(client: Any, response: Any, url: str = "/en/staff/questionnaires/import/") -> Any:
+    token = re.search(r'name="confirm" value="([^"]+)"', response.content.decode())
+    assert token is not None, response.content.decode()[:2000]
+    return client.post(url, {"confirm": token.group(1)})
+
+
+def test_an_import_is_reviewed_then_goes_to_the_new_questionnaire(manager: Any) -> None:
+    review = manager.post("/en/staff/questionnaires/import/", {"file": upload(build())})
+    assert review.status_code == 200
+    assert "Check the questionnaire before importing" in review.content.decode()
+    assert not Questionnaire.objects.exists()
+    response = confirm(manager, review)
     questionnaire = Questionnaire.objects.get(slug="skjema")
     assert response.status_code == 302
     assert response["Location"] == reverse(
@@ -54,7 +65,8 @@ def test_without_the_builder_an_import_goes_to_the_console(
         return reverse(name, **kwargs)
 
     monkeypatch.setattr(staff_xlsform, "reverse", reverse_without_builder)
-    response = manager.post("/staff/questionnaires/import/", {"file": upload(build())})
+    review = manager.post("/staff/questionnaires/import/", {"file": upload(build())})
+    response = confirm(manager, review, "/staff/questionnaires/import/")
     assert response["Location"] == reverse("staff-dashboard")
 
 
@@ -96,10 +108,29 @@ def test_download_is_an_xlsform_that_imports_again(manager: Any) -> None:
     assert response["Content-Disposition"] == 'attachment; filename="ksindeks-v1.xlsx"'
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook["settings"]["C2"].value == "ksindeks"
-    again = manager.post("/staff/questionnaires/import/", {"file": upload(response.content)})
-    assert again.status_code == 302
+    review = manager.post("/staff/questionnaires/import/", {"file": upload(response.content)})
+    assert confirm(manager, review, "/staff/questionnaires/import/").status_code == 302
     assert Questionnaire.objects.filter(slug="ksindeks").count() == 2
 
 
 def test_download_of_an_unknown_questionnaire_is_404(manager: Any) -> None:
     assert manager.get("/staff/questionnaires/999999/xlsform/").status_code == 404
+
+
+def test_the_review_lists_what_is_not_shown_and_a_stale_confirm_imports_nothing(
+    manager: Any,
+) -> None:
+    def with_location(form: Any) -> None:
+        form["survey"].insert(1, {"type": "geopoint", "name": "sted", "label::nb": "Hvor?"})
+
+    review = manager.post(
+        "/en/staff/questionnaires/import/", {"file": upload(build(with_location))}
+    )
+    html = review.content.decode()
+    assert "Imported but not shown in web surveys" in html
+    assert "“geopoint” is not shown in web surveys: sted is kept" in html
+    stale = manager.post("/en/staff/questionnaires/import/", {"confirm": "not-the-token"})
+    assert stale.status_code == 302
+    assert not Questionnaire.objects.exists()
+    assert confirm(manager, review).status_code == 302
+    assert Questionnaire.objects.get().questions.filter(key="sted", relevant={"any": []}).exists()
