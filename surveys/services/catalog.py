@@ -171,7 +171,7 @@ def companies_import(*, file: IO[bytes], filename: str) -> ImportSummary:
                 # What only the model's own validation finds still names its row.
                 errors.extend(_row_errors(number, exc))
         # Raised inside the transaction: the rows written before the bad one roll back.
-        reject_if_errors(errors)
+        reject_if_errors(errors, headers=rows.headers)
     return ImportSummary(created=created, updated=updated)
 
 

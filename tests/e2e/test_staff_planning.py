@@ -45,7 +45,7 @@ def test_plan_a_wave_and_move_a_contact(live_server: Any, page: Any) -> None:
     assert_fits_width(page)
 
     page.get_by_role("button", name="Plan", exact=True).press("Enter")
-    page.get_by_text("8 contacts planned.").wait_for()
+    page.get_by_text("8 contacts planned.", exact=True).wait_for()
     page.get_by_role("link", name="See the plan grid").first.press("Enter")
     wait_for_path(page, f"/en/staff/waves/{wave.pk}/plan/")
     assert_accessible(page)

@@ -483,7 +483,7 @@ def test_an_aggregation_that_finished_in_the_request_says_so(client: Any) -> Non
     """Without Redis the task runs inside the request (on commit, as in production): the page
     shows it finished, not "started" (which nothing would ever follow)."""
     wave = golden_wave()
-    client.force_login(UserFactory(roles=["editor"]))
+    client.force_login(UserFactory(roles=["analyst"]))
     page = reverse("staff-wave-results", args=[wave.pk])
     response = client.post(page, {"action": "aggregate", "cutoff": "2026-12-31"}, follow=True)
     html = text(response)
