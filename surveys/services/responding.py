@@ -267,8 +267,16 @@ def _page_save_locked(
             try:
                 check_constraint(view.info, answers.get(view.key), answers)
             except AnswerError as exc:
+                # As with input that does not parse: what was typed stays beside its error,
+                # and the last valid answer stays in the draft.
                 errors.setdefault(view.key, str(exc))
-                answers.pop(view.key, None)
+                if view.key in data:
+                    raw.setdefault(view.key, " ".join(data.get(view.key, []))[:MAX_RAW])
+                previous = response.draft.get(view.key)
+                if previous is None:
+                    answers.pop(view.key, None)
+                else:
+                    answers[view.key] = previous
     answers = shown_only(structure, answers)
     if direction == "next" and state.section is not None:
         for view in structure.visible_questions(state.section, answers):

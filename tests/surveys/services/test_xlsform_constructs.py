@@ -147,3 +147,16 @@ def test_a_constraint_web_surveys_cannot_check_is_kept_with_a_warning_and_export
     assert "regex(., '^[0-9]{8}$')" in convert(xlsform=exported, file_type=".xlsx").xform.replace(
         "&apos;", "'"
     )
+
+
+def test_a_value_the_constraint_refuses_stays_typed_and_the_last_valid_answer_is_kept(
+    client: Any,
+) -> None:
+    questionnaire = questionnaire_import_xlsform(file=constructs_form(), filename="k.xlsx")
+    url = f"/s/{invite(WaveFactory(questionnaire=questionnaire))}/"
+    client.post(url, {"firma": "Fjordbanken", "ventetid": "15", "action": "stay"})
+    refused = client.post(url, {"firma": "Fjordbanken", "ventetid": "500", "action": "stay"})
+    html = refused.content.decode()
+    assert "Oppgi 0–120 minutter." in html
+    assert 'value="500"' in html
+    assert Response.objects.get().draft["ventetid"] == 15
