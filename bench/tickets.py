@@ -172,6 +172,9 @@ def rush(args: argparse.Namespace, env: dict[str, str]) -> Row:
 def checkin(args: argparse.Namespace, env: dict[str, str]) -> Row:
     import requests
 
+    # Twenty scanners share one door-staff token here; a real door has a device each, so the
+    # per-user API throttle (3,000 a minute) is lifted rather than measured.
+    env = {**env, "API_USER_RATE": "1000000/min"}
     setup = run_child(__file__, env, ["setup-checkin", str(args.tickets)])
     secrets = setup["secrets"]
     headers = {"Authorization": f"Token {setup['token']}", "Content-Type": "application/json"}
@@ -184,12 +187,18 @@ def checkin(args: argparse.Namespace, env: dict[str, str]) -> Row:
             times: list[float] = []
             codes: Counter[int] = Counter()
             lock = threading.Lock()
+            refused: list[str] = []  # the first unexpected answer, shown in the note
 
             def scanner(k: int) -> None:
                 session = requests.Session()
                 for i in range(k, len(secrets), scanners):
                     body = json.dumps(
-                        {"event": setup["event"], "secret": secrets[i], "nonce": f"scan-{i:05d}"}
+                        {
+                            "event": setup["event"],
+                            "secret": secrets[i],
+                            # Nonces are unique for good: each run its own.
+                            "nonce": f"scan-{setup['event']}-{i:05d}",
+                        }
                     )
                     began = time.perf_counter()
                     answer = session.post(url, data=body, headers=headers, timeout=60)
@@ -197,6 +206,9 @@ def checkin(args: argparse.Namespace, env: dict[str, str]) -> Row:
                     with lock:
                         times.append(took)
                         codes[answer.status_code] += 1
+                        if answer.status_code >= 400 and not refused:
+                            refused.append(f"{answer.status_code} {answer.text[:200]}")
+                            print("check-in refused:", refused[0], flush=True)
 
             with ThreadPoolExecutor(max_workers=scanners) as pool:
                 list(pool.map(scanner, range(scanners)))
