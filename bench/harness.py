@@ -174,12 +174,18 @@ def wait_for(url: str, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict[str, str], *, probe: str = "/healthz") -> Iterator[str]:
-    """``app`` (``bench.wsgi`` or ``bench.bare.wsgi``) under ``GUNICORN_ARGS``; yields its base
-    URL."""
+def gunicorn(
+    app: str,
+    env: dict[str, str],
+    *,
+    probe: str = "/healthz",
+    args: tuple[str, ...] | list[str] | None = None,
+) -> Iterator[str]:
+    """``app`` (``bench.wsgi`` or ``bench.bare.wsgi``) under ``GUNICORN_ARGS`` (or ``args``, for
+    the floor experiments of ``bench/floor.py``); yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS],
+        [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", *(args or GUNICORN_ARGS)],
         cwd=ROOT,
         env=env,
         start_new_session=True,  # its own process group: stopped as one below
