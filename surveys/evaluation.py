@@ -215,9 +215,10 @@ def clean_answers(
             continue
         if value is not None:
             cleaned[key] = value
+    with_calculated = structure.with_calculated(cleaned)
     for key, value in list(cleaned.items()):
         try:
-            check_constraint(structure.questions[key].info, value, cleaned)
+            check_constraint(structure.questions[key].info, value, with_calculated)
         except AnswerError as exc:
             errors[key] = str(exc)
             del cleaned[key]
