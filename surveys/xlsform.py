@@ -18,7 +18,8 @@ The workbook
                  group's ``relevant``. Every type spelling pyxform takes (``select one from x``,
                  ``string``, ``int``, ``begin loop``…).
     ``choices``  ``list_name``, ``name`` (the code; not starting with =, +, -, @), ``label``,
-                 and our ``points``.
+                 and our ``points``; other columns a ``choice_filter`` reads are kept on the
+                 options (``columns``) and written back.
     ``settings`` optional: ``form_title`` (else the file name), ``form_id`` (the questionnaire's
                  key; made from the title when empty), ``default_language`` (the language of a
                  plain ``label``; bokmål when unset), ``version`` (ignored: a known key makes a
@@ -43,19 +44,42 @@ Kept but never shown (``relevant`` false, the original cells in ``translations["
 written back as they were): metadata, media, geopoint, barcode, ``calculate``, selects from other
 files or with ``search()``, selects with fewer than two choices.
 
+``calculate`` (surveys/expressions.py evaluates it, on the server, wherever conditions and labels
+are: page render, autosave, page and API submit). Its ``calculation`` is kept as an expression
+tree in the question's ``calculation`` (a ``relevant`` on the row wraps it in ``if()``: empty
+when not relevant); its value is text, computed in form order from the answers and earlier
+calculations, never stored. ``${name}`` of a calculation works in a later ``relevant`` or
+``constraint`` (``=``/``!=`` a value, ``<``… a number) and in labels and hints. The part of XPath
+taken: ``${q}``, string and number literals, ``+ - * div mod``, comparisons, ``and``, ``or``,
+``not()``, ``true()``, ``false()``, ``if(c, a, b)``, ``concat(…)``, ``coalesce(a, b)``,
+``string-length()``, ``round(x, n)``, ``number()``, ``string()``, ``selected(${q}, 'x')``,
+``count-selected(${q})``, ``jr:choice-name(${q}, '${q}')`` (the chosen option's label in the
+respondent's language). A calculation outside that part, or reading a later question, is kept
+uncomputed with a warning (a label showing it shows "…"); when a ``relevant`` or ``constraint``
+reads it, the form is refused on the calculation's row.
+
+``choice_filter`` on a select: the same expressions, where a bare name is a column of the choices
+sheet (``name`` the code) — ``industry = ${industry}``, ``${x} = industry``,
+``selected(${x}, industry)``, ``and``/``or`` of them. Stored as a tree in ``choice_filter``;
+a respondent sees, and the server accepts, only the choices it holds for (a change to a question
+it reads re-renders the page's questions, like branching). One we cannot evaluate (other
+functions, a later question, a column the choices sheet lacks) shows every choice, with a
+warning. Written back as XPath from the tree.
+
 Columns of our own (XLSForm tools ignore them)
     ``role``, ``weight`` (of a question, or of a section on its ``begin_group`` row), ``scored``,
     ``allow_na``, ``min_label``, ``max_label``.
 ``constraint`` (``.`` is the answer) and ``constraint_message``, ``required_message`` and
 ``guidance_hint`` are kept; a constraint we cannot check is kept unchecked, with a warning.
 
-``relevant`` and ``constraint`` refer only to earlier questions:
+``relevant`` and ``constraint`` refer only to earlier questions (and calculations):
     ``${q} = 'x'``, ``${q} != 'x'``, ``selected(${q}, 'x')``, ``not(…)``, ``and``, ``or``,
-    parentheses, ``<``, ``<=``, ``>``, ``>=`` on range and number questions, ``0``/``false()``
-    (never shown) and ``1``/``true()``.
+    parentheses, ``<``, ``<=``, ``>``, ``>=`` on range and number questions and calculations,
+    ``0``/``false()`` (never shown) and ``1``/``true()``.
 
 Refused, with a message naming the row: repeats, other functions in ``relevant``, references to
-later or unknown questions, duplicate names, missing lists, points that are not numbers.
+later or unknown questions, a calculation we cannot compute that a ``relevant`` or ``constraint``
+reads, duplicate names, missing lists, points that are not numbers.
 """
 
 import io
