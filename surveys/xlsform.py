@@ -727,6 +727,8 @@ class _FormReader:
         self.earlier: dict[str, _QuestionContext] = {}
         #: Calculations web surveys cannot compute: name → (row, why).
         self.uncomputed: dict[str, tuple[int, str]] = {}
+        #: Rows kept but never asked (metadata, media…): they have no value to compute with.
+        self.never_asked: set[str] = set()
 
     def read(self) -> ParsedForm:
         survey = self.sheets.get(SURVEY)
@@ -1124,6 +1126,8 @@ class _FormReader:
             self._remember(key, question)
             if kind == "calculate":
                 self.earlier[key] = _QuestionContext(type="calculate", values=None, scale=None)
+            elif hidden is not None:
+                self.never_asked.add(key)
         return question
 
     def _remember(self, key: str, question: dict[str, Any]) -> None:
@@ -1272,6 +1276,10 @@ class _FormReader:
             if key in self.uncomputed:
                 raise ExpressionError(
                     _("it uses ${%(name)s}, whose calculation is not computed.") % {"name": key}
+                )
+            if key in self.never_asked:
+                raise ExpressionError(
+                    _("it uses ${%(name)s}, which web surveys do not ask.") % {"name": key}
                 )
             if key not in self.earlier:
                 raise ExpressionError(_("${%(name)s} is not an earlier question.") % {"name": key})

@@ -229,3 +229,16 @@ def test_the_other_spellings_of_a_choice_filter_import_and_round_trip(choice_fil
         questionnaire_spec(questionnaire=again)["sections"]
         == questionnaire_spec(questionnaire=questionnaire)["sections"]
     )
+
+
+def test_a_calculation_reading_a_row_web_surveys_do_not_ask_is_not_computed() -> None:
+    survey = [
+        {"type": "today", "name": "idag"},
+        *SURVEY[:7],
+        {"type": "calculate", "name": "navn", "calculation": "concat(${idag}, ${selskap})"},
+        *SURVEY[8:],
+    ]
+    review = questionnaire_review_xlsform(file=form(survey), filename="ko.xlsx")
+    navn = next(w for w in review.warnings if w.column == "calculation")
+    assert "${idag}" in navn.message
+    assert navn.row == 10
