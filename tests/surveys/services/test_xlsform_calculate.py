@@ -242,3 +242,17 @@ def test_a_calculation_reading_a_row_web_surveys_do_not_ask_is_not_computed() ->
     navn = next(w for w in review.warnings if w.column == "calculation")
     assert "${idag}" in navn.message
     assert navn.row == 10
+
+
+def test_a_choice_the_filter_no_longer_offers_is_dropped_when_the_earlier_answer_changes(
+    client: Any,
+) -> None:
+    questionnaire = questionnaire_import_xlsform(file=form(), filename="ko.xlsx")
+    url = f"/s/{invite(WaveFactory(questionnaire=questionnaire))}/"
+    post(client, url, "stay", bransje="bank", selskap="fjordbanken")
+    assert Response.objects.get().draft == {"bransje": "bank", "selskap": "fjordbanken"}
+    # The industry changes while the old company is still ticked on the page.
+    refused = post(client, url, "stay", bransje="tele", selskap="fjordbanken")
+    assert refused.status_code == 400
+    assert "Velg blant alternativene som vises" in refused.content.decode()
+    assert Response.objects.get().draft == {"bransje": "tele"}  # not the stale company
