@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kundeservice.numbers import ascii_digits
 from surveys.branching import NA, is_shown
+from surveys.expressions import as_boolean, evaluate
 
 CHOICE_TYPES = {"single_choice", "yes_no", "company", "channel"}
 NUMBER_TYPES = {"rating", "nps", "number", "duration"}
@@ -31,6 +32,8 @@ class OptionInfo:
     value: str
     label: str
     points: float | None = None
+    #: The choices sheet's other columns, which a choice filter reads.
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class QuestionInfo:
     constraint: Any = None
     constraint_message: str = ""
     required_message: str = ""
+    #: An expression (surveys/expressions.py) an option must meet to be shown and accepted.
+    choice_filter: Any = None
 
     @property
     def option_values(self) -> set[str]:
@@ -137,11 +142,39 @@ def check_required(question: QuestionInfo, value: Any) -> None:
 
 
 def check_constraint(question: QuestionInfo, value: Any, answers: dict[str, Any]) -> None:
-    """An answer given must meet the question's constraint (an XLSForm ``constraint``)."""
-    if question.constraint is None or value is None or value == NA:
+    """An answer given must meet the question's constraint (an XLSForm ``constraint``) and be
+    among the options its choice filter shows. ``answers`` include calculated values."""
+    if value is None or value == NA:
+        return
+    if question.choice_filter is not None:
+        shown = {o.value for o in shown_options(question, answers)}
+        chosen = value if isinstance(value, list) else [value]
+        if any(str(v) not in shown for v in chosen):
+            raise AnswerError(
+                _("Choose among the options shown: they depend on your earlier answers.")
+            )
+    if question.constraint is None:
         return
     if not is_shown(question.constraint, {**answers, question.key: value}):
         raise AnswerError(question.constraint_message or _("This answer is not accepted."))
+
+
+def shown_options(question: QuestionInfo, answers: dict[str, Any]) -> tuple[OptionInfo, ...]:
+    """The options a respondent sees: those the question's choice filter holds for, given the
+    answers (with calculated values)."""
+    if question.choice_filter is None:
+        return question.options
+    return tuple(
+        option
+        for option in question.options
+        if as_boolean(
+            evaluate(
+                question.choice_filter,
+                answers,
+                choice={**option.columns, "name": option.value, "label": option.label},
+            )
+        )
+    )
 
 
 def score_0_100(question: QuestionInfo, value: Any) -> float | None:

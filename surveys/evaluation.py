@@ -13,10 +13,12 @@ from surveys import scoring
 from surveys.answers import (
     CHOICE_TYPES,
     AnswerError,
+    QuestionInfo,
     check_constraint,
     check_required,
     clean,
     score_0_100,
+    shown_options,
 )
 from surveys.branching import NA
 from surveys.models import Answer, QuestionRole
@@ -215,9 +217,10 @@ def clean_answers(
             continue
         if value is not None:
             cleaned[key] = value
+    with_calculated = structure.with_calculated(cleaned)
     for key, value in list(cleaned.items()):
         try:
-            check_constraint(structure.questions[key].info, value, cleaned)
+            check_constraint(structure.questions[key].info, value, with_calculated)
         except AnswerError as exc:
             errors[key] = str(exc)
             del cleaned[key]
@@ -225,17 +228,30 @@ def clean_answers(
 
 
 def shown_only(structure: Structure, answers: dict[str, Any]) -> dict[str, Any]:
-    """Drop answers to hidden questions until nothing changes (hiding one can hide another)."""
+    """Drop answers to hidden questions, and choices a choice filter no longer offers (an earlier
+    answer changed), until nothing changes (hiding one can hide another)."""
     while True:
         shown = {
             view.key
             for section in structure.visible_sections(answers)
             for view in structure.visible_questions(section, answers)
         }
-        kept = {k: v for k, v in answers.items() if k in shown}
+        calculated = structure.with_calculated(answers)
+        kept = {
+            k: v
+            for k, v in answers.items()
+            if k in shown and _offered(structure.questions[k].info, v, calculated)
+        }
         if kept == answers:
             return kept
         answers = kept
+
+
+def _offered(info: QuestionInfo, value: Any, answers: dict[str, Any]) -> bool:
+    if info.choice_filter is None or value == NA:
+        return True
+    offered = {o.value for o in shown_options(info, answers)}
+    return all(str(v) in offered for v in (value if isinstance(value, list) else [value]))
 
 
 def missing_answers(structure: Structure, answers: dict[str, Any]) -> dict[str, str]:

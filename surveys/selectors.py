@@ -20,6 +20,7 @@ from kundeservice.caching import safe_cache_get, safe_cache_set
 from kundeservice.numbers import ascii_digits
 from surveys.answers import OTHER_COMPANY_PREFIX, OptionInfo, QuestionInfo
 from surveys.branching import NA, is_shown
+from surveys.expressions import as_text, evaluate
 from surveys.indicators import QuestionFacts
 from surveys.models import (
     Answer,
@@ -116,14 +117,36 @@ class Structure:
     sections: list[SectionView]
     questions: dict[str, QuestionView] = field(default_factory=dict)
     company_ids: dict[str, int] = field(default_factory=dict)
+    #: The calculated questions (XLSForm ``calculate``) in form order, with their expressions.
+    calculations: list[tuple[str, Any]] = field(default_factory=list)
 
     def visible_sections(self, answers: dict[str, Any]) -> list[SectionView]:
+        answers = self.with_calculated(answers)
         return [s for s in self.sections if is_shown(s.section.relevant, answers)]
 
     def visible_questions(
         self, section: SectionView, answers: dict[str, Any]
     ) -> list[QuestionView]:
+        answers = self.with_calculated(answers)
         return [q for q in section.questions if is_shown(q.question.relevant, answers)]
+
+    def with_calculated(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The answers and every calculated value computed from them (as text, in form order:
+        a calculation may use an earlier one). Calculated values are never stored."""
+        if not self.calculations:
+            return answers
+        values = dict(answers)
+        for key, tree in self.calculations:
+            values[key] = as_text(evaluate(tree, values, choice_label=self.choice_label))
+        return values
+
+    def choice_label(self, key: str, code: str) -> str:
+        """The label of option ``code`` of question ``key`` in the active language (the code
+        itself when there is no such option), for ``jr:choice-name``."""
+        view = self.questions.get(key)
+        if view is None:
+            return ""
+        return next((o.label for o in view.info.options if o.value == code), code)
 
 
 STRUCTURE_TTL = 300
@@ -158,7 +181,7 @@ def _structure(
     catalog_reuse: float = 0.0,
 ) -> Structure:
     key = (
-        f"structure:{pk}:{updated_at.timestamp()}:{get_language() or 'nb'}:"
+        f"structure2:{pk}:{updated_at.timestamp()}:{get_language() or 'nb'}:"
         f"{catalog_version(reuse_for=catalog_reuse)}"
     )
     # A process-local copy first: unpickling the structure from Redis on every respondent
@@ -235,6 +258,8 @@ def _build_structure(questionnaire: Questionnaire) -> Structure:
         view = QuestionView(question=question, info=_question_info(question, companies or []))
         by_section[question.section_id].append(view)
         structure.questions[question.key] = view
+        if question.calculation is not None:
+            structure.calculations.append((question.key, question.calculation))
     structure.sections = [SectionView(section=s, questions=by_section[s.pk]) for s in sections]
     return structure
 
@@ -250,6 +275,7 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
                 value=o.value,
                 label=o.display_label,
                 points=None if o.points is None else float(o.points),
+                columns=o.columns or {},
             )
             for o in question.options.all()
         )
@@ -265,6 +291,7 @@ def _question_info(question: Question, companies: list[tuple[str, str]]) -> Ques
         constraint=question.constraint,
         constraint_message=_kept_text(question, "constraint_message"),
         required_message=_kept_text(question, "required_message"),
+        choice_filter=question.choice_filter,
     )
 
 

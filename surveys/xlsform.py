@@ -18,7 +18,8 @@ The workbook
                  group's ``relevant``. Every type spelling pyxform takes (``select one from x``,
                  ``string``, ``int``, ``begin loop``…).
     ``choices``  ``list_name``, ``name`` (the code; not starting with =, +, -, @), ``label``,
-                 and our ``points``.
+                 and our ``points``; other columns a ``choice_filter`` reads are kept on the
+                 options (``columns``) and written back.
     ``settings`` optional: ``form_title`` (else the file name), ``form_id`` (the questionnaire's
                  key; made from the title when empty), ``default_language`` (the language of a
                  plain ``label``; bokmål when unset), ``version`` (ignored: a known key makes a
@@ -43,19 +44,42 @@ Kept but never shown (``relevant`` false, the original cells in ``translations["
 written back as they were): metadata, media, geopoint, barcode, ``calculate``, selects from other
 files or with ``search()``, selects with fewer than two choices.
 
+``calculate`` (surveys/expressions.py evaluates it, on the server, wherever conditions and labels
+are: page render, autosave, page and API submit). Its ``calculation`` is kept as an expression
+tree in the question's ``calculation`` (a ``relevant`` on the row wraps it in ``if()``: empty
+when not relevant); its value is text, computed in form order from the answers and earlier
+calculations, never stored. ``${name}`` of a calculation works in a later ``relevant`` or
+``constraint`` (``=``/``!=`` a value, ``<``… a number) and in labels and hints. The part of XPath
+taken: ``${q}``, string and number literals, ``+ - * div mod``, comparisons, ``and``, ``or``,
+``not()``, ``true()``, ``false()``, ``if(c, a, b)``, ``concat(…)``, ``coalesce(a, b)``,
+``string-length()``, ``round(x, n)``, ``number()``, ``string()``, ``selected(${q}, 'x')``,
+``count-selected(${q})``, ``jr:choice-name(${q}, '${q}')`` (the chosen option's label in the
+respondent's language). A calculation outside that part, or reading a later question, is kept
+uncomputed with a warning (a label showing it shows "…"); when a ``relevant`` or ``constraint``
+reads it, the form is refused on the calculation's row.
+
+``choice_filter`` on a select: the same expressions, where a bare name is a column of the choices
+sheet (``name`` the code) — ``industry = ${industry}``, ``${x} = industry``,
+``selected(${x}, industry)``, ``and``/``or`` of them. Stored as a tree in ``choice_filter``;
+a respondent sees, and the server accepts, only the choices it holds for (a change to a question
+it reads re-renders the page's questions, like branching). One we cannot evaluate (other
+functions, a later question, a column the choices sheet lacks) shows every choice, with a
+warning. Written back as XPath from the tree.
+
 Columns of our own (XLSForm tools ignore them)
     ``role``, ``weight`` (of a question, or of a section on its ``begin_group`` row), ``scored``,
     ``allow_na``, ``min_label``, ``max_label``.
 ``constraint`` (``.`` is the answer) and ``constraint_message``, ``required_message`` and
 ``guidance_hint`` are kept; a constraint we cannot check is kept unchecked, with a warning.
 
-``relevant`` and ``constraint`` refer only to earlier questions:
+``relevant`` and ``constraint`` refer only to earlier questions (and calculations):
     ``${q} = 'x'``, ``${q} != 'x'``, ``selected(${q}, 'x')``, ``not(…)``, ``and``, ``or``,
-    parentheses, ``<``, ``<=``, ``>``, ``>=`` on range and number questions, ``0``/``false()``
-    (never shown) and ``1``/``true()``.
+    parentheses, ``<``, ``<=``, ``>``, ``>=`` on range and number questions and calculations,
+    ``0``/``false()`` (never shown) and ``1``/``true()``.
 
 Refused, with a message naming the row: repeats, other functions in ``relevant``, references to
-later or unknown questions, duplicate names, missing lists, points that are not numbers.
+later or unknown questions, a calculation we cannot compute that a ``relevant`` or ``constraint``
+reads, duplicate names, missing lists, points that are not numbers.
 """
 
 import io
@@ -70,6 +94,13 @@ from django.utils.translation import gettext as _
 from kundeservice.errors import DomainError, ImportRejected, RowError
 from kundeservice.spreadsheets import looks_like_formula
 from kundeservice.upload_limits import too_many_rows, upload_read, xlsx_check_rows
+from surveys.expressions import (
+    ExpressionError,
+    columns_read,
+    parse_expression,
+    references,
+    to_xpath,
+)
 from surveys.models.catalog import Channel
 from surveys.models.instruments import (
     RATING_SCALES,
@@ -287,6 +318,8 @@ SURVEY_COLUMNS = {
     "max_label::nb",
     "max_label::en",
     "constraint",
+    "choice_filter",
+    "calculation",
     *(f"{column}::{language}" for column in MESSAGE_COLUMNS for language in ("nb", "en")),
 }
 QUESTION_ONLY_COLUMNS = [
@@ -690,7 +723,12 @@ class _FormReader:
         self.warnings: list[SheetRowError] = []
         self.parsed = ParsedForm(spec={})
         self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.choice_rows: dict[str, dict[str, _Row]] = {}  # list → code → its row
         self.earlier: dict[str, _QuestionContext] = {}
+        #: Calculations web surveys cannot compute: name → (row, why).
+        self.uncomputed: dict[str, tuple[int, str]] = {}
+        #: Rows kept but never asked (metadata, media…): they have no value to compute with.
+        self.never_asked: set[str] = set()
 
     def read(self) -> ParsedForm:
         survey = self.sheets.get(SURVEY)
@@ -815,6 +853,7 @@ class _FormReader:
             if translations:
                 option["translations"] = translations
             options.append(option)
+            self.choice_rows.setdefault(list_name, {}).setdefault(code, row)
 
     # survey
 
@@ -867,6 +906,7 @@ class _FormReader:
                 current["questions"].append(question)
                 if question.pop("other", None) is not None:
                     current["questions"].append(self._other_question(row, question))
+        self._uncomputed_in_conditions(sheet)
         for group in stack:
             self._error(
                 SURVEY,
@@ -1069,9 +1109,25 @@ class _FormReader:
                 self._warn(
                     *where, "type", _("or_other applies only to select questions; it was left out.")
                 )
+        if (
+            hidden is None
+            and row.get("choice_filter")
+            and "choice_filter" not in question
+            and question["type"] not in {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE}
+            and question["type"] != QuestionType.YES_NO
+        ):
+            self._warn(
+                *where,
+                sheet.header("choice_filter"),
+                _("choice_filter applies only to select questions; it was left out."),
+            )
         if key_ok:
             self.parsed.question_rows[key] = row.number
             self._remember(key, question)
+            if kind == "calculate":
+                self.earlier[key] = _QuestionContext(type="calculate", values=None, scale=None)
+            elif hidden is not None:
+                self.never_asked.add(key)
         return question
 
     def _remember(self, key: str, question: dict[str, Any]) -> None:
@@ -1131,11 +1187,12 @@ class _FormReader:
         if (
             kind in UNSHOWN_TYPES
             or kind in METADATA_TYPES
-            or kind == "calculate"
             or (kind in {"select_one", "select_multiple"} and _is_search(row))
             or (kind == "select_one_from_file" and argument.lower() not in FILES)
         ):
             return self._hidden(row, question)
+        if kind == "calculate":
+            return self._calculate(row, question)
         if kind in {"select_one", "select_multiple"}:
             return self._select(sheet, row, kind, argument, question)
         if kind == "select_one_from_file":
@@ -1185,6 +1242,112 @@ class _FormReader:
         }
         return True
 
+    def _calculate(self, row: _Row, question: dict[str, Any]) -> bool:
+        """A calculate row: never shown, its cells kept to export back, and its value computed
+        from the answers when the expression is in the part of XPath we evaluate."""
+        question["type"] = QuestionType.TEXT
+        question["hidden"] = {
+            column: row.get(column) for column in HIDDEN_COLUMNS if row.get(column)
+        }
+        try:
+            tree = parse_expression(row.get("calculation"))
+            if row.get("relevant"):  # ODK leaves a calculation that is not relevant empty
+                tree = {"fn": "if", "args": [parse_expression(row.get("relevant")), tree, ""]}
+            self._check_references(tree)
+        except ExpressionError as exc:
+            self.uncomputed[row.get("name")] = (row.number, str(exc))
+            self._warn(
+                SURVEY,
+                row.number,
+                "calculation",
+                _(
+                    "The calculation of %(name)s is not computed in web surveys: %(reason)s It "
+                    "is kept and exported back; a label that shows it shows “…”."
+                )
+                % {"name": row.get("name"), "reason": str(exc)},
+            )
+            return True
+        question["calculation"] = tree
+        return True
+
+    def _check_references(self, tree: Any) -> None:
+        """An expression may read earlier questions and calculations that are computed."""
+        for key in sorted(references(tree)):
+            if key in self.uncomputed:
+                raise ExpressionError(
+                    _("it uses ${%(name)s}, whose calculation is not computed.") % {"name": key}
+                )
+            if key in self.never_asked:
+                raise ExpressionError(
+                    _("it uses ${%(name)s}, which web surveys do not ask.") % {"name": key}
+                )
+            if key not in self.earlier:
+                raise ExpressionError(_("${%(name)s} is not an earlier question.") % {"name": key})
+
+    def _uncomputed_in_conditions(self, sheet: _Sheet) -> None:
+        """A relevant or constraint that reads a calculation we cannot compute would change
+        meaning: the form is refused, naming the calculation's row."""
+        for row in sheet.rows:
+            for column in ("relevant", "constraint"):
+                for name in _REFERENCE.findall(row.get(column)):
+                    if name.strip() not in self.uncomputed:
+                        continue
+                    number, reason = self.uncomputed[name.strip()]
+                    self._error(
+                        SURVEY,
+                        number,
+                        "calculation",
+                        _(
+                            "The calculation of %(name)s cannot be computed in web surveys "
+                            "(%(reason)s), and the %(column)s on row %(row)d depends on it."
+                        )
+                        % {
+                            "name": name.strip(),
+                            "reason": reason.rstrip("."),
+                            "column": column,
+                            "row": row.number,
+                        },
+                    )
+
+    def _choice_filter(
+        self, sheet: _Sheet, row: _Row, list_name: str, question: dict[str, Any]
+    ) -> None:
+        """Keep a choice_filter as an expression over earlier answers and the choices' own
+        columns (copied onto the options); one we cannot evaluate shows every choice."""
+        text = row.get("choice_filter")
+        choices = self.sheets.get(CHOICES)
+        if not text or choices is None:
+            return
+        try:
+            tree = parse_expression(text, columns=True)
+            self._check_references(tree)
+            columns = columns_read(tree) - {"name", "label"}
+            for column in sorted(columns):
+                if _canonical_column(column) not in choices.headers:
+                    raise ExpressionError(
+                        _("the choices sheet has no column %(column)s.") % {"column": column}
+                    )
+        except ExpressionError as exc:
+            self._warn(
+                SURVEY,
+                row.number,
+                sheet.header("choice_filter"),
+                _("choice_filter is not applied, every choice is shown: %(reason)s")
+                % {"reason": str(exc)},
+            )
+            return
+        question["choice_filter"] = tree
+        rows = self.choice_rows.get(list_name, {})
+        for option in question["options"]:
+            cells = rows.get(option["value"])
+            kept = {
+                column: cells.get(_canonical_column(column))
+                for column in sorted(columns)
+                if cells is not None and cells.get(_canonical_column(column))
+            }
+            if kept:
+                option["columns"] = kept
+
     def _select(
         self, sheet: _Sheet, row: _Row, select: str, list_name: str, question: dict[str, Any]
     ) -> bool:
@@ -1223,6 +1386,7 @@ class _FormReader:
         else:
             question["type"] = QuestionType.MULTIPLE_CHOICE
         question["options"] = options
+        self._choice_filter(sheet, row, list_name, question)
         return True
 
     def _range(self, sheet: _Sheet, row: _Row, question: dict[str, Any]) -> bool:
@@ -1338,7 +1502,6 @@ class _FormReader:
     def _unsupported_columns(self, sheet: _Sheet, supported: set[str]) -> None:
         """A warning for each column the platform does not use, on its first filled row."""
         specific = {
-            "choice_filter": _("choice_filter is not applied: every choice is shown."),
             "default": _("Default answers are not filled in."),
             "read_only": _("Read-only questions are asked like the others."),
             "appearance": _("appearance is not shown in web surveys."),
@@ -1432,6 +1595,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _FLIPPED = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass
@@ -1617,7 +1781,11 @@ class _XPathParser:
             self._check_value(key, context, literal)
             condition: dict[str, Any] = {"q": key, "in": [literal]}
             return condition if op == "=" else {"not": condition}
-        if context.scale is None and context.type in {QuestionType.NUMBER, QuestionType.DURATION}:
+        if context.scale is None and context.type in {
+            QuestionType.NUMBER,
+            QuestionType.DURATION,
+            "calculate",
+        }:
             try:
                 number = Decimal(literal)
             except InvalidOperation:
@@ -1754,6 +1922,7 @@ class _ChoiceLists:
                 o.get("label_en", ""),
                 _number_cell(o.get("points")),
                 tuple(sorted(_translation_cells(o).items())),
+                tuple(sorted((o.get("columns") or {}).items())),
             )
             for o in options
         )
@@ -1772,7 +1941,7 @@ class _ChoiceLists:
             key = question["key"]
             name = f"choices_{key}" if key.startswith(YES_NO_LIST) or key in taken else key
         self.by_content[(kind, *content)] = name
-        for value, label, label_en, points, translations in content:
+        for value, label, label_en, points, translations, columns in content:
             self.rows.append(
                 {
                     "list_name": name,
@@ -1781,6 +1950,7 @@ class _ChoiceLists:
                     "label::en": label_en,
                     "points": points,
                     **dict(translations),
+                    **dict(columns),
                 }
             )
         return name
@@ -1806,6 +1976,8 @@ def _question_row(
     }
     unchecked = (question.get("translations") or {}).get(UNCHECKED) or {}
     row.update(unchecked)
+    if question.get("choice_filter") is not None:
+        row["choice_filter"] = to_xpath(question["choice_filter"])
     if question.get("constraint") is not None:
         own = f"${{{question['key']}}}"
         row["constraint"] = condition_to_xpath(question["constraint"], types).replace(own, ".")

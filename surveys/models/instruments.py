@@ -197,6 +197,24 @@ class Question(models.Model):
         blank=True,
         help_text=_("A condition the answer must meet, in the grammar of “shown when”."),
     )
+    calculation = models.JSONField(
+        _("calculated as"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An XLSForm calculation (surveys/expressions.py): the question is never shown and "
+            "its value is computed from the answers, for conditions and labels."
+        ),
+    )
+    choice_filter = models.JSONField(
+        _("options shown when"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An XLSForm choice_filter (surveys/expressions.py): only the options it holds for "
+            "are shown and accepted."
+        ),
+    )
     translations = models.JSONField(
         _("other texts"),
         default=dict,
@@ -258,6 +276,12 @@ class Option(models.Model):
             "Texts kept from an XLSForm and exported back: other languages, messages, guidance "
             "({column: {language: text}})."
         ),
+    )
+    columns = models.JSONField(
+        _("choice columns"),
+        default=dict,
+        blank=True,
+        help_text=_("Other columns of the XLSForm choices sheet that a choice_filter reads."),
     )
 
     class Meta:

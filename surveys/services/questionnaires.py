@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kundeservice.errors import DomainError
 from surveys.branching import ConditionError, condition_leaves
+from surveys.expressions import ExpressionError, check_tree, references
 from surveys.models import (
     Channel,
     Option,
@@ -103,6 +104,8 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                     weight=Decimal(str(q.get("weight", 1))),
                     relevant=q.get("relevant"),
                     constraint=q.get("constraint"),
+                    calculation=q.get("calculation"),
+                    choice_filter=q.get("choice_filter"),
                     translations=q.get("translations") or {},
                 )
                 for o_pos, o in enumerate(options_of(q)):
@@ -116,6 +119,7 @@ def questionnaire_create(*, spec: dict[str, Any]) -> Questionnaire:
                             label_en=o.get("label_en", ""),
                             points=None if points is None else Decimal(str(points)),
                             translations=o.get("translations") or {},
+                            columns=o.get("columns") or {},
                         )
                     )
         Option.objects.bulk_create(options)
@@ -345,6 +349,39 @@ def _question_problems(
         # A constraint tests the answer itself, and earlier answers.
         own = {**earlier, str(q.get("key") or ""): answer_values(q)}
         problems += _condition_problems(q["constraint"], own, where)
+    problems += _expression_problems(q, earlier, where)
+    return problems
+
+
+def _expression_problems(
+    q: dict[str, Any], earlier: dict[str, frozenset[str] | None], where: str
+) -> list[Problem]:
+    """A calculation or choice filter reads only earlier questions (and a filter, choice
+    columns)."""
+    problems: list[Problem] = []
+    for field in ("calculation", "choice_filter"):
+        tree = q.get(field)
+        if tree is None:
+            continue
+        try:
+            check_tree(tree, columns=field == "choice_filter")
+        except ExpressionError:
+            problems.append(
+                Problem(_("%(where)s: the expression cannot be read.") % {"where": where}, field)
+            )
+            continue
+        missing = references(tree) - earlier.keys()
+        if missing:
+            problems.append(
+                Problem(
+                    _(
+                        "%(where)s: the expression refers to %(keys)s, which is not an earlier "
+                        "question."
+                    )
+                    % {"where": where, "keys": ", ".join(sorted(missing))},
+                    field,
+                )
+            )
     return problems
 
 
@@ -543,6 +580,10 @@ def question_spec(*, question: Question) -> dict[str, Any]:
     }
     if question.constraint is not None:
         spec["constraint"] = question.constraint
+    if question.calculation is not None:
+        spec["calculation"] = question.calculation
+    if question.choice_filter is not None:
+        spec["choice_filter"] = question.choice_filter
     if question.translations:
         spec["translations"] = question.translations
     if question.type == QuestionType.RATING:
@@ -558,6 +599,7 @@ def question_spec(*, question: Question) -> dict[str, Any]:
                 "label_en": o.label_en,
                 "points": None if o.points is None else Decimal(o.points),
                 **({"translations": o.translations} if o.translations else {}),
+                **({"columns": o.columns} if o.columns else {}),
             }
             for o in question.options.all()
         ]

@@ -75,6 +75,8 @@ class PageState:
     questions: list[QuestionView] = field(default_factory=list)
     #: What the respondent typed where it was refused, shown back beside its error.
     raw: dict[str, str] = field(default_factory=dict)
+    #: The saved answers with the values calculated from them (for piping and choice filters).
+    answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def section(self) -> SectionView | None:
@@ -163,7 +165,13 @@ def page_state(
 ) -> PageState:
     sections = structure.visible_sections(response.draft)
     index = min(response.page, len(sections))
-    state = PageState(response=response, sections=sections, index=index, errors=errors or {})
+    state = PageState(
+        response=response,
+        sections=sections,
+        index=index,
+        errors=errors or {},
+        answers=structure.with_calculated(response.draft),
+    )
     if state.section is not None:
         state.questions = structure.visible_questions(state.section, response.draft)
     return state
@@ -263,9 +271,10 @@ def _page_save_locked(
                 answers.pop(view.key, None)
             else:
                 answers[view.key] = value
+        with_calculated = structure.with_calculated(answers)
         for view in state.section.questions:
             try:
-                check_constraint(view.info, answers.get(view.key), answers)
+                check_constraint(view.info, answers.get(view.key), with_calculated)
             except AnswerError as exc:
                 # As with input that does not parse: what was typed stays beside its error,
                 # and the last valid answer stays in the draft.

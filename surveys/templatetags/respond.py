@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from kundeservice.i18n import localized
 from surveys import answers as answer_values
 from surveys.branching import NA, referenced_questions
+from surveys.expressions import references
 
 register = template.Library()
 
@@ -192,13 +193,42 @@ def na_value() -> str:
 @register.filter
 def branching_keys(structure: Any) -> str:
     """The questions whose answers decide what else is shown: a change to one is saved at once,
-    so the page can show or hide what depends on it (respond.js)."""
+    so the page can show or hide what depends on it, narrow a choice filter's options or fill in
+    a piped label (respond.js). A calculated value stands for the answers it is computed from."""
     keys: set[str] = set()
     for section in structure.sections:
         keys |= referenced_questions(section.section.relevant)
         for view in section.questions:
             keys |= referenced_questions(view.question.relevant)
-    return " ".join(sorted(keys))
+            keys |= references(view.info.choice_filter)
+            for text in (view.question.display_text, view.question.display_help):
+                keys |= set(_REFERENCE.findall(text or ""))
+    calculations = dict(structure.calculations)
+    pending = [key for key in keys if key in calculations]
+    while pending:
+        for key in references(calculations[pending.pop()]) - keys:
+            keys.add(key)
+            if key in calculations:
+                pending.append(key)
+    return " ".join(sorted(keys - calculations.keys()))
+
+
+@register.filter
+def shown_options(info: Any, answers: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The options of a question that its choice filter holds for, given the answers."""
+    return answer_values.shown_options(info, answers or {})
+
+
+@register.simple_tag
+def shown_version(view: Any, answers: dict[str, Any] | None) -> str:
+    """What of a question depends on other answers on the same page (the options a choice
+    filter leaves, piped texts): respond.js replaces the question when this changes."""
+    question = view.question
+    texts = [question.display_text or "", question.display_help or ""]
+    if view.info.choice_filter is None and not any("${" in text for text in texts):
+        return ""
+    options = " ".join(o.value for o in shown_options(view.info, answers))
+    return "|".join([options, *(piped(text, answers) for text in texts)])
 
 
 _REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][\w.-]*)\s*\}")

@@ -100,7 +100,8 @@
   }
 
   // Show the questions the saved answers open and drop those they close; questions on the page
-  // in both stay as they are (with what is typed in them and the focus).
+  // in both stay as they are (with what is typed in them and the focus), unless what they show
+  // depends on the answers and changed (data-shown: a choice filter's options, a piped label).
   function showBranching(f, html) {
     var fresh = new DOMParser().parseFromString(html, "text/html");
     var container = f.querySelector("#questions");
@@ -115,7 +116,12 @@
     });
     var previous = null;
     wanted.forEach(function (node) {
-      var element = document.getElementById(node.id) || document.importNode(node, true);
+      var element = document.getElementById(node.id);
+      if (element && element.getAttribute("data-shown") !== node.getAttribute("data-shown")) {
+        element.remove();
+        element = null;
+      }
+      element = element || document.importNode(node, true);
       if (previous) {
         if (previous.nextElementSibling !== element) previous.after(element);
       } else {
