@@ -151,6 +151,7 @@ def measure(ctx: Any) -> list[Any]:
     tokens, wave_id = ctx.seed_respondents(respondents)
     load = harness.load_before()
     with ctx.subject() as base:
+        cpu = harness.CpuSplit().start()
         stats = harness.locust(
             "BrowserSurveyUser",
             base,
@@ -160,6 +161,7 @@ def measure(ctx: Any) -> list[Any]:
             locustfile=Path(__file__),
         )
         stored = ctx.saved(wave_id)
+        stats.cpu = cpu.stop()
     submitted = stats.named("browser: submit")
     submitted_n = submitted["num_requests"] - submitted["num_failures"]
     saved_n = stored["responses"]
@@ -180,7 +182,8 @@ def measure(ctx: Any) -> list[Any]:
         f"{submitted_n} submitted in {stats.elapsed:.1f} s, {saved_n} saved with "
         f"{stored['answers']} answers; {stats.requests} requests ({per_survey:.1f} a survey, "
         f"{BrowserSurveyUser.autosaves} autosave a page), {stats.failures} failed; "
-        f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms"
+        f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms; CPU a saved "
+        f"survey: {stats.cpu_per(saved_n)}"
     )
     if not all_saved:
         note = "FAIL: submitted surveys not saved. " + note

@@ -88,13 +88,17 @@ def live(args: argparse.Namespace) -> int:
         "BENCH_REVEAL_FILE": "/dev/null",
     }
     apps = {"floor": ("bench.bare.poll", ""), "subject": ("bench.wsgi", "/healthz")}
-    print("| app | server | phones | polls/s | p50 | p95 | p99 | failures | load before |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| app | server | phones | polls/s | p50 | p95 | p99 | failures | load before "
+        "| CPU a poll |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for server in args.servers:
         for app_name in args.apps:
             module, probe = apps[app_name]
             load = harness.load_before()
             with harness.gunicorn(module, locust_env, probe=probe, args=SERVERS[server]) as base:
+                cpu = harness.CpuSplit().start()
                 stats = harness.locust(
                     "LivePhoneUser",
                     base,
@@ -105,9 +109,11 @@ def live(args: argparse.Namespace) -> int:
                     reset_stats=True,
                     exclude=(live_bench.SEEN,),
                 )
+                stats.cpu = cpu.stop()
             print(
                 f"| {app_name} | {server} | {phones:,} | {stats.rps:,.0f} | {stats.p50:.0f} ms "
-                f"| {stats.p95:.0f} ms | {stats.p99:.0f} ms | {stats.failures} | {load} |",
+                f"| {stats.p95:.0f} ms | {stats.p99:.0f} ms | {stats.failures} | {load} "
+                f"| {stats.cpu_per(stats.requests)} |",
                 flush=True,
             )
     print(load_average())

@@ -298,6 +298,18 @@ class Stats:
     elapsed: float
     by_name: dict[str, dict[str, Any]]
     log: str = ""
+    cpu: "CpuSplit | None" = None  # where the CPU went during the run, when measured
+    client_cpu: float = 0.0  # CPU seconds locust itself used
+
+    def cpu_per(self, count: float) -> str:
+        """The servers' CPU (``cpu``) and locust's, per ``count`` items."""
+        if self.cpu is None:
+            return "not measured"
+        self.cpu.seconds["load generator"] = (
+            self.cpu.seconds.get("load generator", 0.0) + self.client_cpu
+        )
+        self.client_cpu = 0.0  # counted once
+        return self.cpu.per(count)
 
     def named(self, name: str) -> dict[str, Any]:
         return self.by_name.get(name, {"num_requests": 0, "num_failures": 0})
@@ -325,6 +337,9 @@ def locust(
     (``exclude``: request names left out of the totals, e.g. markers a scenario fires)."""
     out = Path(tempfile.mkdtemp(prefix="bench-locust-"))
     log_path = out / "locust.log"
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log_path.open("w") as log:
         subprocess.run(
             [
@@ -354,12 +369,16 @@ def locust(
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     entries = json.loads((out / "stats.json").read_text())
     log_text = log_path.read_text()[-3000:]
     for path in out.iterdir():
         path.unlink()
     out.rmdir()
-    return stats_of(entries, exclude, log_text)
+    stats = stats_of(entries, exclude, log_text)
+    # locust is this process's child: its CPU is known once it has ended.
+    stats.client_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    return stats
 
 
 def stats_of(entries: list[dict[str, Any]], exclude: tuple[str, ...], log: str) -> Stats:
@@ -399,7 +418,10 @@ def percentile(times: Counter[int], share: float) -> float:
 def baseline_stats(env: dict[str, str], *, users: int, seconds: int) -> Stats:
     """The bare project under locust (``BaselineUser``: one POST after another, no wait)."""
     with bare(env) as base:
-        return locust("BaselineUser", base, env, users=users, seconds=seconds)
+        cpu = CpuSplit().start()
+        stats = locust("BaselineUser", base, env, users=users, seconds=seconds)
+        stats.cpu = cpu.stop()
+        return stats
 
 
 def manage_shell(env: dict[str, str], code: str) -> str:
@@ -416,3 +438,60 @@ def manage_shell(env: dict[str, str], code: str) -> str:
 
 def last_json(output: str) -> dict[str, Any]:
     return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+# --- Where the CPU went ----------------------------------------------------------------------
+
+#: Process kinds, by a word of the command line (the first that matches wins).
+CPU_KINDS = (
+    ("locust", "load generator"),
+    ("bench/", "load generator"),  # bench/tickets.py's and bench/floor.py's client threads
+    ("celery", "worker"),
+    ("gunicorn", "web"),
+    ("postgres", "postgres"),
+    ("redis-server", "redis"),
+)
+
+
+def _cpu_by_kind() -> dict[int, tuple[str, float]]:
+    import psutil
+
+    seen: dict[int, tuple[str, float]] = {}
+    for process in psutil.process_iter(["pid", "cmdline", "name", "cpu_times"]):
+        info = process.info
+        words = " ".join(info.get("cmdline") or [info.get("name") or ""])
+        kind = next((k for word, k in CPU_KINDS if word in words), None)
+        times = info.get("cpu_times")
+        if kind is None or times is None:
+            continue
+        seen[info["pid"]] = (kind, times.user + times.system)
+    return seen
+
+
+@dataclass
+class CpuSplit:
+    """CPU seconds each kind of process used between ``start()`` and ``stop()`` (processes that
+    ended in between are not counted; a benchmark's servers and the database's backends live
+    through it)."""
+
+    before: dict[int, tuple[str, float]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> "CpuSplit":
+        self.before = _cpu_by_kind()
+        return self
+
+    def stop(self) -> "CpuSplit":
+        after = _cpu_by_kind()
+        totals: Counter[str] = Counter()
+        for pid, (kind, used) in after.items():
+            totals[kind] += used - self.before.get(pid, (kind, 0.0))[1]
+        self.seconds = dict(totals)
+        return self
+
+    def per(self, count: float, unit: str = "ms") -> str:
+        """Each kind's CPU per ``count`` items (ms), largest first."""
+        if not count:
+            return "no items"
+        parts = sorted(self.seconds.items(), key=lambda item: -item[1])
+        return ", ".join(f"{kind} {seconds / count * 1000:.2f} {unit}" for kind, seconds in parts)

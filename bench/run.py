@@ -143,6 +143,7 @@ def target_api(ctx: Context) -> list[Row]:
     load = harness.load_before()
     baseline = ctx.bare_baseline()
     with ctx.subject() as base:
+        cpu = harness.CpuSplit().start()
         stats = harness.locust(
             "RespondApiUser",
             base,
@@ -151,6 +152,7 @@ def target_api(ctx: Context) -> list[Row]:
             seconds=args.seconds,
         )
         stored = ctx.saved(wave_id)
+        stats.cpu = cpu.stop()  # the worker's draining after locust stopped is counted too
     accepted = stats.named("api: submit")
     accepted_n = accepted["num_requests"] - accepted["num_failures"]
     saved_n = stored["responses"]
@@ -174,7 +176,8 @@ def target_api(ctx: Context) -> list[Row]:
         f"(worker drained in {stored['waited']:.1f} s after locust stopped); pending "
         f"{stored['pending']}, failed {stored['failed']}; {stats.failures} failed requests; "
         f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms; bare p95 "
-        f"{baseline.p95:.0f} ms"
+        f"{baseline.p95:.0f} ms; CPU a saved survey: {stats.cpu_per(saved_n)}; CPU a bare "
+        f"request: {baseline.cpu_per(baseline.requests)}"
     )
     if not all_saved:
         note = "FAIL: accepted submissions left unsaved. " + note

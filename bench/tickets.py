@@ -145,10 +145,12 @@ def rush(args: argparse.Namespace, env: dict[str, str]) -> Row:
 
         with ThreadPoolExecutor(max_workers=args.buyers) as pool:
             futures = [pool.submit(buyer, i) for i in range(args.buyers)]
+            cpu = harness.CpuSplit().start()
             start.wait()
             began = time.perf_counter()
             for future in futures:
                 future.result()
+            cpu.stop()
     counted = run_child(__file__, env, ["count-rush", setup["slug"]])
     elapsed = max(done_at) - began if done_at else float("inf")
     per_second = len(done_at) / elapsed
@@ -160,7 +162,8 @@ def rush(args: argparse.Namespace, env: dict[str, str]) -> Row:
         f"{args.buyers} buyers for {args.seats} seats: {counted['sold']} sold, "
         f"{counted['invoices']} invoices (numbers {counted['numbers']}), {errors} server errors, "
         f"{len(done_at)} orders in {elapsed:.2f} s; bare baseline with {args.buyers} clients "
-        f"for {args.seconds} s; answers {dict(sorted(statuses.items()))}"
+        f"for {args.seconds} s; answers {dict(sorted(statuses.items()))}; CPU a sold order "
+        f"(the buyers' threads are the load generator): {cpu.per(len(done_at))}"
     )
     return Row(
         target=f"ticket rush, {args.buyers} buyers / {args.seats} seats",
