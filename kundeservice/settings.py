@@ -293,6 +293,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "surveys.models.catalog.Channel",
+        # A questionnaire's kind is in Questionnaire and XLSFormImport (the import's answer).
+        "QuestionnaireKindEnum": "surveys.models.instruments.QuestionnaireKind",
         "ResponseStatusEnum": "surveys.models.responses.ResponseStatus",
         "InvitationStatusEnum": "surveys.models.panels.InvitationStatus",
         "AssignmentStatusEnum": "surveys.models.observations.AssignmentStatus",

@@ -8,6 +8,10 @@ A condition is JSON, so it can be stored on the question and evaluated in the br
     {"all": [cond, ...]}, {"any": [cond, ...]}, {"not": cond}
 
 No condition (``None``) means always shown. A condition on an unanswered or N/A question is false.
+
+The respondent's page checks a constraint with a copy of ``is_shown`` in JavaScript
+(surveys/static/surveys/conditions.js); tests/surveys/condition_table.json holds cases both must
+answer alike. Values are compared as JSON carries them: 18 and 18.0 are one value.
 """
 
 from collections.abc import Iterable, Mapping
@@ -38,12 +42,12 @@ def is_shown(condition: Any, answers: Mapping[str, Any]) -> bool:
     if value is None or value == NA:
         return False
     if "in" in condition:
-        allowed = {str(v) for v in _list(condition["in"])}
+        allowed = {_text(v) for v in _list(condition["in"])}
         if isinstance(value, list):
-            return any(str(v) in allowed for v in value)
+            return any(_text(v) in allowed for v in value)
         return _text(value) in allowed
     if "has" in condition:
-        return isinstance(value, list) and str(condition["has"]) in {str(v) for v in value}
+        return isinstance(value, list) and _text(condition["has"]) in {_text(v) for v in value}
     if "cmp" in condition:
         return _compare(value, condition["cmp"], condition.get("value"))
     raise ConditionError(f"condition without 'in' or 'has': {condition!r}")

@@ -26,7 +26,11 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import special
-from scipy import stats as sps
+
+# scipy.stats (≈ 50 MB resident) is imported inside welch() and difference_of_estimates(), the
+# two functions that use it: every Django process imports this module at start-up (the admin's
+# awards selectors), and most never compare waves (issue 18, an XLSForm import's peak memory:
+# bench/RESULTS.md).
 
 CONFIDENCE = 0.95
 
@@ -256,6 +260,8 @@ def welch(
         return Comparison(diff, diff, diff, None, None, significant=diff != 0)
     df = (v1 + v2) ** 2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
     t = diff / se
+    from scipy import stats as sps
+
     p = float(2 * sps.t.sf(abs(t), df))
     half = t_quantile(0.5 + confidence / 2, df) * se
     return Comparison(diff, diff - half, diff + half, t, p, significant=p < 1 - confidence)
@@ -402,6 +408,8 @@ def difference_of_estimates(
     if se == 0:
         return Comparison(diff, diff, diff, None, None, significant=diff != 0)
     z = diff / se
+    from scipy import stats as sps
+
     p = float(2 * sps.norm.sf(abs(z)))
     half = z_quantile(0.5 + confidence / 2) * se
     return Comparison(diff, diff - half, diff + half, z, p, significant=p < 1 - confidence)

@@ -39,7 +39,7 @@ from surveys.services.questionnaires import questionnaire_create
 from surveys.services.waves import wave_questionnaire_check
 from surveys.services.xlsform import (
     questionnaire_export_xlsform,
-    questionnaire_import_xlsform,
+    questionnaire_import_xlsform_warned,
     questionnaire_xlsform_filename,
 )
 from surveys.xlsform import XLSX_MEDIA_TYPE
@@ -51,6 +51,31 @@ class QuestionnaireSerializer(StrictModelSerializer):
     class Meta:
         model = Questionnaire
         fields = ["id", "slug", "version", "kind", "title", "title_en", "created_at"]
+
+
+class XLSFormWarningSerializer(serializers.Serializer[Any]):
+    sheet = serializers.CharField(help_text="The workbook's sheet: survey, choices or settings.")
+    row = serializers.IntegerField(help_text="The row as a spreadsheet numbers it (header = 1).")
+    column = serializers.CharField(help_text="The column's header; empty for the whole row.")
+    message = serializers.CharField(
+        help_text="What was imported but is not shown, in the request's language "
+        "(Accept-Language: nb or en)."
+    )
+
+
+class XLSFormImportSerializer(QuestionnaireSerializer):
+    """The questionnaire an XLSForm created, and what it keeps without showing."""
+
+    warnings = XLSFormWarningSerializer(
+        many=True,
+        read_only=True,
+        help_text="What the workbook holds that web surveys do not show or check (questions "
+        "such as geopoint kept but never shown, appearance ignored, …), as the console's review "
+        "page lists them; empty when everything is shown.",
+    )
+
+    class Meta(QuestionnaireSerializer.Meta):
+        fields = [*QuestionnaireSerializer.Meta.fields, "warnings"]
 
 
 class StudySerializer(StrictModelSerializer):
@@ -247,21 +272,24 @@ class QuestionnaireViewSet(
                 "XLSFormUpload", {"file": serializers.FileField()}
             )
         },
-        responses={201: QuestionnaireSerializer},
+        responses={201: XLSFormImportSerializer},
     )
     @action(
         detail=False, methods=["post"], url_path="import-xlsform", parser_classes=[MultiPartParser]
     )
     def import_xlsform(self, request: Request) -> ApiResponse:
         """Create a questionnaire (a new version of a known form_id) from an XLSForm workbook;
-        any problem rejects the whole file, listed by sheet, row and column."""
+        any problem rejects the whole file, listed by sheet, row and column. The answer lists
+        what was imported but is not shown in web surveys (warnings)."""
         upload = request.FILES.get("file")
         if upload is None:
             return ApiResponse({"detail": _("Choose a file to upload.")}, status=400)
-        questionnaire = questionnaire_import_xlsform(file=upload, filename=upload.name or "")
-        return ApiResponse(
-            QuestionnaireSerializer(questionnaire).data, status=status.HTTP_201_CREATED
-        )
+        imported = questionnaire_import_xlsform_warned(file=upload, filename=upload.name or "")
+        body = {
+            **QuestionnaireSerializer(imported.questionnaire).data,
+            "warnings": [warning.as_dict() for warning in imported.warnings],
+        }
+        return ApiResponse(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         responses={

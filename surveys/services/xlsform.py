@@ -4,6 +4,7 @@ The conversion itself is in ``surveys/xlsform.py``; this module reads and writes
 """
 
 import re
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import transaction
@@ -23,21 +24,37 @@ from surveys.xlsform import (
 )
 
 
+@dataclass(frozen=True)
+class XLSFormImport:
+    """A questionnaire imported from an XLSForm, and what it kept without showing (warnings, as
+    the review page lists them)."""
+
+    questionnaire: Questionnaire
+    warnings: list[SheetRowError]
+
+
 def questionnaire_import_xlsform(*, file: IO[bytes], filename: str = "") -> Questionnaire:
     """Create a questionnaire (a new version when its form_id is known) from an XLSForm.
 
     All or nothing: every problem is reported by sheet, row and column, and nothing is written
     unless the whole workbook is valid.
     """
+    return questionnaire_import_xlsform_warned(file=file, filename=filename).questionnaire
+
+
+def questionnaire_import_xlsform_warned(*, file: IO[bytes], filename: str = "") -> XLSFormImport:
+    """``questionnaire_import_xlsform``, with the warnings (in the active language) about what
+    was imported but is not shown in web surveys."""
     parsed = read_xlsform(file=file, filename=filename)
     try:
         with transaction.atomic():
-            return questionnaire_create(spec=parsed.spec)
+            questionnaire = questionnaire_create(spec=parsed.spec)
     except ImportRejected:
         raise
     except DomainError as exc:
         reject_if_errors([_row_error(message, parsed) for message in exc.messages])
         raise
+    return XLSFormImport(questionnaire=questionnaire, warnings=parsed.warnings)
 
 
 def questionnaire_review_xlsform(*, file: IO[bytes], filename: str = "") -> ParsedForm:

@@ -1,9 +1,11 @@
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -249,3 +251,19 @@ def piped(text: str, answers: dict[str, Any] | None) -> str:
         return str(value)
 
     return _REFERENCE.sub(answer, text)
+
+
+@register.filter
+def constraint_json(view: Any) -> str:
+    """The question's constraint as JSON, for the page to check as the respondent leaves the
+    field (constraints.js); the same condition the server checks with ``is_shown``."""
+    return json.dumps(view.info.constraint, cls=DjangoJSONEncoder)
+
+
+@register.filter
+def constraint_answers(view: Any, answers: dict[str, Any] | None) -> str:
+    """The saved answers the question's constraint reads, as JSON: those given on earlier pages
+    are not on the page for the browser to read."""
+    keys = referenced_questions(view.info.constraint) - {view.key}
+    saved = {key: (answers or {})[key] for key in sorted(keys) if key in (answers or {})}
+    return json.dumps(saved, cls=DjangoJSONEncoder)

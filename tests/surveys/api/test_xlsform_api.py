@@ -4,12 +4,14 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from kundeservice.roles import Role
 from surveys.models import Questionnaire
+from surveys.services.xlsform import questionnaire_review_xlsform
 from surveys.xlsform import XLSX_MEDIA_TYPE
 from tests.factories import UserFactory, ksindeks_questionnaire
-from tests.surveys.xlsforms import build, change_row
+from tests.surveys.xlsforms import build, change_row, table, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +88,70 @@ def test_download_of_an_unknown_questionnaire_is_a_json_404(api: Any) -> None:
     )
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+WARNED = {
+    "survey": table(
+        [
+            {
+                "type": "text",
+                "name": "navn",
+                "label::nb": "Navn",
+                "label::en": "Name",
+                "appearance": "multiline",
+            },
+            {"type": "geopoint", "name": "sted", "label::nb": "Hvor?", "label::en": "Where?"},
+        ]
+    ),
+    "settings": table([{"form_title": "Varsler", "form_id": "varsler"}]),
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "appearance", "geopoint"),
+    [
+        ("en", "appearance is not shown in web surveys.", "“geopoint” is not shown in web surveys"),
+        ("nb", "appearance vises ikke i nettundersøkelser.", "«geopoint» vises ikke"),
+    ],
+)
+def test_import_answers_with_the_warnings_of_the_review_page_in_the_requesters_language(
+    api: Any, language: str, appearance: str, geopoint: str
+) -> None:
+    response = api.post(
+        "/api/v1/questionnaires/import-xlsform/",
+        {"file": upload(xlsx(WARNED).getvalue())},
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["slug"] == "varsler"
+    warnings = body["warnings"]
+    assert [(w["sheet"], w["row"], w["column"]) for w in warnings] == [
+        ("survey", 2, "appearance"),
+        ("survey", 3, "type"),
+    ]
+    assert warnings[0]["message"] == appearance
+    assert warnings[1]["message"].startswith(geopoint)
+    # The same list the console's review page shows before the user confirms.
+    with translation.override(language):
+        reviewed = questionnaire_review_xlsform(file=xlsx(WARNED), filename="varsler.xlsx")
+    assert warnings == [w.as_dict() for w in reviewed.warnings]
+
+
+def test_import_of_a_form_shown_whole_has_no_warnings(api: Any) -> None:
+    response = api.post(
+        "/api/v1/questionnaires/import-xlsform/", {"file": upload(build().getvalue())}
+    )
+    assert response.json()["warnings"] == []
+
+
+def test_the_schema_describes_the_warnings(api: Any) -> None:
+    document = api.get("/api/schema/?format=json").json()
+    operation = document["paths"]["/api/v1/questionnaires/import-xlsform/"]["post"]
+    reference = operation["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    component = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    warnings = component["properties"]["warnings"]
+    assert warnings["readOnly"] is True
+    item = document["components"]["schemas"][warnings["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(item["properties"]) == {"sheet", "row", "column", "message"}
+    assert "Accept-Language" in item["properties"]["message"]["description"]
