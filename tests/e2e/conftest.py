@@ -1,12 +1,16 @@
 """Playwright on Debian's Chromium, with an axe-core check helper for every page visited."""
 
+import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.signals import request_finished, request_started
 
 from tests.conftest import CHROMIUM
 
@@ -76,8 +80,47 @@ def page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
         ),
     )
     yield page
+    _settle(page)
     context.close()
     assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)
+
+
+class _InFlight:
+    """Requests the live server has begun and not finished (Django's request signals)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def started(self, **_: Any) -> None:
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **_: Any) -> None:
+        with self.lock:
+            self.count -= 1
+
+
+_in_flight = _InFlight()
+request_started.connect(_in_flight.started, dispatch_uid="e2e-in-flight-started")
+request_finished.connect(_in_flight.finished, dispatch_uid="e2e-in-flight-finished")
+
+
+def _settle(page: Any) -> None:
+    """Leave the page and let the live server finish what it still answers before the test's
+    database is flushed: leaving fires the respondent page's last autosave (a ``pagehide``
+    beacon), which would otherwise reach the server during the flush (a deadlock, or "database
+    access not allowed") and fail the next test."""
+    with contextlib.suppress(Exception):  # a test may have closed or crashed its page
+        page.goto("about:blank", timeout=5_000)
+    deadline = time.monotonic() + 5
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if _in_flight.count > 0:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.2:  # a beacon sent on leaving has arrived
+            return
+        time.sleep(0.02)
 
 
 def assert_accessible(page: Any) -> None:
