@@ -86,19 +86,28 @@ def page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
 
 
 class _InFlight:
-    """Requests the live server has begun and not finished (Django's request signals)."""
+    """The live server's threads answering a request now (Django's request signals). Only the
+    live server's request threads count: the test client's requests run in the test's own
+    thread, and a streamed response it never reads never sends ``request_finished``."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.threads: set[threading.Thread] = set()
         self.lock = threading.Lock()
 
     def started(self, **_: Any) -> None:
-        with self.lock:
-            self.count += 1
+        thread = threading.current_thread()
+        if "process_request" in thread.name:
+            with self.lock:
+                self.threads.add(thread)
 
     def finished(self, **_: Any) -> None:
         with self.lock:
-            self.count -= 1
+            self.threads.discard(threading.current_thread())
+
+    def busy(self) -> bool:
+        with self.lock:
+            self.threads = {thread for thread in self.threads if thread.is_alive()}
+            return bool(self.threads)
 
 
 _in_flight = _InFlight()
@@ -116,7 +125,7 @@ def _settle(page: Any) -> None:
     deadline = time.monotonic() + 5
     quiet_since = time.monotonic()
     while time.monotonic() < deadline:
-        if _in_flight.count > 0:
+        if _in_flight.busy():
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= 0.2:  # a beacon sent on leaving has arrived
             return
