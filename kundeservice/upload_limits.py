@@ -112,6 +112,8 @@ def _count_rows(
                         return counted
                 tail = window[cut:]
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        # zipfile raises NotImplementedError for a compression method it lacks and
+        # RuntimeError for an encrypted member: both are damaged uploads, not missing code.
         return counted  # a damaged member: the parser reports the file as unreadable
     for match in _TAGS.finditer(tail):
         if match.lastgroup == "row":

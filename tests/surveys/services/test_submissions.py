@@ -259,7 +259,7 @@ def test_a_catalog_change_reaches_the_api_within_a_second(monkeypatch: Any) -> N
     assert selectors.catalog_changed() == selectors.catalog_version(reuse_for=1.0)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.postgres  # prepared statements are PostgreSQL's; CI runs it (REQUIRE_SERVICES=1)
 def test_the_submits_statements_are_prepared_once_per_connection(wave: Wave) -> None:
     """The hot path's statements are parsed and planned once per connection, not per submit."""
     accepted(wave, 3)  # the first reads the invitation; the next two take the one-INSERT path
