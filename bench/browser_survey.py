@@ -138,7 +138,6 @@ def survey_answers() -> dict[str, Any]:
 
 def measure(ctx: Any) -> list[Any]:
     """The browser target's row (and the api target's, when it had not run yet)."""
-    from bench import harness
     from bench.harness import Row
 
     rows: list[Row] = []
@@ -148,30 +147,10 @@ def measure(ctx: Any) -> list[Any]:
         rows += target_api(ctx)
     args = ctx.args
     respondents = 1_500 if args.quick else 5_000
-    tokens, wave_id = ctx.seed_respondents(respondents)
-    load = harness.load_before()
-    with ctx.subject() as base:
-        cpu = harness.CpuSplit().start()
-        stats = harness.locust(
-            "BrowserSurveyUser",
-            base,
-            {**ctx.env, "BENCH_TOKENS": str(tokens)},
-            users=args.users,
-            seconds=args.seconds,
-            locustfile=Path(__file__),
-        )
-        stored = ctx.saved(wave_id)
-        stats.cpu = cpu.stop()
-    submitted = stats.named("browser: submit")
-    submitted_n = submitted["num_requests"] - submitted["num_failures"]
+    load, stats, stored, submitted_n, per_s, all_saved = _run(ctx, respondents, think=0.0)
     saved_n = stored["responses"]
-    per_s = saved_n / stats.elapsed if stats.elapsed else 0.0
     api = ctx.api_surveys_per_s or 0.0
     share = per_s / api if api else 0.0
-    all_saved = (
-        submitted_n <= saved_n <= submitted_n + args.users
-        and stored["answers"] == saved_n * QUESTIONS
-    )
     if submitted_n + args.users >= respondents:
         print("browser: nearly every seeded token was used; seed more", file=sys.stderr)
     per_survey = stats.requests / max(submitted_n, 1)
@@ -216,31 +195,12 @@ def paced(ctx: Any, *, api: float) -> Any:
     """The latency respondents get at the national peak: ``--users`` respondents pausing
     ``PACED_THINK_S`` before each request, the worker running; p95 < 100 ms, every submitted
     survey saved."""
-    from bench import harness
     from bench.harness import Row
 
     args = ctx.args
-    tokens, wave_id = ctx.seed_respondents(300 if args.quick else 1_500)
-    load = harness.load_before()
-    env = {**ctx.env, "BENCH_TOKENS": str(tokens), "BROWSER_THINK": str(PACED_THINK_S)}
-    with ctx.subject() as base:
-        stats = harness.locust(
-            "BrowserSurveyUser",
-            base,
-            env,
-            users=args.users,
-            seconds=args.seconds,
-            locustfile=Path(__file__),
-        )
-        stored = ctx.saved(wave_id)
-    submitted = stats.named("browser: submit")
-    submitted_n = submitted["num_requests"] - submitted["num_failures"]
+    respondents = 300 if args.quick else 1_500
+    load, stats, stored, submitted_n, per_s, all_saved = _run(ctx, respondents, think=PACED_THINK_S)
     saved_n = stored["responses"]
-    per_s = saved_n / stats.elapsed if stats.elapsed else 0.0
-    all_saved = (
-        submitted_n <= saved_n <= submitted_n + args.users
-        and stored["answers"] == saved_n * QUESTIONS
-    )
     return Row(
         target=f"browser survey at the national peak ({args.users} respondents, "
         f"{PACED_THINK_S:g} s pauses), worker",
@@ -253,9 +213,46 @@ def paced(ctx: Any, *, api: float) -> Any:
             ("" if all_saved else "FAIL: submitted surveys not saved. ")
             + f"{submitted_n} submitted in {stats.elapsed:.1f} s, {saved_n} saved with "
             f"{stored['answers']} answers; {stats.requests} requests, {stats.failures} failed; "
-            f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms"
+            f"p50/p95/p99 {stats.p50:.0f}/{stats.p95:.0f}/{stats.p99:.0f} ms; CPU a saved "
+            f"survey: {stats.cpu_per(saved_n)}"
         ),
     )
+
+
+def _run(
+    ctx: Any, respondents: int, *, think: float
+) -> tuple[Any, Any, dict[str, Any], int, float, bool]:
+    """``--users`` respondents on ``respondents`` fresh invitations, pausing ``think`` s before
+    each request, gunicorn and the worker running: the load before, locust's statistics (with
+    the CPU split), what the database holds, the surveys submitted, surveys/s saved, and whether
+    every submitted survey was saved with all its answers."""
+    from bench import harness
+
+    args = ctx.args
+    tokens, wave_id = ctx.seed_respondents(respondents)
+    load = harness.load_before()
+    env = {**ctx.env, "BENCH_TOKENS": str(tokens), "BROWSER_THINK": str(think)}
+    with ctx.subject() as base:
+        cpu = harness.CpuSplit().start()
+        stats = harness.locust(
+            "BrowserSurveyUser",
+            base,
+            env,
+            users=args.users,
+            seconds=args.seconds,
+            locustfile=Path(__file__),
+        )
+        stored = ctx.saved(wave_id)
+        stats.cpu = cpu.stop()
+    submitted = stats.named("browser: submit")
+    submitted_n = submitted["num_requests"] - submitted["num_failures"]
+    saved_n = stored["responses"]
+    per_s = saved_n / stats.elapsed if stats.elapsed else 0.0
+    all_saved = (
+        submitted_n <= saved_n <= submitted_n + args.users
+        and stored["answers"] == saved_n * QUESTIONS
+    )
+    return load, stats, stored, submitted_n, per_s, all_saved
 
 
 def main() -> int:
