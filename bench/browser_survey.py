@@ -27,6 +27,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -66,16 +67,18 @@ class BrowserSurveyUser(FastHttpUser):
                 tell(f"first page: {reply.status_code}: {(reply.text or '')[:300]}")
                 raise RescheduleTask
         csrf = found.group(1)
+        html = reply.text or ""
         for number, answers in enumerate(survey_answers()["pages"]):
             fields = {"csrfmiddlewaretoken": csrf, **answers, "page": str(number)}
             for _ in range(self.autosaves):
                 self.pause()
-                self.post(path, {**fields, "action": "stay"}, {"X-Autosave": "1"}, "autosave", 200)
+                autosave = {**fields, "action": "stay", "@shown": shown_on_page(html)}
+                self.post(path, autosave, {"X-Autosave": "1"}, "autosave", (200, 204))
             self.pause()
-            self.post(path, {**fields, "action": "next"}, HTMX, "next", 200)
+            html = self.post(path, {**fields, "action": "next"}, HTMX, "next", 200)[1]
         self.pause()
         done = self.post(path, {"csrfmiddlewaretoken": csrf, "action": "submit"}, HTMX, "submit")
-        if done != 204:
+        if done[0] != 204:
             return
         with self.client.get(path, name="browser: thank you", catch_response=True) as reply:
             if reply.status_code != 200 or "survey-form" in (reply.text or ""):
@@ -87,8 +90,11 @@ class BrowserSurveyUser(FastHttpUser):
         data: dict[str, str],
         headers: dict[str, str],
         name: str,
-        expect: int = 204,
-    ) -> int:
+        expect: int | tuple[int, ...] = 204,
+    ) -> tuple[int, str]:
+        """Post as the page's script does; the reply's status and text. A status other than
+        ``expect`` (or an error summary in the reply) is a failure."""
+        expected = expect if isinstance(expect, tuple) else (expect,)
         with self.client.post(
             path,
             data=urlencode(data),
@@ -97,14 +103,22 @@ class BrowserSurveyUser(FastHttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as reply:
-            if reply.status_code != expect or 'id="error-summary"' in (reply.text or ""):
+            if reply.status_code not in expected or 'id="error-summary"' in (reply.text or ""):
                 reply.failure(f"{reply.status_code} (expected {expect})")
                 tell(f"{name}: {reply.status_code} (expected {expect}): {(reply.text or '')[:300]}")
                 raise RescheduleTask
-            return int(reply.status_code)
+            return int(reply.status_code), reply.text or ""
 
 
 HTMX = {"HX-Request": "true", "HX-Target": "survey"}
+QUESTION = re.compile(r'<div class="question[^"]*" id="(q-[^"]+)"(?:[^>]*? data-shown="([^"]*)")?')
+
+
+def shown_on_page(page: str) -> str:
+    """What respond.js sends with an autosave: each shown question's id and data-shown."""
+    return "\n".join(
+        f"{unescape(key)}={unescape(shown or '')}" for key, shown in QUESTION.findall(page)
+    )
 
 
 def tell(message: str) -> None:

@@ -21,8 +21,12 @@ from surveys.services.responding import (
     page_state,
     response_submit,
 )
+from surveys.templatetags.respond import shown_version
 
 DIRECTIONS = {"next", "back", "stay"}
+#: The autosave's field saying what the browser's page shows (respond.js ``shownOnPage``); not a
+#: possible question key, so it never mixes with the answers.
+SHOWN = "@shown"
 
 
 def answer_pages(
@@ -95,6 +99,11 @@ def answer_pages(
             if request.POST.get("beacon"):  # sent as the page was left: nobody reads the reply
                 return HttpResponse(status=204)
             if _is_script(request):
+                said = _lines(request.POST.get(SHOWN))
+                if state.section is not None and said == _lines(shown_on_page(state)):
+                    # Saved, and the page in the browser already shows what these answers
+                    # show: no page to send back (the autosave's common case).
+                    return HttpResponse(status=204)
                 return render(
                     request,
                     "surveys/respond/page.html",
@@ -119,6 +128,20 @@ def _moved(
     if _is_script(request):
         return render(request, "surveys/respond/page.html", _context(state, structure, extra))
     return redirect(request.path)
+
+
+def shown_on_page(state: PageState) -> str:
+    """What of the page depends on the answers, as respond.js reads it from the page: each shown
+    question's id and its ``data-shown`` (a choice filter's options, piped texts), a line each.
+    When an autosave's answers leave it as the browser has it, the reply needs no page."""
+    return "\n".join(
+        f"q-{view.key}={shown_version(view, state.answers)}" for view in state.questions
+    )
+
+
+def _lines(text: str | None) -> str | None:
+    """Line ends as the browser's form encoding and HTML parsing leave them (CR LF, lone CR)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
 
 
 def _done(request: HttpRequest, done_url: str) -> HttpResponse:

@@ -80,6 +80,36 @@ def test_a_survey_costs_a_handful_of_requests(page: Any, link: str) -> None:
     assert len(requests) <= REQUEST_BUDGET, requests
 
 
+def test_an_autosave_gets_the_page_back_only_when_what_it_shows_changes(
+    page: Any, link: str
+) -> None:
+    """respond.js tells the server what its page shows; an autosave that changes none of it is
+    answered with an empty 204, one that opens a question with the page that shows it."""
+    path = urlparse(link).path
+    replies: list[int] = []
+    page.on(
+        "response",
+        lambda r: (
+            replies.append(r.status)
+            if urlparse(r.url).path == path and r.request.headers.get("x-autosave")
+            else None
+        ),
+    )
+    page.goto(link)
+    answer_to_experience_page(page)
+    replies.clear()
+    page.get_by_role("group", name="Ble saken din løst?").get_by_label("Delvis").check()
+    page.get_by_role("group", name="Må du kontakte dem igjen").wait_for()  # opened by the reply
+    assert replies == [200]
+
+    page.get_by_label("Omtrent hvor lenge ventet du").fill("7")  # saved after a pause
+    wait_until(lambda: draft().get("wait_minutes") == 7)
+    page.get_by_role("status").filter(has_text="Svarene dine er lagret.").wait_for()
+    assert replies == [200, 204]
+    assert page.get_by_role("group", name="Må du kontakte dem igjen").is_visible()
+    assert page.get_by_label("Omtrent hvor lenge ventet du").input_value() == "7"
+
+
 def test_answers_typed_then_the_tab_closed_are_there_on_another_device(
     browser: Any, page: Any, link: str
 ) -> None:

@@ -71,19 +71,20 @@
     say("saving");
     fetch(window.location.href, {
       method: "POST",
-      body: payload(f),
+      body: payload(f, { "@shown": shownOnPage(f) }),
       headers: { "X-Autosave": "1" },
       credentials: "same-origin",
     })
       .then(function (reply) {
         if (!reply.ok) throw new Error(String(reply.status));
-        return reply.text();
+        // 204: saved, and the page already shows what the answers show (see shownOnPage).
+        return reply.status === 204 ? "" : reply.text();
       })
       .then(function (html) {
         inFlight = false;
         if (!f.isConnected) return; // the page moved on meanwhile
         savedChanges = Math.max(savedChanges, sent);
-        showBranching(f, html);
+        if (html) showBranching(f, html);
         if (dirty()) {
           say("");
           schedule(QUIET);
@@ -97,6 +98,19 @@
         say("failed");
         schedule(RETRY);
       });
+  }
+
+  // What of the page depends on the answers: each question's id and data-shown, a line each
+  // (surveys/views/answering.py shown_on_page computes the same on the server). When the saved
+  // answers leave it unchanged, the server replies 204 without a page.
+  function shownOnPage(f) {
+    var container = f.querySelector("#questions");
+    if (!container) return "";
+    return Array.prototype.map
+      .call(container.querySelectorAll(":scope > .question"), function (node) {
+        return node.id + "=" + (node.getAttribute("data-shown") || "");
+      })
+      .join("\n");
   }
 
   // Show the questions the saved answers open and drop those they close; questions on the page

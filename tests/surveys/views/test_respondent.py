@@ -424,3 +424,99 @@ def test_a_page_costs_one_write_and_no_health_check(client: Any, wave: Any) -> N
     assert writes == ["UPDATE"], statements
     assert not [q for q in queries.captured_queries if q["sql"].strip().upper() == "SELECT 1"]
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is False
+
+
+def shown_on_page(html: str) -> str:
+    """What respond.js sends with an autosave, read from the page as a browser parses it: each
+    question in #questions, its id and data-shown, a line each."""
+    from html.parser import HTMLParser
+
+    class Questions(HTMLParser):
+        lines: list[str] = []
+        depth = 0  # inside #questions: its children are at depth 1
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if self.depth:
+                self.depth += tag != "input" and tag != "br"
+                classes = (found.get("class") or "").split()
+                if self.depth == 2 and tag == "div" and "question" in classes:
+                    self.lines.append(f"{found['id']}={found.get('data-shown') or ''}")
+            elif found.get("id") == "questions":
+                self.depth = 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.depth and tag not in {"input", "br"}:
+                self.depth -= 1
+
+    parser = Questions()
+    parser.lines = []
+    parser.feed(html)
+    return "\n".join(parser.lines)
+
+
+def test_an_autosave_sends_the_page_back_only_when_what_it_shows_changes(
+    client: Any, wave: Any
+) -> None:
+    """Issue 21: most autosaves change nothing the page shows, and the reply to those is an empty
+    204; when the saved answers open a question (or a choice filter's options, a piped text)
+    the reply is the page, for respond.js to show it."""
+    url = f"/s/{invite(wave)}/"
+    answer_pages(client, url, *FULL[:2])
+    page = client.get(url).content.decode()
+    shown = shown_on_page(page)
+    assert "q-satisfaction=" in shown and "q-must_contact_again" not in shown
+
+    quiet = client.post(
+        url,
+        {"wait_minutes": "7", "resolved": "yes", "action": "stay", "page": "2", "@shown": shown},
+        HTTP_X_AUTOSAVE="1",
+    )
+    assert quiet.status_code == 204 and quiet.content == b""
+    assert Response.objects.get().draft["wait_minutes"] == 7
+
+    opening = {"wait_minutes": "8", "resolved": "partly", "action": "stay", "page": "2"}
+    opened = client.post(url, {**opening, "@shown": shown}, HTTP_X_AUTOSAVE="1")
+    assert opened.status_code == 200
+    assert 'id="q-must_contact_again"' in opened.content.decode()
+    assert Response.objects.get().draft["wait_minutes"] == 8
+
+    # A browser that sends nothing (an older script) still gets the page.
+    unsaid = client.post(url, opening, HTTP_X_AUTOSAVE="1")
+    assert unsaid.status_code == 200 and 'id="q-must_contact_again"' in unsaid.content.decode()
+    # "@shown" is never taken for an answer.
+    assert "@shown" not in Response.objects.get().draft
+
+
+def test_a_respondent_link_is_looked_up_in_one_statement(
+    client: Any, wave: Any, django_assert_num_queries: Any
+) -> None:
+    """The lookup every respondent request starts with: one statement, and the response it
+    loads carries every field (none is fetched later)."""
+    from surveys.selectors import invitation_for_token_hash
+    from surveys.services.responding import token_hash
+
+    token = invite(wave)
+    assert invitation_for_token_hash(token_hash(token)) is not None
+    assert invitation_for_token_hash(token_hash("not-a-token")) is None
+    with django_assert_num_queries(1):
+        fresh = invitation_for_token_hash(token_hash(token))
+        assert fresh is not None
+        assert getattr(fresh, "response", None) is None
+        assert getattr(fresh, "submission", None) is None
+        assert fresh.wave.status == WaveStatus.OPEN
+        assert fresh.wave.questionnaire.updated_at == wave.questionnaire.updated_at
+
+    answer_pages(client, f"/s/{token}/", FULL[0])
+    stored = Response.objects.get()
+    with django_assert_num_queries(1):
+        found = invitation_for_token_hash(token_hash(token))
+        assert found is not None
+        response = found.response
+        for model_field in Response._meta.concrete_fields:
+            assert getattr(response, model_field.attname) == getattr(
+                stored, model_field.attname
+            ), model_field.name
+        assert response.draft == {"contacted_cs": "yes"}
+        assert response.wave is found.wave and response.invitation is found
+    assert found.pk == Invitation.objects.get().pk
