@@ -41,7 +41,7 @@ from surveys.models import (
     SubmissionStatus,
     WaveStatus,
 )
-from surveys.selectors import QuestionView, SectionView, Structure
+from surveys.selectors import QuestionView, SectionView, Structure, invitation_for_token_hash
 from surveys.webhook_events import RESPONSE_SAVED
 from webhooks.services.events import webhook_event_emit
 
@@ -110,13 +110,7 @@ def response_for_token(*, token: str, create: bool = True) -> Response:
 
     With ``create=False`` (a GET, which mail link scanners also make) a link never answered gets
     an unsaved response, and the invitation is not marked opened: only an answer does that."""
-    invitation = (
-        Invitation.objects.select_related(
-            "wave__questionnaire", "panelist", "response", "submission"
-        )
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    invitation = invitation_for_token_hash(token_hash(token))
     if invitation is None:
         raise LinkProblem(_("This link is not valid."), reason="unknown")
     existing: Response | None = getattr(invitation, "response", None)
