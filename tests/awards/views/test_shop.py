@@ -19,7 +19,7 @@ def test_the_shop_shows_prices_with_mva_within_its_query_budget(
     ticket_type(shop.event, name="Bord for ti", price=22900_00, seats=10, capacity=2)
     ticket_type(shop.event, name="Presse", is_visible=False)
     url = reverse("ticket-shop", kwargs={"slug": shop.event.slug})
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(3):
         page = client.get(url).content.decode()
     assert "2\xa0490,00 kr" in page
     assert "inkl. 498,00 kr mva (25 %)" in page
@@ -115,3 +115,19 @@ def test_the_buyer_downloads_tickets_and_invoice_and_asks_to_cancel(client: Any)
     assert client.get(reverse("ticket-order", kwargs=wrong)).status_code == 404
     client.post(reverse("ticket-cancel-request", kwargs=link), {"note": "Syk"})
     assert order.events.filter(kind="cancellation_requested", note="Syk").exists()
+
+
+def test_sold_out_is_a_409_with_the_message_and_the_shop_within_its_query_budget(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    _shop, ticket = shop_with_type(capacity=1)
+    url = reverse("ticket-shop", kwargs={"slug": ticket.event.slug})
+    assert client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "a"}).status_code == 302
+    with django_assert_max_num_queries(4):  # event, types, holdings, client key
+        answer = client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "b"})
+    assert answer.status_code == 409
+    page = answer.content.decode()
+    assert 'role="alert"' in page
+    assert "Bedriftsbillett er utsolgt." in page
+    assert f'name="qty-{ticket.pk}"' not in page  # the page shows what is left now: none
+    assert Order.objects.count() == 1
