@@ -609,13 +609,18 @@ def shop_rows(
     ]
 
 
-def order_for_buyer(*, code: str, secret: str) -> Order | None:
-    """The order behind a buyer's link, with what its pages show."""
+#: What the buyer's order page shows besides the order.
+ORDER_PAGE_PREFETCH = ("lines__ticket_type", "tickets__ticket_type", "tickets__checkin", "invoices")
+
+
+def order_for_buyer(
+    *, code: str, secret: str, prefetch: tuple[str, ...] = ORDER_PAGE_PREFETCH
+) -> Order | None:
+    """The order behind a buyer's link, with what its pages show (``prefetch``; a checkout
+    POST takes only its tickets and fetches the rest if it shows the page again)."""
     return (
         Order.objects.select_related("event", "event__ticket_shop")
-        .prefetch_related(
-            "lines__ticket_type", "tickets__ticket_type", "tickets__checkin", "invoices"
-        )
+        .prefetch_related(*prefetch)
         .filter(code=code.upper()[:12], secret=secret[:64])
         .first()
     )

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from awards.models import AwardEvent, Order, OrderStatus, PaymentMethod, Ticket, Voucher
 from awards.selectors import (
+    ORDER_PAGE_PREFETCH,
     ShopState,
     order_by_code_and_email,
     order_for_buyer,
@@ -338,7 +340,10 @@ def offer(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpResponse:
     """The buyer's order: the checkout while reserved, then tickets, invoice and changes."""
-    order = _buyer_order(slug, code, secret)
+    posted = request.method == "POST"
+    order = _buyer_order(
+        slug, code, secret, prefetch=("tickets__ticket_type",) if posted else ORDER_PAGE_PREFETCH
+    )
     tickets = list(order.tickets.all())
     card = card_provider() is not None
     form = None
@@ -367,6 +372,9 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
                 return redirect(url or _order_url(order))
     elif request.method == "POST":
         return redirect(_order_url(order))
+    if posted:  # the checkout was refused: the page is shown again with all it shows
+        prefetch_related_objects([order], *ORDER_PAGE_PREFETCH)
+        tickets = list(order.tickets.all())
     context = {
         "event": order.event,
         "order": order,
@@ -490,8 +498,10 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _buyer_order(slug: str, code: str, secret: str) -> Order:
-    order = order_for_buyer(code=code, secret=secret)
+def _buyer_order(
+    slug: str, code: str, secret: str, prefetch: tuple[str, ...] = ORDER_PAGE_PREFETCH
+) -> Order:
+    order = order_for_buyer(code=code, secret=secret, prefetch=prefetch)
     if order is None or order.event.slug != slug:
         raise Http404
     return order

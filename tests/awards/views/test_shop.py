@@ -131,3 +131,30 @@ def test_sold_out_is_a_409_with_the_message_and_the_shop_within_its_query_budget
     assert "Bedriftsbillett er utsolgt." in page
     assert f'name="qty-{ticket.pk}"' not in page  # the page shows what is left now: none
     assert Order.objects.count() == 1
+
+
+def test_a_confirmed_checkout_reads_only_what_it_writes_and_a_refused_one_shows_the_page(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    _shop, ticket = shop_with_type()
+    url = reverse("ticket-shop", kwargs={"slug": ticket.event.slug})
+    order_url = client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "k"})["Location"]
+    details = {
+        "method": "invoice",
+        "name": "Kari",
+        "email": "kari@bedrift.no",
+        "company": "Bedrift AS",
+        "org_number": "988077917",
+        "street": "Storgata 2",
+        "postcode": "0155",
+        "city": "Oslo",
+        "attendee-1-name": "",
+    }
+    refused = client.post(order_url, details)
+    assert refused.status_code == 400
+    assert "Oppgi deltakerens navn." in refused.content.decode()
+    assert "Bedriftsbillett" in refused.content.decode()  # the tickets and lines are shown
+    details["attendee-1-name"] = "Ola"
+    with django_assert_max_num_queries(19):  # 23 when the POST prefetched the whole page
+        assert client.post(order_url, details)["Location"] == order_url
+    assert Order.objects.get().status == OrderStatus.INVOICED
