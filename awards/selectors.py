@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -501,12 +501,15 @@ def capacity_holdings(
     except_offer: int | None = None,
 ) -> Holdings:
     """What holds the event's seats at ``now``: counting orders and open waiting-list offers
-    (but ``except_offer``), and what the waiting list wants. Two queries."""
+    (but ``except_offer``), and what the waiting list wants. One query (a UNION), so the
+    orders and the waiting list are read from one snapshot even outside a transaction."""
     holdings = Holdings()
     lines = (
         OrderLine.objects.filter(holding_orders(now=now), order__event=event)
-        .values_list("ticket_type_id")
+        .annotate(kind=Value("order"))
+        .values_list("ticket_type_id", "kind")
         .annotate(units=Sum("quantity"))
+        .order_by()
     )
     entries = (
         WaitingListEntry.objects.filter(event=event)
@@ -517,11 +520,9 @@ def capacity_holdings(
         .exclude(pk__in=[except_offer] if except_offer else [])
         .values_list("ticket_type_id", "status")
         .annotate(units=Sum("quantity"))
+        .order_by()
     )
-    for type_id, units in lines:
-        holdings.held[type_id] = holdings.held.get(type_id, 0) + units
-        holdings.seats_held += units * types[type_id].seats
-    for type_id, status, units in entries:
+    for type_id, status, units in lines.union(entries, all=True):
         seats = units * types[type_id].seats
         if status == WaitingStatus.WAITING:
             holdings.queued[type_id] = holdings.queued.get(type_id, 0) + units
@@ -530,6 +531,25 @@ def capacity_holdings(
             holdings.held[type_id] = holdings.held.get(type_id, 0) + units
             holdings.seats_held += seats
     return holdings
+
+
+@dataclass(frozen=True)
+class ShopState:
+    """An event's ticket types and what holds its seats, read once at ``now``: the shop page's
+    rows and a reservation's check without the lock (``order_reserve``) share it."""
+
+    types: dict[int, TicketType]
+    holdings: Holdings
+    now: datetime
+
+
+def shop_state(*, event: AwardEvent, now: datetime | None = None) -> ShopState:
+    """The event's ticket types and holdings at ``now``. Two queries."""
+    now = now or timezone.now()
+    types = {t.pk: t for t in TicketType.objects.filter(event_id=event.pk)}
+    return ShopState(
+        types=types, holdings=capacity_holdings(event=event, types=types, now=now), now=now
+    )
 
 
 def seats_left(*, shop: TicketShop, holdings: Holdings, public: bool = True) -> int:
@@ -566,31 +586,41 @@ def shop_for_event(*, event: AwardEvent) -> TicketShop | None:
 
 
 def shop_rows(
-    *, shop: TicketShop, now: datetime | None = None, include_hidden: bool = False
+    *,
+    shop: TicketShop,
+    now: datetime | None = None,
+    include_hidden: bool = False,
+    state: ShopState | None = None,
 ) -> list[ShopRow]:
-    """The ticket types the shop shows, with what is left of each and the MVA in the price."""
-    now = now or timezone.now()
-    types = {t.pk: t for t in TicketType.objects.filter(event_id=shop.event_id)}
-    holdings = capacity_holdings(event=shop.event, types=types, now=now)
+    """The ticket types the shop shows, with what is left of each and the MVA in the price;
+    from ``state`` when the caller has read it (no queries then)."""
+    if state is None:
+        state = shop_state(event=shop.event, now=now)
+    now = state.now
     return [
         ShopRow(
             ticket_type=t,
-            left=tickets_left(shop=shop, ticket_type=t, holdings=holdings),
+            left=tickets_left(shop=shop, ticket_type=t, holdings=state.holdings),
             vat=vat_in(t.price, t.vat_rate),
             on_sale=t.on_sale(now),
         )
-        for t in types.values()
+        for t in state.types.values()
         if t.is_visible or include_hidden
     ]
 
 
-def order_for_buyer(*, code: str, secret: str) -> Order | None:
-    """The order behind a buyer's link, with what its pages show."""
+#: What the buyer's order page shows besides the order.
+ORDER_PAGE_PREFETCH = ("lines__ticket_type", "tickets__ticket_type", "tickets__checkin", "invoices")
+
+
+def order_for_buyer(
+    *, code: str, secret: str, prefetch: tuple[str, ...] = ORDER_PAGE_PREFETCH
+) -> Order | None:
+    """The order behind a buyer's link, with what its pages show (``prefetch``; a checkout
+    POST takes only its tickets and fetches the rest if it shows the page again)."""
     return (
         Order.objects.select_related("event", "event__ticket_shop")
-        .prefetch_related(
-            "lines__ticket_type", "tickets__ticket_type", "tickets__checkin", "invoices"
-        )
+        .prefetch_related(*prefetch)
         .filter(code=code.upper()[:12], secret=secret[:64])
         .first()
     )

@@ -49,7 +49,15 @@ from awards.models import (
     WaitingListEntry,
     WaitingStatus,
 )
-from awards.selectors import capacity_holdings, holding_orders, seats_left, tickets_left
+from awards.selectors import (
+    Holdings,
+    ShopState,
+    capacity_holdings,
+    holding_orders,
+    seats_left,
+    shop_state,
+    tickets_left,
+)
 from awards.services.locking import capacity_lock
 from awards.services.money import discounted
 from awards.services.payments import card_provider, provider_get
@@ -106,24 +114,39 @@ def order_reserve(
     language: str = "nb",
     offer: WaitingListEntry | None = None,
     now: datetime | None = None,
+    state: ShopState | None = None,
 ) -> Order:
     """Hold seats for ``quantities`` (ticket type id → tickets) for ``RESERVATION_MINUTES``.
 
     The same ``client_key`` (the form's or an API client's idempotency key) returns the order
-    it made the first time. ``offer`` redeems a waiting-list offer: its seats, held for it."""
-    now = now or timezone.now()
+    it made the first time. ``offer`` redeems a waiting-list offer: its seats, held for it.
+
+    ``state`` is the shop as the caller read it (``shop_state``; read here if not given). A
+    public reservation that wants more than it says is left is refused without waiting for the
+    capacity lock: the holdings are one statement's snapshot, so "sold out" was true at that
+    instant (as true as an answer under the lock, which is also out of date once sent). What is
+    left is counted again under the lock before any order is written, so no snapshot can let
+    the shop oversell."""
     client_key = client_key.strip()[:64]
     if client_key:
         existing = Order.objects.filter(event=event, client_key=client_key).first()
         if existing is not None:
             return existing
-    shop = TicketShop.objects.filter(event=event).first()
+    if AwardEvent.ticket_shop.is_cached(event):  # type: ignore[attr-defined]
+        shop = getattr(event, "ticket_shop", None)
+    else:
+        shop = TicketShop.objects.filter(event=event).first()
     if shop is None or (offer is None and not (shop.is_open and event.is_public)):
         raise DomainError(_("Tickets for this event are not on sale."), code="not_on_sale")
-    types = {t.pk: t for t in TicketType.objects.filter(event=event)}
+    if state is None:
+        state = shop_state(event=event, now=now)
+    now = now or state.now
+    types = state.types
     wanted = _wanted(quantities=quantities, types=types)
     voucher = _voucher(event=event, code=voucher_code, now=now) if voucher_code.strip() else None
     _check_types(wanted=wanted, voucher=voucher, offer=offer, now=now)
+    if offer is None:
+        _check_left(shop=shop, wanted=wanted, holdings=state.holdings, public=True)
     with transaction.atomic():
         capacity_lock(event_id=event.pk, ticket_type_ids=[t.pk for t in wanted])
         if client_key:
@@ -141,20 +164,7 @@ def order_reserve(
         holdings = capacity_holdings(
             event=event, types=types, now=now, except_offer=offer.pk if offer else None
         )
-        public = offer is None
-        for ticket_type, quantity in wanted.items():
-            left = tickets_left(
-                shop=shop, ticket_type=ticket_type, holdings=holdings, public=public
-            )
-            if quantity > left:
-                raise ConflictError(_sold_out_message(ticket_type, left), code="sold_out")
-        seats = sum(t.seats * q for t, q in wanted.items())
-        left_in_event = seats_left(shop=shop, holdings=holdings, public=public)
-        if seats > left_in_event:
-            raise ConflictError(
-                _("Only %(n)s seats are left for this event.") % {"n": left_in_event},
-                code="sold_out",
-            )
+        _check_left(shop=shop, wanted=wanted, holdings=holdings, public=offer is None)
         if voucher is not None:
             _check_voucher_uses(voucher=voucher, wanted=wanted, now=now)
         order = _order_create(
@@ -623,6 +633,23 @@ def _check_voucher_uses(*, voucher: Voucher, wanted: dict[TicketType, int], now:
         raise ConflictError({"voucher": [message]}, code="voucher_used_up")
 
 
+def _check_left(
+    *, shop: TicketShop, wanted: dict[TicketType, int], holdings: Holdings, public: bool
+) -> None:
+    """Refuse (409) more tickets of a type, or more seats in the event, than are left."""
+    for ticket_type, quantity in wanted.items():
+        left = tickets_left(shop=shop, ticket_type=ticket_type, holdings=holdings, public=public)
+        if quantity > left:
+            raise ConflictError(_sold_out_message(ticket_type, left), code="sold_out")
+    seats = sum(t.seats * q for t, q in wanted.items())
+    left_in_event = seats_left(shop=shop, holdings=holdings, public=public)
+    if seats > left_in_event:
+        raise ConflictError(
+            _("Only %(n)s seats are left for this event.") % {"n": left_in_event},
+            code="sold_out",
+        )
+
+
 def _sold_out_message(ticket_type: TicketType, left: int) -> str:
     if left <= 0:
         return _("%(type)s is sold out.") % {"type": ticket_type.display_name}
@@ -639,6 +666,15 @@ def _order_create(
     now: datetime,
 ) -> Order:
     code = _new_code()
+    priced = []
+    for ticket_type, quantity in sorted(wanted.items(), key=lambda item: item[0].position):
+        covered = voucher if voucher and voucher.ticket_type_id == ticket_type.pk else None
+        unit = (
+            discounted(ticket_type.price, covered.discount_percent)
+            if covered
+            else ticket_type.price
+        )
+        priced.append((ticket_type, quantity, covered, unit))
     order = Order.objects.create(
         event=event,
         code=code,
@@ -647,16 +683,10 @@ def _order_create(
         language=language,
         expires_at=now + timedelta(minutes=RESERVATION_MINUTES),
         created_at=now,
+        total=sum(quantity * unit for _type, quantity, _covered, unit in priced),
     )
     tickets: list[Ticket] = []
-    total = 0
-    for ticket_type, quantity in sorted(wanted.items(), key=lambda item: item[0].position):
-        covered = voucher if voucher and voucher.ticket_type_id == ticket_type.pk else None
-        unit = (
-            discounted(ticket_type.price, covered.discount_percent)
-            if covered
-            else ticket_type.price
-        )
+    for ticket_type, quantity, covered, unit in priced:
         line = OrderLine.objects.create(
             order=order,
             ticket_type=ticket_type,
@@ -666,7 +696,6 @@ def _order_create(
             vat_rate=ticket_type.vat_rate,
             voucher=covered,
         )
-        total += quantity * unit
         for _seat in range(quantity * ticket_type.seats):
             tickets.append(
                 Ticket(
@@ -678,8 +707,6 @@ def _order_create(
                 )
             )
     Ticket.objects.bulk_create(tickets)
-    order.total = total
-    order.save(update_fields=["total"])
     _event(order, OrderEventKind.RESERVED)
     return order
 

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from awards.models import AwardEvent, Order, OrderStatus, PaymentMethod, Ticket, Voucher
-from awards.selectors import order_by_code_and_email, order_for_buyer, shop_for_event, shop_rows
+from awards.selectors import (
+    ORDER_PAGE_PREFETCH,
+    ShopState,
+    order_by_code_and_email,
+    order_for_buyer,
+    shop_rows,
+    shop_state,
+)
 from awards.services import orders as order_services
 from awards.services.documents import (
     invoice_filename,
@@ -183,7 +191,7 @@ class LookupForm(forms.Form):
 def public_event(slug: str) -> AwardEvent:
     """An event the public may see (out of draft) that sells tickets, or 404."""
     event = AwardEvent.objects.filter(slug=slug[:80]).select_related("ticket_shop").first()
-    if event is None or not event.is_public or shop_for_event(event=event) is None:
+    if event is None or not event.is_public or getattr(event, "ticket_shop", None) is None:
         raise Http404
     return event
 
@@ -195,6 +203,7 @@ def shop(request: HttpRequest, slug: str) -> HttpResponse:
     voucher_code = (request.POST.get("voucher") or request.GET.get("voucher") or "").strip()[:40]
     error = None
     status = 200
+    state = None
     if request.method == "POST":
         try:
             quantities = {
@@ -205,6 +214,7 @@ def shop(request: HttpRequest, slug: str) -> HttpResponse:
         except ValueError:
             error, status = _("Choose the number of tickets from the lists."), 400
         else:
+            state = shop_state(event=event)  # also the page's rows if the reservation is refused
             try:
                 order = order_services.order_reserve(
                     event=event,
@@ -212,12 +222,15 @@ def shop(request: HttpRequest, slug: str) -> HttpResponse:
                     voucher_code=voucher_code,
                     client_key=request.POST.get("client_key", ""),
                     language=get_language() or "nb",
+                    state=state,
                 )
             except DomainError as exc:
                 error, status = " ".join(exc.messages), exc.status_code
             else:
                 return redirect(_order_url(order))
-    return _shop_page(request, event, voucher_code=voucher_code, error=error, status=status)
+    return _shop_page(
+        request, event, voucher_code=voucher_code, error=error, status=status, state=state
+    )
 
 
 def _shop_page(
@@ -229,6 +242,7 @@ def _shop_page(
     status: int = 200,
     waiting_form: WaitingListForm | None = None,
     waiting_type: int | None = None,
+    state: ShopState | None = None,
 ) -> HttpResponse:
     shop = event.ticket_shop
     voucher = (
@@ -238,7 +252,7 @@ def _shop_page(
     )
     rows = [
         row
-        for row in shop_rows(shop=shop, include_hidden=True)
+        for row in shop_rows(shop=shop, include_hidden=True, state=state)
         if row.ticket_type.is_visible or (voucher and voucher.ticket_type_id == row.ticket_type.pk)
     ]
     context = {
@@ -326,7 +340,10 @@ def offer(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpResponse:
     """The buyer's order: the checkout while reserved, then tickets, invoice and changes."""
-    order = _buyer_order(slug, code, secret)
+    posted = request.method == "POST"
+    order = _buyer_order(
+        slug, code, secret, prefetch=("tickets__ticket_type",) if posted else ORDER_PAGE_PREFETCH
+    )
     tickets = list(order.tickets.all())
     card = card_provider() is not None
     form = None
@@ -355,6 +372,9 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
                 return redirect(url or _order_url(order))
     elif request.method == "POST":
         return redirect(_order_url(order))
+    if posted:  # the checkout was refused: the page is shown again with all it shows
+        prefetch_related_objects([order], *ORDER_PAGE_PREFETCH)
+        tickets = list(order.tickets.all())
     context = {
         "event": order.event,
         "order": order,
@@ -478,8 +498,10 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _buyer_order(slug: str, code: str, secret: str) -> Order:
-    order = order_for_buyer(code=code, secret=secret)
+def _buyer_order(
+    slug: str, code: str, secret: str, prefetch: tuple[str, ...] = ORDER_PAGE_PREFETCH
+) -> Order:
+    order = order_for_buyer(code=code, secret=secret, prefetch=prefetch)
     if order is None or order.event.slug != slug:
         raise Http404
     return order

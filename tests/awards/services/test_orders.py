@@ -234,3 +234,30 @@ def test_buyers_change_attendees_until_the_cut_off_and_staff_after() -> None:
     ticket.refresh_from_db()
     assert ticket.attendee_name == "For Sent"
     assert ticket.order.events.filter(kind="attendee_changed").count() == 2
+
+
+def test_a_sold_out_type_is_refused_without_waiting_for_the_capacity_lock(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _shop, ticket = shop_with_type(capacity=1)
+    locked = []
+    real_lock = order_services.capacity_lock
+    monkeypatch.setattr(
+        order_services, "capacity_lock", lambda **kw: locked.append(kw) or real_lock(**kw)
+    )
+    reserve(ticket, 1)
+    assert len(locked) == 1
+    with pytest.raises(DomainError, match="Bedriftsbillett er utsolgt.") as refused:
+        reserve(ticket, 1)
+    assert refused.value.status_code == 409
+    assert len(locked) == 1  # refused from the snapshot: the lock was not taken
+    assert Order.objects.count() == 1
+
+
+def test_a_snapshot_with_seats_left_is_counted_again_under_the_lock() -> None:
+    from awards.selectors import shop_state
+
+    _shop, ticket = shop_with_type(capacity=1)
+    stale = shop_state(event=ticket.event)  # read before the last seat went
+    reserve(ticket, 1)
+    with pytest.raises(DomainError, match="utsolgt"):
+        reserve(ticket, 1, state=stale)
+    assert Order.objects.count() == 1

@@ -19,7 +19,7 @@ def test_the_shop_shows_prices_with_mva_within_its_query_budget(
     ticket_type(shop.event, name="Bord for ti", price=22900_00, seats=10, capacity=2)
     ticket_type(shop.event, name="Presse", is_visible=False)
     url = reverse("ticket-shop", kwargs={"slug": shop.event.slug})
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(3):
         page = client.get(url).content.decode()
     assert "2\xa0490,00 kr" in page
     assert "inkl. 498,00 kr mva (25 %)" in page
@@ -115,3 +115,46 @@ def test_the_buyer_downloads_tickets_and_invoice_and_asks_to_cancel(client: Any)
     assert client.get(reverse("ticket-order", kwargs=wrong)).status_code == 404
     client.post(reverse("ticket-cancel-request", kwargs=link), {"note": "Syk"})
     assert order.events.filter(kind="cancellation_requested", note="Syk").exists()
+
+
+def test_sold_out_is_a_409_with_the_message_and_the_shop_within_its_query_budget(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    _shop, ticket = shop_with_type(capacity=1)
+    url = reverse("ticket-shop", kwargs={"slug": ticket.event.slug})
+    assert client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "a"}).status_code == 302
+    with django_assert_max_num_queries(4):  # event, types, holdings, client key
+        answer = client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "b"})
+    assert answer.status_code == 409
+    page = answer.content.decode()
+    assert 'role="alert"' in page
+    assert "Bedriftsbillett er utsolgt." in page
+    assert f'name="qty-{ticket.pk}"' not in page  # the page shows what is left now: none
+    assert Order.objects.count() == 1
+
+
+def test_a_confirmed_checkout_reads_only_what_it_writes_and_a_refused_one_shows_the_page(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    _shop, ticket = shop_with_type()
+    url = reverse("ticket-shop", kwargs={"slug": ticket.event.slug})
+    order_url = client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "k"})["Location"]
+    details = {
+        "method": "invoice",
+        "name": "Kari",
+        "email": "kari@bedrift.no",
+        "company": "Bedrift AS",
+        "org_number": "988077917",
+        "street": "Storgata 2",
+        "postcode": "0155",
+        "city": "Oslo",
+        "attendee-1-name": "",
+    }
+    refused = client.post(order_url, details)
+    assert refused.status_code == 400
+    assert "Oppgi deltakerens navn." in refused.content.decode()
+    assert "Bedriftsbillett" in refused.content.decode()  # the tickets and lines are shown
+    details["attendee-1-name"] = "Ola"
+    with django_assert_max_num_queries(19):  # 23 when the POST prefetched the whole page
+        assert client.post(order_url, details)["Location"] == order_url
+    assert Order.objects.get().status == OrderStatus.INVOICED
