@@ -182,3 +182,27 @@ def test_site_url_from_the_environment_is_kept(
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/temperatur/abonner/", {"email": "kari@example.no", "language": "nb"})
     assert "https://kundeservice.example/temperatur/" in mail.outbox[0].body
+
+
+def test_pages_without_the_switcher_do_not_work_out_its_links(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The language links cost a resolve and a reverse a language on every page; a respondent's
+    page shows its own (?lang=) links and does not pay for them."""
+    from kundeservice import context_processors
+    from tests.factories import WaveFactory, invite
+
+    calls: list[str] = []
+    real = context_processors.translate_url
+
+    def counted(path: str, code: str) -> str:
+        calls.append(code)
+        return real(path, code)
+
+    monkeypatch.setattr(context_processors, "translate_url", counted)
+    respondent = client.get(f"/s/{invite(WaveFactory())}/").content.decode()
+    assert 'href="?lang=en"' in respondent
+    assert calls == []
+    html = client.get("/konto/logg-inn/").content.decode()
+    assert 'href="/en/account/login/"' in html
+    assert calls == ["nb", "en"]
