@@ -239,8 +239,13 @@ def _ore(text: str) -> int | None:
 
 
 def _next_number(seller_org_number: str) -> int:
-    InvoiceCounter.objects.get_or_create(seller_org_number=seller_org_number)
-    counter = InvoiceCounter.objects.select_for_update().get(seller_org_number=seller_org_number)
+    """The seller's next invoice number, its counter row locked until the transaction ends (so
+    numbers have no gaps); the counter is created the first time, race-safe."""
+    counters = InvoiceCounter.objects.select_for_update()
+    counter = counters.filter(seller_org_number=seller_org_number).first()
+    if counter is None:
+        InvoiceCounter.objects.get_or_create(seller_org_number=seller_org_number)
+        counter = counters.get(seller_org_number=seller_org_number)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number
