@@ -24,7 +24,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _language_links(request: HttpRequest) -> list[dict[str, str]]:
+def _language_links(request: HttpRequest) -> list[dict[str, Any]]:
     path = request.get_full_path()
     return [
         {"code": code, "name": name, "url": translate_url(path, code)}

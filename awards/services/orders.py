@@ -132,7 +132,7 @@ def order_reserve(
         existing = Order.objects.filter(event=event, client_key=client_key).first()
         if existing is not None:
             return existing
-    if AwardEvent.ticket_shop.is_cached(event):  # type: ignore[attr-defined]
+    if AwardEvent.ticket_shop.is_cached(event):
         shop = getattr(event, "ticket_shop", None)
     else:
         shop = TicketShop.objects.filter(event=event).first()

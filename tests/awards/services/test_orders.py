@@ -245,7 +245,7 @@ def test_a_sold_out_type_is_refused_without_waiting_for_the_capacity_lock(monkey
     )
     reserve(ticket, 1)
     assert len(locked) == 1
-    with pytest.raises(DomainError, match="Bedriftsbillett er utsolgt.") as refused:
+    with pytest.raises(DomainError, match=r"Bedriftsbillett er utsolgt\.") as refused:
         reserve(ticket, 1)
     assert refused.value.status_code == 409
     assert len(locked) == 1  # refused from the snapshot: the lock was not taken

@@ -53,7 +53,9 @@ def test_an_error_is_tied_to_its_input_and_the_value_kept_escaped() -> None:
     form.is_valid()
     form.add_error("name", "Oppgi navnet.")
     html = shop_field(form["name"])
-    assert html.startswith('<div class="field has-error"><label for="id_name">Kontaktperson:</label>')
+    assert html.startswith(
+        '<div class="field has-error"><label for="id_name">Kontaktperson:</label>'
+    )
     assert '<ul class="errorlist" id="id_name_error"><li>Oppgi navnet.</li></ul>' in html
     assert 'value="&quot;&lt;Kari&gt;&quot;"' in html
     assert 'aria-invalid="true" aria-describedby="id_name_error" id="id_name"' in html

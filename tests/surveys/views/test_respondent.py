@@ -465,14 +465,16 @@ def test_an_autosave_sends_the_page_back_only_when_what_it_shows_changes(
     answer_pages(client, url, *FULL[:2])
     page = client.get(url).content.decode()
     shown = shown_on_page(page)
-    assert "q-satisfaction=" in shown and "q-must_contact_again" not in shown
+    assert "q-satisfaction=" in shown
+    assert "q-must_contact_again" not in shown
 
     quiet = client.post(
         url,
         {"wait_minutes": "7", "resolved": "yes", "action": "stay", "page": "2", "@shown": shown},
         HTTP_X_AUTOSAVE="1",
     )
-    assert quiet.status_code == 204 and quiet.content == b""
+    assert quiet.status_code == 204
+    assert quiet.content == b""
     assert Response.objects.get().draft["wait_minutes"] == 7
 
     opening = {"wait_minutes": "8", "resolved": "partly", "action": "stay", "page": "2"}
@@ -483,7 +485,8 @@ def test_an_autosave_sends_the_page_back_only_when_what_it_shows_changes(
 
     # A browser that sends nothing (an older script) still gets the page.
     unsaid = client.post(url, opening, HTTP_X_AUTOSAVE="1")
-    assert unsaid.status_code == 200 and 'id="q-must_contact_again"' in unsaid.content.decode()
+    assert unsaid.status_code == 200
+    assert 'id="q-must_contact_again"' in unsaid.content.decode()
     # "@shown" is never taken for an answer.
     assert "@shown" not in Response.objects.get().draft
 
@@ -514,9 +517,10 @@ def test_a_respondent_link_is_looked_up_in_one_statement(
         assert found is not None
         response = found.response
         for model_field in Response._meta.concrete_fields:
-            assert getattr(response, model_field.attname) == getattr(
-                stored, model_field.attname
-            ), model_field.name
+            assert getattr(response, model_field.attname) == getattr(stored, model_field.attname), (
+                model_field.name
+            )
         assert response.draft == {"contacted_cs": "yes"}
-        assert response.wave is found.wave and response.invitation is found
+        assert response.wave is found.wave
+        assert response.invitation is found
     assert found.pk == Invitation.objects.get().pk
