@@ -13,6 +13,12 @@ it, beside the subject, each under the same gunicorn configurations and the same
   project, every request its one INSERT; orders/s over the bare baseline's req/s with the same
   clients is the most any design of that flow could reach here.
 
+``browser``: the browser survey's respondents (bench/browser_survey.py's ``BrowserSurveyUser``,
+  ``--users`` of them) against ``bench/bare/respond.py``, a bare WSGI callable answering each of
+  their requests as ``/s/<token>/`` does (a page, or 204), under the subject's gunicorn
+  settings: with no pause (surveys/s: the most any design of the path could complete here) and
+  at the national peak (``PACED_THINK_S`` pauses: the request p95 any design could give).
+
 ``live``: the award night's feed (bench/live.py's ``LivePhoneUser``) against
   - ``floor``: ``bench/bare/poll.py``, a bare WSGI callable answering 304/200 as the live feed's
     shortcut does (no Django, no database, no cache), and
@@ -212,19 +218,65 @@ def rush(args: argparse.Namespace) -> int:
     return 0
 
 
+#: bench/browser_survey.py's PACED_THINK_S (the national peak's pauses); not imported from there,
+#: as importing it loads locust, which patches this process with gevent.
+PACED_THINK_S = 0.5
+
+
+def browser(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="bench-floor-browser-"))
+    tokens = out / "tokens.txt"
+    tokens.write_text("".join(f"floor{i}\n" for i in range(100_000)))
+    pages = [{f"q{p}_{k}": str(k + 1) for k in range(4)} for p in range(5)]
+    tokens.with_suffix(".answers.json").write_text(json.dumps({"pages": pages}))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BENCH_TOKENS": str(tokens)}
+    print(
+        "| floor | respondents | pauses | surveys/s | requests/s | p50 | p95 | p99 | failures "
+        "| load before | CPU a request |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for think in (0.0, PACED_THINK_S):
+        load = harness.load_before()
+        with harness.gunicorn("bench.bare.respond", env, probe="/") as base:
+            cpu = harness.CpuSplit().start()
+            stats = harness.locust(
+                "BrowserSurveyUser",
+                base,
+                {**env, "BROWSER_THINK": str(think)},
+                users=args.users,
+                seconds=args.seconds,
+                locustfile=ROOT / "bench" / "browser_survey.py",
+            )
+            stats.cpu = cpu.stop()
+        surveys = stats.named("browser: submit")["num_requests"] / stats.elapsed
+        print(
+            f"| bare WSGI callable | {args.users} | {think:g} s | {surveys:,.1f} "
+            f"| {stats.rps:,.0f} | {stats.p50:.0f} ms | {stats.p95:.0f} ms | {stats.p99:.0f} ms "
+            f"| {stats.failures} | {load} | {stats.cpu_per(stats.requests)} |",
+            flush=True,
+        )
+    print(load_average())
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=["live", "door", "rush"])
+    parser.add_argument("scenario", choices=["live", "door", "rush", "browser"])
     parser.add_argument("--tickets", type=int, default=1000, help="door: scans")
     parser.add_argument("--buyers", type=int, default=300, help="rush: buyers")
     parser.add_argument("--seats", type=int, default=100, help="rush: seats")
     parser.add_argument("--phones", type=int, default=2_000)
+    parser.add_argument("--users", type=int, default=50, help="browser: respondents")
     parser.add_argument("--seconds", type=int, default=20, help="after all phones poll")
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--apps", nargs="+", default=["floor", "subject"])
     args = parser.parse_args()
     os.chdir(ROOT)
-    return {"live": live, "door": door, "rush": rush}[args.scenario](args)
+    scenarios = {"live": live, "door": door, "rush": rush, "browser": browser}
+    return scenarios[args.scenario](args)
 
 
 if __name__ == "__main__":
