@@ -58,7 +58,7 @@ from awards.selectors import (
     shop_state,
     tickets_left,
 )
-from awards.services.locking import capacity_lock
+from awards.services.locking import capacity_lock, counted_pause
 from awards.services.money import discounted
 from awards.services.payments import card_provider, provider_get
 from awards.services.payments.base import (
@@ -167,6 +167,7 @@ def order_reserve(
         _check_left(shop=shop, wanted=wanted, holdings=holdings, public=offer is None)
         if voucher is not None:
             _check_voucher_uses(voucher=voucher, wanted=wanted, now=now)
+        counted_pause()
         order = _order_create(
             event=event,
             wanted=wanted,

@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from awards.models import Invoice, Order, OrderLine
 from awards.services.orders import order_reserve
 from kundeservice.roles import Role
-from tests.awards.ticketing import invoiced_order, shop_with_type
+from tests.awards.ticketing import checkout_form, invoiced_order, shop_with_type
 from tests.concurrency.conftest import gunicorn
 from tests.concurrency.test_submit_race import NoRedirect
 from tests.factories import UserFactory
@@ -80,9 +80,8 @@ def test_the_last_seats_are_sold_once(transactional_db: None) -> None:
 
 def test_control_without_the_lock_the_same_rush_oversells(transactional_db: None) -> None:
     shop, ticket = shop_with_type(capacity=SEATS)
-    # The pause between counting and writing is long enough for every request in flight (32 at
-    # once) to have counted before the first writes: each sees seats left, before the lock and
-    # under it, however slowly a busy machine serves them.
+    # Every request pauses between counting what is left and writing its order: without the lock,
+    # all that counted in the same 0.3 s see the same seats left.
     with gunicorn(TICKETS_CAPACITY_DELAY="0.3", TICKETS_CAPACITY_LOCKING="0") as server:
         statuses = rush(f"{server}/prisutdeling/{shop.event.slug}/billetter/", ticket.pk)
     sold = OrderLine.objects.count()
@@ -93,17 +92,7 @@ def test_control_without_the_lock_the_same_rush_oversells(transactional_db: None
 def test_concurrent_invoice_confirmations_get_numbers_without_gaps(transactional_db: None) -> None:
     shop, ticket = shop_with_type(capacity=50)
     orders = [order_reserve(event=shop.event, quantities={ticket.pk: 1}) for _ in range(24)]
-    details = {
-        "method": "invoice",
-        "name": "Kari",
-        "email": "kari@bedrift.no",
-        "company": "Bedrift AS",
-        "org_number": "988077917",
-        "street": "Storgata 2",
-        "postcode": "0155",
-        "city": "Oslo",
-        "attendee-1-name": "Ola",
-    }
+    details = checkout_form()
     with gunicorn() as server:
         urls = [
             f"{server}/prisutdeling/{shop.event.slug}/billetter/{o.code}/{o.secret}/"
