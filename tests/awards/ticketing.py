@@ -20,6 +20,22 @@ WEBHOOK_SECRET = "whsec_test_secret"
 _serial = itertools.count(1)
 
 
+def checkout_form(**overrides: str) -> dict[str, str]:
+    """The order page's form as a company buyer paying by invoice fills it in, one attendee."""
+    return {
+        "method": "invoice",
+        "name": "Kari",
+        "email": "kari@bedrift.no",
+        "company": "Bedrift AS",
+        "org_number": BUYER_ORG,
+        "street": "Storgata 2",
+        "postcode": "0155",
+        "city": "Oslo",
+        "attendee-1-name": "Ola",
+        **overrides,
+    }
+
+
 def award_event(**kwargs: Any) -> AwardEvent:
     n = next(_serial)
     values: dict[str, Any] = {

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from awards.models import EventState, InvoiceCounter, Order, OrderStatus
-from tests.awards.ticketing import invoiced_order, shop_with_type, ticket_type
+from tests.awards.ticketing import checkout_form, invoiced_order, shop_with_type, ticket_type
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,7 @@ def test_buying_by_invoice_through_the_pages(
     again = client.post(url, {f"qty-{ticket.pk}": "2", "client_key": "k1"})
     assert reserved["Location"] == again["Location"]
     order_url = reserved["Location"]
-    details = {
-        "method": "invoice",
-        "name": "Kari",
-        "email": "kari@bedrift.no",
-        "company": "Bedrift AS",
-        "org_number": "988077918",
-        "street": "Storgata 2",
-        "postcode": "0155",
-        "city": "Oslo",
-        "attendee-1-name": "Ola",
-        "attendee-2-name": "",
-    }
+    details = checkout_form(org_number="988077918", **{"attendee-2-name": ""})
     refused = client.post(order_url, details)
     assert refused.status_code == 400
     text = refused.content.decode()
@@ -139,17 +128,7 @@ def test_a_confirmed_checkout_reads_only_what_it_writes_and_a_refused_one_shows_
     shop, ticket = shop_with_type()
     url = reverse("ticket-shop", kwargs={"slug": ticket.event.slug})
     order_url = client.post(url, {f"qty-{ticket.pk}": "1", "client_key": "k"})["Location"]
-    details = {
-        "method": "invoice",
-        "name": "Kari",
-        "email": "kari@bedrift.no",
-        "company": "Bedrift AS",
-        "org_number": "988077917",
-        "street": "Storgata 2",
-        "postcode": "0155",
-        "city": "Oslo",
-        "attendee-1-name": "",
-    }
+    details = checkout_form(**{"attendee-1-name": ""})
     refused = client.post(order_url, details)
     assert refused.status_code == 400
     assert "Oppgi deltakerens navn." in refused.content.decode()
