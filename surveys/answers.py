@@ -5,6 +5,7 @@ share one set of rules and need no database.
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -215,3 +216,44 @@ def _clean_number(question: QuestionInfo, value: str) -> int | float:
     if number > 1_000_000:
         raise AnswerError(_("That number is too large."))
     return int(number) if number.is_integer() else number
+
+
+# --- What of a page depends on the answers -------------------------------------------------------
+
+#: ``${key}`` in a label or hint (XLSForm piping).
+PIPED_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][\w.-]*)\s*\}")
+
+
+def piped(text: str, answers: dict[str, Any] | None) -> str:
+    """XLSForm piping: ``${key}`` in a label or hint shows the answer given to ``key``."""
+    if "${" not in (text or ""):
+        return text
+
+    def answer(match: re.Match[str]) -> str:
+        value = (answers or {}).get(match.group(1))
+        if value is None or value == NA:
+            return "…"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return PIPED_REFERENCE.sub(answer, text)
+
+
+def shown_version(view: Any, answers: dict[str, Any] | None) -> str:
+    """What of a question (a ``QuestionView``) depends on other answers on the same page: the
+    options a choice filter leaves and the piped texts. The page carries it as ``data-shown``,
+    and respond.js replaces the question when it changes."""
+    question = view.question
+    texts = [question.display_text or "", question.display_help or ""]
+    if view.info.choice_filter is None and not any("${" in text for text in texts):
+        return ""
+    options = " ".join(o.value for o in shown_options(view.info, answers or {}))
+    return "|".join([options, *(piped(text, answers) for text in texts)])
+
+
+def shown_on_page(views: Any, answers: dict[str, Any] | None) -> str:
+    """What of a page depends on the answers, as respond.js reads it from the page: each shown
+    question's id and ``data-shown``, a line each. When an autosave's answers leave it as the
+    browser has it, the reply needs no page."""
+    return "\n".join(f"q-{view.key}={shown_version(view, answers)}" for view in views)

@@ -1,5 +1,4 @@
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -204,7 +203,7 @@ def branching_keys(structure: Any) -> str:
             keys |= referenced_questions(view.question.relevant)
             keys |= references(view.info.choice_filter)
             for text in (view.question.display_text, view.question.display_help):
-                keys |= set(_REFERENCE.findall(text or ""))
+                keys |= set(answer_values.PIPED_REFERENCE.findall(text or ""))
     calculations = dict(structure.calculations)
     pending = [key for key in keys if key in calculations]
     while pending:
@@ -223,34 +222,14 @@ def shown_options(info: Any, answers: dict[str, Any] | None) -> tuple[Any, ...]:
 
 @register.simple_tag
 def shown_version(view: Any, answers: dict[str, Any] | None) -> str:
-    """What of a question depends on other answers on the same page (the options a choice
-    filter leaves, piped texts): respond.js replaces the question when this changes."""
-    question = view.question
-    texts = [question.display_text or "", question.display_help or ""]
-    if view.info.choice_filter is None and not any("${" in text for text in texts):
-        return ""
-    options = " ".join(o.value for o in shown_options(view.info, answers))
-    return "|".join([options, *(piped(text, answers) for text in texts)])
-
-
-_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][\w.-]*)\s*\}")
+    """What of a question depends on other answers on the same page (``data-shown``)."""
+    return answer_values.shown_version(view, answers)
 
 
 @register.filter
 def piped(text: str, answers: dict[str, Any] | None) -> str:
     """XLSForm piping: ``${key}`` in a label or hint shows the answer given to ``key``."""
-    if "${" not in (text or ""):
-        return text
-
-    def answer(match: re.Match[str]) -> str:
-        value = (answers or {}).get(match.group(1))
-        if value is None or value == NA:
-            return "…"
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return str(value)
-
-    return _REFERENCE.sub(answer, text)
+    return answer_values.piped(text, answers)
 
 
 @register.filter

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from surveys.answers import shown_on_page
 from surveys.models import Response
 from surveys.selectors import Structure, questionnaire_structure_by_id
 from surveys.services.responding import (
@@ -21,7 +22,6 @@ from surveys.services.responding import (
     page_state,
     response_submit,
 )
-from surveys.templatetags.respond import shown_version
 
 DIRECTIONS = {"next", "back", "stay"}
 #: The autosave's field saying what the browser's page shows (respond.js ``shownOnPage``); not a
@@ -100,7 +100,9 @@ def answer_pages(
                 return HttpResponse(status=204)
             if _is_script(request):
                 said = _lines(request.POST.get(SHOWN))
-                if state.section is not None and said == _lines(shown_on_page(state)):
+                if state.section is not None and said == _lines(
+                    shown_on_page(state.questions, state.answers)
+                ):
                     # Saved, and the page in the browser already shows what these answers
                     # show: no page to send back (the autosave's common case).
                     return HttpResponse(status=204)
@@ -128,15 +130,6 @@ def _moved(
     if _is_script(request):
         return render(request, "surveys/respond/page.html", _context(state, structure, extra))
     return redirect(request.path)
-
-
-def shown_on_page(state: PageState) -> str:
-    """What of the page depends on the answers, as respond.js reads it from the page: each shown
-    question's id and its ``data-shown`` (a choice filter's options, piped texts), a line each.
-    When an autosave's answers leave it as the browser has it, the reply needs no page."""
-    return "\n".join(
-        f"q-{view.key}={shown_version(view, state.answers)}" for view in state.questions
-    )
 
 
 def _lines(text: str | None) -> str | None:
