@@ -111,9 +111,9 @@ def _count_rows(
                     if counted > limit or (empty_run is not None and empty > empty_run):
                         return counted
                 tail = window[cut:]
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
-        # zipfile raises NotImplementedError for a compression method it lacks and
-        # RuntimeError for an encrypted member: both are damaged uploads, not missing code.
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+        # zipfile raises RuntimeError (or a subclass of it) for an encrypted member and for a
+        # compression method it cannot unpack: both are uploads it cannot read.
         return counted  # a damaged member: the parser reports the file as unreadable
     for match in _TAGS.finditer(tail):
         if match.lastgroup == "row":

@@ -71,3 +71,33 @@ def test_a_workbook_declaring_the_full_sheet_reads_only_its_content() -> None:
         companies_import(file=io.BytesIO(data), filename="firma.xlsx")
     # The row is read (and refused only for its unknown industry), nothing else.
     assert [e.row for e in caught.value.row_errors] == [2]  # type: ignore[attr-defined]
+
+
+def _with_member_method(data: bytes, member: str, method: int) -> bytes:
+    """The zip with ``member``'s compression method changed to ``method`` in both its headers
+    (what a workbook packed by a tool with an exotic method, or damaged, looks like)."""
+    import struct
+    import zipfile
+
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    patched = bytearray(data)
+    struct.pack_into("<H", patched, info.header_offset + 8, method)  # local file header
+    central = patched.find(b"PK\x01\x02")
+    while central != -1:
+        name_length = struct.unpack_from("<H", patched, central + 28)[0]
+        if patched[central + 46 : central + 46 + name_length] == member.encode():
+            struct.pack_into("<H", patched, central + 10, method)
+        central = patched.find(b"PK\x01\x02", central + 4)
+    return bytes(patched)
+
+
+@pytest.mark.parametrize("method", [99, 1])  # unknown; "shrunk" (zipfile cannot unpack either)
+def test_a_workbook_packed_with_a_method_zipfile_lacks_gets_a_clear_message(method: int) -> None:
+    """The row counter reads the sheet as it streams; zipfile refuses an unknown compression
+    method with NotImplementedError. The import must say the file cannot be read, not fail."""
+    plain = xlsx_with({"panel": [["email"], ["kari@example.no"]]})
+    damaged = _with_member_method(plain, "xl/worksheets/sheet1.xml", method)
+    with translation.override("en"), pytest.raises(DomainError) as caught:
+        panelists_import(file=io.BytesIO(damaged), filename="panel.xlsx")
+    assert caught.value.messages == ["The file is not a readable Excel workbook (.xlsx)."]
+    assert not Panelist.objects.exists()
