@@ -24,10 +24,8 @@ capacity: surveys/s against the api path's); the second (``paced``) has them pau
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterator
-from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +34,8 @@ import gevent
 from locust import FastHttpUser, constant, task
 from locust.exception import RescheduleTask, StopUser
 
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+from bench.respondent import CSRF, shown_on_page
+
 QUESTIONS = 20
 GOAL_SHARE_OF_API = 0.10
 GOAL_P95_MS = 100
@@ -111,14 +110,6 @@ class BrowserSurveyUser(FastHttpUser):
 
 
 HTMX = {"HX-Request": "true", "HX-Target": "survey"}
-QUESTION = re.compile(r'<div class="question[^"]*" id="(q-[^"]+)"(?:[^>]*? data-shown="([^"]*)")?')
-
-
-def shown_on_page(page: str) -> str:
-    """What respond.js sends with an autosave: each shown question's id and data-shown."""
-    return "\n".join(
-        f"{unescape(key)}={unescape(shown or '')}" for key, shown in QUESTION.findall(page)
-    )
 
 
 def tell(message: str) -> None:

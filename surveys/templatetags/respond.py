@@ -1,88 +1,29 @@
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django import template
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from kundeservice.i18n import localized
 from surveys import answers as answer_values
 from surveys.branching import NA, referenced_questions
 from surveys.expressions import references
+from surveys.question_markup import INPUT_TYPES, as_input, question_html, scale_points
 
 register = template.Library()
 
-INPUT_TYPES = {"number", "duration", "datetime", "text", "company"}
 
-
-@register.filter
-def answer_of(answers: dict[str, Any], key: str) -> Any:
-    return answers.get(key)
-
-
-@register.filter
-def is_chosen(value: Any, option: str) -> bool:
-    if isinstance(value, list):
-        return option in value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value is not None and str(value) == str(option)
-
-
-@register.filter
-def is_na(value: Any) -> bool:
-    return value == NA
-
-
-@register.filter
-def scale_points(view: Any) -> range:
-    info = view.info
-    low, high = (0, 10) if info.type == "nps" else (info.scale_min or 1, info.scale_max or 5)
-    return range(low, high + 1)
-
-
-@dataclass(frozen=True)
-class ScalePoint:
-    value: int
-    end_label: str
-
-
-@register.filter
-def scale_labelled_points(view: Any) -> list[ScalePoint]:
-    """The scale's points, the first and last with their end label (for the radio's name)."""
-    low_label, high_label = scale_end_labels(view)
-    points = list(scale_points(view))
-    return [
-        ScalePoint(
-            point,
-            low_label if point == points[0] else high_label if point == points[-1] else "",
-        )
-        for point in points
-    ]
-
-
-@register.filter
-def scale_end_labels(view: Any) -> tuple[str, str]:
-    if view.info.type == "nps":
-        return _("Not at all likely"), _("Extremely likely")
-    question = view.question
-    return localized(question, "scale_min_label"), localized(question, "scale_max_label")
-
-
-@register.filter
-def as_input(value: Any) -> str:
-    """A stored value as the respondent reads and types it: numbers in the active locale
-    ("1,5" in bokmål)."""
-    if value is None or value == NA:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return formats.number_format(value, use_l10n=True)
-    return str(value)
+@register.simple_tag
+def question(
+    view: Any, values: dict[str, Any], errors: dict[str, Any] | None, answers: Any, raw: Any = None
+) -> str:
+    """A question with its answer among ``values``, its error among ``errors`` and what was typed
+    among ``raw`` (surveys/question_markup.py writes it)."""
+    key = view.key
+    return question_html(
+        view, values.get(key), (errors or {}).get(key), answers, (raw or {}).get(key)
+    )
 
 
 @register.filter
@@ -177,21 +118,6 @@ def answer_text(view: Any, value: Any) -> str:
 
 
 @register.filter
-def other_company_name(value: Any) -> str:
-    return answer_values.other_company_name(value)
-
-
-@register.simple_tag
-def other_company() -> str:
-    return answer_values.OTHER_COMPANY
-
-
-@register.simple_tag
-def na_value() -> str:
-    return NA
-
-
-@register.filter
 def branching_keys(structure: Any) -> str:
     """The questions whose answers decide what else is shown: a change to one is saved at once,
     so the page can show or hide what depends on it, narrow a choice filter's options or fill in
@@ -212,37 +138,3 @@ def branching_keys(structure: Any) -> str:
             if key in calculations:
                 pending.append(key)
     return " ".join(sorted(keys - calculations.keys()))
-
-
-@register.filter
-def shown_options(info: Any, answers: dict[str, Any] | None) -> tuple[Any, ...]:
-    """The options of a question that its choice filter holds for, given the answers."""
-    return answer_values.shown_options(info, answers or {})
-
-
-@register.simple_tag
-def shown_version(view: Any, answers: dict[str, Any] | None) -> str:
-    """What of a question depends on other answers on the same page (``data-shown``)."""
-    return answer_values.shown_version(view, answers)
-
-
-@register.filter
-def piped(text: str, answers: dict[str, Any] | None) -> str:
-    """XLSForm piping: ``${key}`` in a label or hint shows the answer given to ``key``."""
-    return answer_values.piped(text, answers)
-
-
-@register.filter
-def constraint_json(view: Any) -> str:
-    """The question's constraint as JSON, for the page to check as the respondent leaves the
-    field (constraints.js); the same condition the server checks with ``is_shown``."""
-    return json.dumps(view.info.constraint, cls=DjangoJSONEncoder)
-
-
-@register.filter
-def constraint_answers(view: Any, answers: dict[str, Any] | None) -> str:
-    """The saved answers the question's constraint reads, as JSON: those given on earlier pages
-    are not on the page for the browser to read."""
-    keys = referenced_questions(view.info.constraint) - {view.key}
-    saved = {key: (answers or {})[key] for key in sorted(keys) if key in (answers or {})}
-    return json.dumps(saved, cls=DjangoJSONEncoder)
