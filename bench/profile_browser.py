@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def child(args: argparse.Namespace) -> int:
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "survey"}
     form = "application/x-www-form-urlencoded"
 
-    def call(kind: str, measured: bool, path: str, body: str | None = None, **headers: str):  # type: ignore[no-untyped-def]
+    def call(kind: str, measured: bool, path: str, body: str | None = None, **headers: Any) -> Any:
         """GET ``path`` (or POST ``body`` to it) as the browser does; measure it when told."""
         profile = measured and kind == args.cprofile
         with CaptureQueriesContext(connection) as captured:
