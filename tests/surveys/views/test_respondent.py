@@ -150,6 +150,23 @@ def test_every_respondent_page_stays_within_ten_queries(
         client.post(url, {"action": "submit"})
 
 
+def test_a_page_saves_with_the_link_lookup_and_one_update(
+    client: Any, wave: Any, django_assert_num_queries: Any
+) -> None:
+    """Once the draft exists, an autosave and a "Next" take no row lock: one UPDATE that holds
+    only while the row is as read (tests/concurrency/test_autosave_race.py races it)."""
+    url = f"/s/{invite(wave)}/"
+    client.post(url, {"contacted_cs": "yes", "action": "stay"})  # creates the draft
+    script = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "survey"}
+    with django_assert_num_queries(2):
+        saved = client.post(url, {"contacted_cs": "yes", "action": "stay"}, HTTP_X_AUTOSAVE="1")
+    assert saved.status_code == 200
+    with django_assert_num_queries(2):
+        moved = client.post(url, {"contacted_cs": "yes", "action": "next", "page": "0"}, **script)
+    assert "Side 2 av 4" in moved.content.decode()
+    assert Response.objects.get().page == 1
+
+
 def test_unknown_expired_and_closed_links_get_clear_pages(client: Any, wave: Any) -> None:
     unknown = client.get("/s/finnes-ikke/")
     assert unknown.status_code == 404
