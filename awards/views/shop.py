@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from awards.models import AwardEvent, Order, OrderStatus, PaymentMethod, Ticket, Voucher
 from awards.selectors import (
+    CHECKOUT_PREFETCH,
     ORDER_PAGE_PREFETCH,
     ShopState,
     order_by_code_and_email,
@@ -342,7 +343,7 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
     """The buyer's order: the checkout while reserved, then tickets, invoice and changes."""
     posted = request.method == "POST"
     order = _buyer_order(
-        slug, code, secret, prefetch=("tickets__ticket_type",) if posted else ORDER_PAGE_PREFETCH
+        slug, code, secret, prefetch=CHECKOUT_PREFETCH if posted else ORDER_PAGE_PREFETCH
     )
     tickets = list(order.tickets.all())
     card = card_provider() is not None
@@ -373,6 +374,7 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
     elif request.method == "POST":
         return redirect(_order_url(order))
     if posted:  # the checkout was refused: the page is shown again with all it shows
+        getattr(order, "_prefetched_objects_cache", {}).pop("tickets", None)  # with check-ins
         prefetch_related_objects([order], *ORDER_PAGE_PREFETCH)
         tickets = list(order.tickets.all())
     context = {
@@ -499,7 +501,10 @@ def lookup(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _buyer_order(
-    slug: str, code: str, secret: str, prefetch: tuple[str, ...] = ORDER_PAGE_PREFETCH
+    slug: str,
+    code: str,
+    secret: str,
+    prefetch: tuple[str | Prefetch[Any], ...] = ORDER_PAGE_PREFETCH,
 ) -> Order:
     order = order_for_buyer(code=code, secret=secret, prefetch=prefetch)
     if order is None or order.event.slug != slug:

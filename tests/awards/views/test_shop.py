@@ -139,3 +139,23 @@ def test_a_confirmed_checkout_reads_only_what_it_writes_and_a_refused_one_shows_
     with django_assert_max_num_queries(18):  # 23 when the POST prefetched the whole page
         assert client.post(order_url, details)["Location"] == order_url
     assert Order.objects.get().status == OrderStatus.INVOICED
+
+
+def test_the_order_page_reads_its_lines_tickets_and_check_ins_in_five_queries(
+    client: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Each relation joined to what it shows: eight queries before, whatever the order held."""
+    from awards.services.checkin import checkin_scan
+
+    _shop, ticket = shop_with_type()
+    order = invoiced_order(ticket, quantity=3)
+    first = order.tickets.order_by("pk").first()
+    assert first is not None
+    checkin_scan(event=order.event, secret=first.secret, nonce="n" * 16)
+    link = {"slug": order.event.slug, "code": order.code, "secret": order.secret}
+    url = reverse("ticket-order", kwargs=link)
+    with django_assert_max_num_queries(5):  # order (event, shop), lines, tickets, invoices
+        page = client.get(url).content.decode()
+    assert page.count("Bedriftsbillett") >= 3
+    # The ticket checked in can no longer change attendee; the other two can.
+    assert page.count('name="dietary"') == 2
