@@ -53,7 +53,10 @@ def kid_is_valid(kid: str) -> bool:
 
 def invoice_issue(*, order: Order, today: date) -> Invoice:
     """Issue the order's invoice (inside the confirming transaction, order locked)."""
-    shop = TicketShop.objects.get(event_id=order.event_id)
+    if Order.event.is_cached(order) and AwardEvent.ticket_shop.is_cached(order.event):
+        shop = order.event.ticket_shop
+    else:
+        shop = TicketShop.objects.get(event_id=order.event_id)
     lines: list[dict[str, Any]] = [
         {
             "description": _line_description(line),

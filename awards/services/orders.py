@@ -128,31 +128,37 @@ def order_reserve(
     left is counted again under the lock before any order is written, so no snapshot can let
     the shop oversell."""
     client_key = client_key.strip()[:64]
-    if client_key:
-        existing = Order.objects.filter(event=event, client_key=client_key).first()
+    try:
+        if AwardEvent.ticket_shop.is_cached(event):
+            shop = getattr(event, "ticket_shop", None)
+        else:
+            shop = TicketShop.objects.filter(event=event).first()
+        if shop is None or (offer is None and not (shop.is_open and event.is_public)):
+            raise DomainError(_("Tickets for this event are not on sale."), code="not_on_sale")
+        if state is None:
+            state = shop_state(event=event, now=now)
+        now = now or state.now
+        types = state.types
+        wanted = _wanted(quantities=quantities, types=types)
+        voucher = (
+            _voucher(event=event, code=voucher_code, now=now) if voucher_code.strip() else None
+        )
+        _check_types(wanted=wanted, voucher=voucher, offer=offer, now=now)
+        if offer is None:
+            _check_left(shop=shop, wanted=wanted, holdings=state.holdings, public=True)
+    except DomainError:
+        # Refused, unless this is a repeat (a double click, a retry) of a reservation that was
+        # made: it gets its order, even when that order took the last seats. A first attempt,
+        # the common case, is looked up only under the lock below.
+        existing = _order_for_key(event=event, client_key=client_key)
         if existing is not None:
             return existing
-    if AwardEvent.ticket_shop.is_cached(event):
-        shop = getattr(event, "ticket_shop", None)
-    else:
-        shop = TicketShop.objects.filter(event=event).first()
-    if shop is None or (offer is None and not (shop.is_open and event.is_public)):
-        raise DomainError(_("Tickets for this event are not on sale."), code="not_on_sale")
-    if state is None:
-        state = shop_state(event=event, now=now)
-    now = now or state.now
-    types = state.types
-    wanted = _wanted(quantities=quantities, types=types)
-    voucher = _voucher(event=event, code=voucher_code, now=now) if voucher_code.strip() else None
-    _check_types(wanted=wanted, voucher=voucher, offer=offer, now=now)
-    if offer is None:
-        _check_left(shop=shop, wanted=wanted, holdings=state.holdings, public=True)
+        raise
     with transaction.atomic():
         capacity_lock(event_id=event.pk, ticket_type_ids=[t.pk for t in wanted])
-        if client_key:
-            existing = Order.objects.filter(event=event, client_key=client_key).first()
-            if existing is not None:
-                return existing
+        existing = _order_for_key(event=event, client_key=client_key)
+        if existing is not None:
+            return existing
         if offer is not None:
             offer = WaitingListEntry.objects.select_for_update().get(pk=offer.pk)
             if (
@@ -181,6 +187,13 @@ def order_reserve(
             offer.order = order
             offer.save(update_fields=["status", "order"])
     return order
+
+
+def _order_for_key(*, event: AwardEvent, client_key: str) -> Order | None:
+    """The order a reservation with ``client_key`` made, if any (none without a key)."""
+    if not client_key:
+        return None
+    return Order.objects.filter(event=event, client_key=client_key).first()
 
 
 def order_checkout(
@@ -219,9 +232,14 @@ def order_checkout(
                 {"method": [_("Card payment is not available. Please choose invoice.")]},
                 code="no_card",
             )
+    # The tickets of a reservation do not change while it is one (checked under the lock
+    # below), so those the caller read with the order (its prefetch) are the ones to name.
+    read = order
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update(of=("self",)).select_related("event").get(pk=order.pk)
+            Order.objects.select_for_update(of=("self",))
+            .select_related("event", "event__ticket_shop")
+            .get(pk=order.pk)
         )
         if order.status == OrderStatus.PENDING:
             payment = order.payments.filter(status=PaymentStatus.CREATED).last()
@@ -236,7 +254,7 @@ def order_checkout(
                 ),
                 code="expired",
             )
-        tickets = list(order.tickets.order_by("position"))
+        tickets = sorted(read.tickets.all(), key=lambda ticket: ticket.position)
         if len(attendees) != len(tickets):
             raise DomainError(_("Give one attendee for each ticket."), code="attendees")
         _save_details(order=order, buyer=buyer, tickets=tickets, attendees=attendees)

@@ -377,14 +377,18 @@ def order_page(request: HttpRequest, slug: str, code: str, secret: str) -> HttpR
         getattr(order, "_prefetched_objects_cache", {}).pop("tickets", None)  # with check-ins
         prefetch_related_objects([order], *ORDER_PAGE_PREFETCH)
         tickets = list(order.tickets.all())
+    # Invoices and a cancellation request are shown only on a confirmed order's page: the
+    # checkout (most of a rush's order pages) reads neither.
+    shows_confirmed = form is None and order.is_valid
     context = {
         "event": order.event,
         "order": order,
         "tickets": tickets,
         "form": form,
-        "invoices": list(order.invoices.all()),
+        "invoices": list(order.invoices.all()) if shows_confirmed else [],
         "can_change": order.is_valid and timezone.now() < order.event.ticket_shop.changes_deadline,
-        "cancellation_requested": order.events.filter(kind="cancellation_requested").exists(),
+        "cancellation_requested": shows_confirmed
+        and order.events.filter(kind="cancellation_requested").exists(),
         "payment_url": _payment_url(order),
         "just_paid": request.GET.get("paid") == "1",
     }

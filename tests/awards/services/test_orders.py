@@ -48,6 +48,26 @@ def test_the_same_client_key_reserves_once() -> None:
     assert Order.objects.count() == 1
 
 
+def test_a_repeated_reservation_that_took_the_last_seats_gets_its_order_not_sold_out() -> None:
+    _shop, ticket = shop_with_type(capacity=2)
+    first = reserve(ticket, 2, client_key="double-click")
+    again = reserve(ticket, 2, client_key="double-click")  # the shop is now sold out
+    assert again.pk == first.pk
+    with pytest.raises(DomainError, match="utsolgt"):
+        reserve(ticket, 1, client_key="someone-else")
+    assert Order.objects.count() == 1
+
+
+def test_a_repeated_reservation_gets_its_order_after_the_shop_closed() -> None:
+    shop, ticket = shop_with_type()
+    first = reserve(ticket, 1, client_key="retry")
+    shop.is_open = False
+    shop.save()
+    assert reserve(ticket, 1, client_key="retry").pk == first.pk
+    with pytest.raises(DomainError):
+        reserve(ticket, 1, client_key="new")
+
+
 def test_capacity_per_type_and_per_event_is_never_exceeded() -> None:
     shop, ticket = shop_with_type(capacity=3)
     other = ticket_type(shop.event, name="Student", price=500_00, capacity=10)
