@@ -15,14 +15,17 @@ Two kinds of limit:
 import hashlib
 import ipaddress
 import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage, is_ratelimited
 
 logger = logging.getLogger(__name__)
@@ -62,11 +65,13 @@ def failures_wait(
     address_rate: str | None,
 ) -> int:
     """Seconds this client address must wait before trying ``group`` again, or anyone must
-    before trying it on ``account``; 0 when the attempt may go ahead. Counts nothing."""
+    before trying it on ``account``; 0 when the attempt may go ahead. Counts nothing, and
+    reads every counter in one cache round trip (``_peek``): this runs before every look-up
+    of a respondent's link."""
     return max(
         (
-            _usage_wait(_usage(request, group, key, rate, increment=False))
-            for key, rate in _counters(group, account, account_rate, address_rate)
+            _usage_wait(usage)
+            for usage in _peek(request, group, account, account_rate, address_rate)
         ),
         default=0,
     )
@@ -122,6 +127,63 @@ def _usage(
     except Exception:  # any cache backend error: not enforced, as in over_limit
         logger.warning("rate limit not checked for %s: cache unavailable", group, exc_info=True)
         return None
+
+
+def _peek(
+    request: HttpRequest,
+    group: str,
+    account: str | None,
+    account_rate: str | None,
+    address_rate: str | None,
+) -> list[dict[str, Any] | None]:
+    """The usage of each counter ``_usage`` keeps, as django-ratelimit's ``get_usage`` reports
+    it without counting, read with one ``get_many``. (``get_usage`` without counting still
+    writes a zero with ``add`` and then reads: two round trips a counter. The keys are its own,
+    made by its helpers; a test holds the two to the same answers.)"""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return []
+    try:
+        wanted = _peek_keys(request, group, account, account_rate, address_rate)
+        counts = (
+            caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")].get_many(
+                [cache_key for cache_key, _limit, _window in wanted]
+            )
+            if wanted
+            else {}
+        )
+    except Exception:  # any cache backend error: not enforced, as in over_limit
+        logger.warning("rate limit not checked for %s: cache unavailable", group, exc_info=True)
+        return []
+    now = int(time.time())
+    return [
+        {"count": counts.get(cache_key, 0), "limit": limit, "time_left": window - now}
+        for cache_key, limit, window in wanted
+    ]
+
+
+def _peek_keys(
+    request: HttpRequest,
+    group: str,
+    account: str | None,
+    account_rate: str | None,
+    address_rate: str | None,
+) -> list[tuple[str, int, int]]:
+    """(cache key, limit, end of the window) of each counter ``_usage`` keeps."""
+    wanted: list[tuple[str, int, int]] = []
+    for key, rate in _counters(group, account, account_rate, address_rate):
+        if key is not None:
+            value, counter_group = key, f"{group}:account"
+        elif request.META.get("REMOTE_ADDR"):
+            value, counter_group = ratelimit_core._SIMPLE_KEYS["ip"](request), f"{group}:address"
+        else:
+            continue  # no address to count (a WSGI call without one: only in tests)
+        limit, period = ratelimit_core._split_rate(rate)
+        window = ratelimit_core._get_window(value, period)
+        cache_key = ratelimit_core._make_cache_key(
+            counter_group, window, rate, value, ratelimit_core.ALL
+        )
+        wanted.append((cache_key, limit, window))
+    return wanted
 
 
 def _usage_wait(usage: dict[str, Any] | None) -> int:

@@ -186,3 +186,42 @@ def test_a_cache_that_does_not_answer_lets_logins_and_api_calls_through(
     assert login(client, "kari", "feil").status_code == 200
     assert login(client, "kari", PASSWORD).status_code == 302
     assert APIClient().get("/api/v1/industries/").status_code == 200
+
+
+def test_checking_a_limit_reads_django_ratelimits_counters_in_one_round_trip_and_writes_none(
+    rf: Any, limits: Any
+) -> None:
+    """``failures_wait`` runs before every respondent page: it reads the counters
+    django-ratelimit keeps (the same keys and counts as its ``get_usage``) with one
+    ``get_many``, and writes nothing to the cache."""
+    from unittest import mock
+
+    from django_ratelimit.core import get_usage
+
+    from kundeservice import ratelimits
+
+    request = rf.post(LOGIN, REMOTE_ADDR="10.0.0.7")
+    limits_of = {"group": "login", "account": "Kari", "account_rate": "3/15m"}
+    for _ in range(2):
+        ratelimits.failure_count(request, address_rate="5/15m", **limits_of)
+    peeked = ratelimits._peek(request, "login", "Kari", "3/15m", "5/15m")
+    digest = ratelimits._counters("login", "Kari", "3/15m", None)[0][0]
+    account = get_usage(request, group="login:account", key=lambda _g, _r: digest, rate="3/15m")
+    address = get_usage(request, group="login:address", key="ip", rate="5/15m")
+    assert [(u["count"], u["limit"]) for u in peeked] == [(2, 3), (2, 5)]
+    assert [(u["count"], u["limit"]) for u in peeked] == [
+        (account["count"], account["limit"]),
+        (address["count"], address["limit"]),
+    ]
+    with (
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many,
+        mock.patch.object(cache, "add", wraps=cache.add) as add,
+        mock.patch.object(cache, "get", wraps=cache.get) as get,
+    ):
+        assert ratelimits.failures_wait(request, address_rate="5/15m", **limits_of) == 0
+        ratelimits.failure_count(request, address_rate="5/15m", **limits_of)
+        wait = ratelimits.failures_wait(request, address_rate="5/15m", **limits_of)
+    assert 0 < wait <= 15 * 60  # the account's third failure: wait out the window
+    assert get_many.call_count == 2
+    assert add.call_count == 2  # only by failure_count, which counts
+    assert get.call_count == 0
