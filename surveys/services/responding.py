@@ -5,12 +5,13 @@ hides are dropped on every save, so they are never stored. Submitting locks the 
 double clicks, retries and parallel tabs all end with one set of answers.
 """
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -346,10 +347,39 @@ def _save_if_unchanged(response: Response, fields: list[str], unchanged_since: d
     """Write ``fields`` of ``response`` in one UPDATE, only if the row was last written at
     ``unchanged_since`` and its status is still the one read; whether it was written."""
     response.updated_at = timezone.now()
-    return bool(
-        Response.objects.filter(
-            pk=response.pk, updated_at=unchanged_since, status=response.status
-        ).update(**{name: getattr(response, name) for name in fields})
+    concrete = _response_fields()
+    columns = [concrete[name] for name in fields]
+    params = [f.get_db_prep_save(getattr(response, f.attname), connection) for f in columns]
+    params += [
+        response.pk,
+        concrete["updated_at"].get_db_prep_value(unchanged_since, connection),
+        response.status,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_compare_and_set_statement(tuple(f.column for f in columns)), params)
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _response_fields() -> dict[str, Any]:
+    return {f.name: f for f in Response._meta.concrete_fields}
+
+
+@functools.cache
+def _compare_and_set_statement(columns: tuple[str, ...]) -> str:
+    """``_save_if_unchanged``'s UPDATE of ``columns``, built once per set of columns (a page
+    save writes the same few every time; compiling the ORM's UPDATE was a fifth of an
+    autosave)."""
+    quote = connection.ops.quote_name
+    concrete = _response_fields()
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    pk, updated_at, status = (
+        quote(concrete[name].column) for name in ("id", "updated_at", "status")
+    )
+    # Only names from the model's metadata go into the text; every value is a parameter.
+    return (
+        f"UPDATE {quote(Response._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {pk} = %s AND {updated_at} = %s AND {status} = %s"
     )
 
 
