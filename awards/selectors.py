@@ -53,6 +53,7 @@ from awards.models import (
 )
 from awards.services.money import vat_in
 from kundeservice.caching import visibility_version
+from kundeservice.compiled import CompiledQuery
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors
 
@@ -572,10 +573,26 @@ class ShopState:
     now: datetime
 
 
+#: The event's ticket types in the shop's order (compiled once: a rush reads them on every
+#: reservation and refusal).
+_EVENT_TYPES: CompiledQuery[TicketType] = CompiledQuery(
+    lambda event_id: TicketType.objects.filter(event_id=event_id), event_id=int
+)
+#: An event by its slug with its ticket shop (None if it has none).
+_EVENT_WITH_SHOP: CompiledQuery[AwardEvent] = CompiledQuery(
+    lambda slug: AwardEvent.objects.filter(slug=slug).select_related("ticket_shop")[:1], slug=str
+)
+
+
+def event_with_shop(*, slug: str) -> AwardEvent | None:
+    """The event with this slug, its ticket shop read with it; None if there is none."""
+    return _EVENT_WITH_SHOP.first(slug=slug[:80])
+
+
 def shop_state(*, event: AwardEvent, now: datetime | None = None) -> ShopState:
     """The event's ticket types and holdings at ``now``. Two queries."""
     now = now or timezone.now()
-    types = {t.pk: t for t in TicketType.objects.filter(event_id=event.pk)}
+    types = {t.pk: t for t in _EVENT_TYPES.fetch(event_id=event.pk)}
     return ShopState(
         types=types, holdings=capacity_holdings(event=event, types=types, now=now), now=now
     )
@@ -651,17 +668,33 @@ CHECKOUT_PREFETCH: tuple[str | Prefetch[Any], ...] = (
 )
 
 
+def _buyer_orders(prefetch: tuple[str | Prefetch[Any], ...]) -> CompiledQuery[Order]:
+    return CompiledQuery(
+        lambda code, secret: (
+            Order.objects.select_related("event", "event__ticket_shop")
+            .prefetch_related(*prefetch)
+            .filter(code=code, secret=secret)[:1]
+        ),
+        code=str,
+        secret=str,
+    )
+
+
+#: The order behind a buyer's link, compiled once for each of the two pages' prefetches (the
+#: order page and a checkout: the rush's two requests a buyer).
+_BUYER_ORDERS = {
+    ORDER_PAGE_PREFETCH: _buyer_orders(ORDER_PAGE_PREFETCH),
+    CHECKOUT_PREFETCH: _buyer_orders(CHECKOUT_PREFETCH),
+}
+
+
 def order_for_buyer(
     *, code: str, secret: str, prefetch: tuple[str | Prefetch[Any], ...] = ORDER_PAGE_PREFETCH
 ) -> Order | None:
     """The order behind a buyer's link, with what its pages show (``prefetch``; a checkout
     POST takes only its tickets and fetches the rest if it shows the page again)."""
-    return (
-        Order.objects.select_related("event", "event__ticket_shop")
-        .prefetch_related(*prefetch)
-        .filter(code=code.upper()[:12], secret=secret[:64])
-        .first()
-    )
+    query = _BUYER_ORDERS.get(prefetch) or _buyer_orders(prefetch)
+    return query.first(code=code.upper()[:12], secret=secret[:64])
 
 
 def order_by_code_and_email(*, event: AwardEvent, code: str, email: str) -> Order | None:

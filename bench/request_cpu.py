@@ -7,6 +7,7 @@ a benchmark database, with ``time.process_time`` around each request and the SQL
     .venv/bin/python bench/request_cpu.py browser --count 60
     .venv/bin/python bench/request_cpu.py browser --count 60 --cprofile next
     .venv/bin/python bench/request_cpu.py rush --count 60 --cprofile confirm
+    .venv/bin/python bench/request_cpu.py rush --count 20 --sql reserve
 
 The figures are the web process's own CPU without gunicorn, the network or a load generator;
 they say which request kind to work on, not what a respondent or buyer waits.
@@ -45,10 +46,12 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=60, help="respondents or buyers measured")
     parser.add_argument("--warm", type=int, default=5, help="respondents or buyers before")
     parser.add_argument("--cprofile", help="profile this request kind")
+    parser.add_argument("--sql", help="print the SQL of the last measured request of this kind")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.cprofile and args.cprofile not in KINDS[args.flow]:
-        parser.error(f"--cprofile: one of {', '.join(KINDS[args.flow])}")
+    for option in ("cprofile", "sql"):
+        if getattr(args, option) and getattr(args, option) not in KINDS[args.flow]:
+            parser.error(f"--{option}: one of {', '.join(KINDS[args.flow])}")
     if args.child:
         return child(args)
     env = prepared_database("kundeservice_bench_prof", redis_url=bench_redis_url(12))
@@ -70,7 +73,9 @@ def main() -> int:
 class Meter:
     """Django's test client, measuring the CPU and SQL of each request by kind."""
 
-    def __init__(self, kinds: tuple[str, ...], profiled: str | None) -> None:
+    def __init__(
+        self, kinds: tuple[str, ...], profiled: str | None, shown: str | None = None
+    ) -> None:
         from django.test import Client
 
         self.kinds = kinds
@@ -80,6 +85,8 @@ class Meter:
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.queries: dict[str, list[int]] = defaultdict(list)
         self.measuring = False
+        self.shown = shown
+        self.statements: list[str] = []
 
     def __call__(self, kind: str, path: str, body: str | None = None, **headers: Any) -> Any:
         """GET ``path`` (or POST ``body`` to it) as the browser does; measured when measuring."""
@@ -101,6 +108,8 @@ class Meter:
         if self.measuring:
             self.cpu[kind].append(spent * 1000)
             self.queries[kind].append(len(captured.captured_queries))
+            if kind == self.shown:
+                self.statements = [q["sql"] for q in captured.captured_queries]
         return reply
 
     def report(self, count: int, unit: str) -> None:
@@ -116,6 +125,8 @@ class Meter:
             median = values[len(values) // 2]
             print(f"{kind:<12} {len(values):>5} {median:>16.2f} {mean:>7.2f} {sql:>4}")
         print(f"web CPU {unit} (means, without gunicorn): {total:.1f} ms")
+        for number, sql in enumerate(self.statements, 1):
+            print(f"{self.shown} SQL {number}: {sql}")
         if self.profiled:
             pstats.Stats(self.profiler).sort_stats("cumulative").print_stats(45)
 
@@ -124,7 +135,7 @@ def child(args: argparse.Namespace) -> int:
     from bench.common import child_setup
 
     child_setup()
-    meter = Meter(KINDS[args.flow], args.cprofile)
+    meter = Meter(KINDS[args.flow], args.cprofile, args.sql)
     if args.flow == "browser":
         browser(meter, args)
         meter.report(args.count, "a survey")

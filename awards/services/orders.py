@@ -68,6 +68,7 @@ from awards.services.payments.base import (
     PaymentUnavailable,
 )
 from awards.webhook_events import ORDER_CANCELLED, ORDER_PAID
+from kundeservice.compiled import CompiledQuery
 from kundeservice.errors import ConflictError, DomainError
 from kundeservice.numbers import ascii_digits
 from kundeservice.tasks import enqueue_on_commit
@@ -154,6 +155,7 @@ def order_reserve(
         if existing is not None:
             return existing
         raise
+    code = _new_code()  # before the lock: every statement under it holds up the whole shop
     with transaction.atomic():
         capacity_lock(event_id=event.pk, ticket_type_ids=[t.pk for t in wanted])
         existing = _order_for_key(event=event, client_key=client_key)
@@ -175,6 +177,7 @@ def order_reserve(
             _check_voucher_uses(voucher=voucher, wanted=wanted, now=now)
         counted_pause()
         order = _order_create(
+            code=code,
             event=event,
             wanted=wanted,
             voucher=voucher,
@@ -189,11 +192,28 @@ def order_reserve(
     return order
 
 
+#: The order a reservation's client key made (looked up on every reservation of a rush).
+_ORDER_FOR_KEY: CompiledQuery[Order] = CompiledQuery(
+    lambda event_id, client_key: Order.objects.filter(event_id=event_id, client_key=client_key)[:1],
+    event_id=int,
+    client_key=str,
+)
+#: An order being checked out, locked, with its event and shop.
+_ORDER_LOCKED: CompiledQuery[Order] = CompiledQuery(
+    lambda pk: (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("event", "event__ticket_shop")
+        .filter(pk=pk)
+    ),
+    pk=int,
+)
+
+
 def _order_for_key(*, event: AwardEvent, client_key: str) -> Order | None:
     """The order a reservation with ``client_key`` made, if any (none without a key)."""
     if not client_key:
         return None
-    return Order.objects.filter(event=event, client_key=client_key).first()
+    return _ORDER_FOR_KEY.first(event_id=event.pk, client_key=client_key)
 
 
 def order_checkout(
@@ -236,11 +256,10 @@ def order_checkout(
     # below), so those the caller read with the order (its prefetch) are the ones to name.
     read = order
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("event", "event__ticket_shop")
-            .get(pk=order.pk)
-        )
+        locked = _ORDER_LOCKED.first(pk=order.pk)
+        if locked is None:
+            raise Order.DoesNotExist(f"order {order.pk} is gone")
+        order = locked
         if order.status == OrderStatus.PENDING:
             payment = order.payments.filter(status=PaymentStatus.CREATED).last()
             return payment.checkout_url if payment else None
@@ -270,8 +289,9 @@ def order_checkout(
             order.status = OrderStatus.INVOICED
             order.confirmed_at = now
             order.save()
-            invoice_issue(order=order, today=timezone.localdate(now))
             _event(order, OrderEventKind.CONFIRMED, mail=OrderMail.CONFIRMATION)
+            # Last: from taking its number the seller's invoice series is locked until commit.
+            invoice_issue(order=order, today=timezone.localdate(now))
             return None
         assert provider is not None
         payment = Payment.objects.create(
@@ -677,6 +697,7 @@ def _sold_out_message(ticket_type: TicketType, left: int) -> str:
 
 def _order_create(
     *,
+    code: str,
     event: AwardEvent,
     wanted: dict[TicketType, int],
     voucher: Voucher | None,
@@ -684,7 +705,6 @@ def _order_create(
     language: str,
     now: datetime,
 ) -> Order:
-    code = _new_code()
     priced = []
     for ticket_type, quantity in sorted(wanted.items(), key=lambda item: item[0].position):
         covered = voucher if voucher and voucher.ticket_type_id == ticket_type.pk else None

@@ -27,6 +27,7 @@ from awards.selectors import (
     CHECKOUT_PREFETCH,
     ORDER_PAGE_PREFETCH,
     ShopState,
+    event_with_shop,
     order_by_code_and_email,
     order_for_buyer,
     shop_rows,
@@ -191,7 +192,7 @@ class LookupForm(forms.Form):
 
 def public_event(slug: str) -> AwardEvent:
     """An event the public may see (out of draft) that sells tickets, or 404."""
-    event = AwardEvent.objects.filter(slug=slug[:80]).select_related("ticket_shop").first()
+    event = event_with_shop(slug=slug)
     if event is None or not event.is_public or getattr(event, "ticket_shop", None) is None:
         raise Http404
     return event

@@ -1,0 +1,144 @@
+"""Lookups whose SQL Django compiles once a process, for the requests a rush or a survey makes
+by the hundred a second.
+
+Compiling a queryset (resolving its lookups, joins, ``select_related`` columns and ordering to
+SQL) cost more CPU than running it on the hot paths: a third of a ticket buyer's order page
+(bench/RESULTS.md, issue 14). A :class:`CompiledQuery` builds its queryset once with stand-in
+values, keeps the SQL and the compiler's column map, and runs that SQL again with the caller's
+values: the rows become model instances exactly as the queryset would make them, with
+``select_related`` objects and ``prefetch_related`` lookups (these are still compiled each
+time). Only the values of an ``exact`` lookup on a text or integer column may vary: a builder
+that transforms a value (``code.upper()``) or wraps it (``icontains``) is refused the first
+time it runs, so a test catches it.
+
+    ORDER = CompiledQuery(lambda code: Order.objects.filter(code=code)[:1], code=str)
+    orders = ORDER.fetch(code="AB12CD34")
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _stand_in(name: str, kind: type, index: int, draw: int) -> Any:
+    """A value for compiling with: text with a NUL (PostgreSQL refuses NUL in text, so no
+    caller's), an integer within even a small positive column's range (a value outside a
+    column's range compiles to no SQL at all). The query is compiled with two draws: a
+    parameter is the caller's value where it follows the draw."""
+    if kind is str:
+        return f"\x00compiled-query:{name}:{draw}\x00"
+    if kind is int:
+        return 32_000 + 100 * draw + index
+    raise ImproperlyConfigured(f"CompiledQuery values are str or int, not {kind!r} ({name})")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    queryset: models.QuerySet[Any]
+    compiler: Any  # SQLCompiler with select, klass_info and annotation_col_map filled
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, str], ...]  # (index in params, value name)
+
+
+class CompiledQuery(Generic[M]):
+    """A SELECT built by ``build(**values)``, compiled once per database alias."""
+
+    def __init__(self, build: Callable[..., models.QuerySet[M]], **kinds: type) -> None:
+        self._build = build
+        self._kinds = kinds
+        self._alias: str | None = None
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def fetch(self, **values: Any) -> list[M]:
+        """The rows for ``values``, as ``list(build(**values))`` gives them."""
+        if values.keys() != self._kinds.keys():
+            raise TypeError(f"CompiledQuery takes {sorted(self._kinds)}, got {sorted(values)}")
+        for name, value in values.items():
+            if type(value) is not self._kinds[name]:
+                raise TypeError(f"{name} must be {self._kinds[name].__name__}, not {value!r}")
+        compiled = self._for_alias()
+        params = list(compiled.params)
+        for index, name in compiled.slots:
+            params[index] = values[name]
+        sql = compiled.sql
+        compiler = copy.copy(compiled.compiler)
+        # The calling thread's connection (Django's are per thread), not the compiling one's.
+        compiler.connection = connections[compiled.queryset.db]
+        compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        run = compiled.queryset._chain()
+        # ``run`` never leaves this method: a queryset chained from it would carry this SQL.
+        run.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
+        return list(run)
+
+    def first(self, **values: Any) -> M | None:
+        """The first row for ``values`` (the builder orders and limits), or None."""
+        rows = self.fetch(**values)
+        return rows[0] if rows else None
+
+    def _for_alias(self) -> _Compiled:
+        alias = self._alias
+        if alias is not None and alias in self._compiled:
+            return self._compiled[alias]
+        with self._lock:
+            draws = [
+                {
+                    name: _stand_in(name, kind, index, draw)
+                    for index, (name, kind) in enumerate(self._kinds.items())
+                }
+                for draw in (0, 1)
+            ]
+            querysets = [self._build(**values) for values in draws]
+            alias = querysets[0].db
+            if alias not in self._compiled:
+                self._compiled[alias] = self._compile(querysets, draws)
+            self._alias = alias
+            return self._compiled[alias]
+
+    @staticmethod
+    def _compile(querysets: list[models.QuerySet[Any]], draws: list[dict[str, Any]]) -> _Compiled:
+        compilers = [qs.query.get_compiler(using=qs.db) for qs in querysets]
+        (sql, params), (other_sql, other_params) = (c.as_sql() for c in compilers)
+        if sql != other_sql or len(params) != len(other_params):
+            raise ImproperlyConfigured(f"CompiledQuery: the SQL changes with the values: {sql}")
+        slots = []
+        for index, (first, second) in enumerate(zip(params, other_params, strict=True)):
+            if first == second and type(first) is type(second):
+                continue
+            name = next(
+                (
+                    n
+                    for n in draws[0]
+                    if (type(first), first, type(second), second)
+                    == (type(draws[0][n]), draws[0][n], type(draws[1][n]), draws[1][n])
+                ),
+                None,
+            )
+            if name is None:
+                raise ImproperlyConfigured(
+                    f"CompiledQuery: a value is changed by the builder or its lookup ({first!r}); "
+                    "only exact lookups on the value as given can be compiled once"
+                )
+            slots.append((index, name))
+        missing = set(draws[0]) - {name for _, name in slots}
+        if missing:
+            raise ImproperlyConfigured(
+                f"CompiledQuery: {sorted(missing)} not in the SQL's parameters"
+            )
+        return _Compiled(
+            queryset=querysets[0],
+            compiler=compilers[0],
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+        )
