@@ -502,9 +502,11 @@ def capacity_holdings(
     types: dict[int, TicketType],
     now: datetime,
     except_offer: int | None = None,
+    except_order: int | None = None,
 ) -> Holdings:
-    """What holds the event's seats at ``now``: counting orders and open waiting-list offers
-    (but ``except_offer``), and what the waiting list wants. One statement (a UNION), so the
+    """What holds the event's seats at ``now``: counting orders (but ``except_order``, the
+    reservation being made) and open waiting-list offers (but ``except_offer``), and what the
+    waiting list wants. One statement (a UNION), so the
     orders and the waiting list are read from one snapshot even outside a transaction.
 
     The statement's text is built once per process (``_holdings_statement``): compiling the
@@ -519,6 +521,7 @@ def capacity_holdings(
         OrderStatus.PAID,
         OrderStatus.RESERVED,
         at,
+        except_order or 0,  # ids start at 1: 0 excludes no order
         event.pk,
         WaitingStatus.WAITING,
         WaitingStatus.OFFERED,
@@ -553,7 +556,7 @@ def _holdings_statement() -> str:
         f"SELECT l.ticket_type_id, 'order', SUM(l.quantity) FROM {line} l "  # noqa: S608
         f"JOIN {order} o ON o.id = l.order_id "
         "WHERE o.event_id = %s AND (o.status IN (%s, %s, %s) "
-        "OR (o.status = %s AND o.expires_at > %s)) "
+        "OR (o.status = %s AND o.expires_at > %s)) AND o.id <> %s "
         "GROUP BY l.ticket_type_id "
         "UNION ALL "
         f"SELECT w.ticket_type_id, w.status, SUM(w.quantity) FROM {entry} w "

@@ -50,7 +50,7 @@ def capacity_lock(*, event_id: int, ticket_type_ids: Iterable[int] = ()) -> None
 
 def counted_pause() -> None:
     """Fault injection for the concurrency test and benchmark, called between counting what is
-    left and writing the order: ``settings.TICKETS_CAPACITY_DELAY`` seconds widen that window,
+    left and committing the order: ``settings.TICKETS_CAPACITY_DELAY`` seconds widen that window,
     so the control run without locks oversells every time rather than now and then (with the
     locks, the pause only holds them longer). Nothing in production sets it."""
     if settings.TICKETS_CAPACITY_DELAY:

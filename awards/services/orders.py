@@ -126,7 +126,7 @@ def order_reserve(
     public reservation that wants more than it says is left is refused without waiting for the
     capacity lock: the holdings are one statement's snapshot, so "sold out" was true at that
     instant (as true as an answer under the lock, which is also out of date once sent). What is
-    left is counted again under the lock before any order is written, so no snapshot can let
+    left is counted again under the lock before the order is committed, so no snapshot can let
     the shop oversell."""
     client_key = client_key.strip()[:64]
     try:
@@ -150,45 +150,58 @@ def order_reserve(
     except DomainError:
         # Refused, unless this is a repeat (a double click, a retry) of a reservation that was
         # made: it gets its order, even when that order took the last seats. A first attempt,
-        # the common case, is looked up only under the lock below.
+        # the common case, is not looked up: its order is written below.
         existing = _order_for_key(event=event, client_key=client_key)
         if existing is not None:
             return existing
         raise
-    code = _new_code()  # before the lock: every statement under it holds up the whole shop
-    with transaction.atomic():
-        capacity_lock(event_id=event.pk, ticket_type_ids=[t.pk for t in wanted])
+    code = _new_code()
+    try:
+        with transaction.atomic():
+            # The order is written first and the capacity locked after, so the lock, which
+            # every reservation of the shop waits for, is held only to count what holds the
+            # seats (this order excepted, itself not yet committed) and to commit. Refused,
+            # the transaction takes the order with it. A repeat of the same client key (a
+            # double click, a retry) stops at the key's unique constraint before the lock,
+            # and gets the order the key made.
+            order = _order_create(
+                code=code,
+                event=event,
+                wanted=wanted,
+                voucher=voucher,
+                client_key=client_key,
+                language=language,
+                now=now,
+            )
+            capacity_lock(event_id=event.pk, ticket_type_ids=[t.pk for t in wanted])
+            if offer is not None:
+                offer = WaitingListEntry.objects.select_for_update().get(pk=offer.pk)
+                if (
+                    offer.status != WaitingStatus.OFFERED
+                    or not offer.offer_expires_at
+                    or (offer.offer_expires_at <= now)
+                ):
+                    raise DomainError(_("This offer has expired."), code="offer_expired")
+            holdings = capacity_holdings(
+                event=event,
+                types=types,
+                now=now,
+                except_offer=offer.pk if offer else None,
+                except_order=order.pk,
+            )
+            _check_left(shop=shop, wanted=wanted, holdings=holdings, public=offer is None)
+            if voucher is not None:
+                _check_voucher_uses(voucher=voucher, wanted=wanted, now=now, order=order)
+            counted_pause()
+            if offer is not None:
+                offer.status = WaitingStatus.REDEEMED
+                offer.order = order
+                offer.save(update_fields=["status", "order"])
+    except IntegrityError:
         existing = _order_for_key(event=event, client_key=client_key)
-        if existing is not None:
-            return existing
-        if offer is not None:
-            offer = WaitingListEntry.objects.select_for_update().get(pk=offer.pk)
-            if (
-                offer.status != WaitingStatus.OFFERED
-                or not offer.offer_expires_at
-                or (offer.offer_expires_at <= now)
-            ):
-                raise DomainError(_("This offer has expired."), code="offer_expired")
-        holdings = capacity_holdings(
-            event=event, types=types, now=now, except_offer=offer.pk if offer else None
-        )
-        _check_left(shop=shop, wanted=wanted, holdings=holdings, public=offer is None)
-        if voucher is not None:
-            _check_voucher_uses(voucher=voucher, wanted=wanted, now=now)
-        counted_pause()
-        order = _order_create(
-            code=code,
-            event=event,
-            wanted=wanted,
-            voucher=voucher,
-            client_key=client_key,
-            language=language,
-            now=now,
-        )
-        if offer is not None:
-            offer.status = WaitingStatus.REDEEMED
-            offer.order = order
-            offer.save(update_fields=["status", "order"])
+        if existing is None:
+            raise
+        return existing
     return order
 
 
@@ -655,11 +668,15 @@ def _check_types(
         )
 
 
-def _check_voucher_uses(*, voucher: Voucher, wanted: dict[TicketType, int], now: datetime) -> None:
+def _check_voucher_uses(
+    *, voucher: Voucher, wanted: dict[TicketType, int], now: datetime, order: Order
+) -> None:
+    """Refuse (409) a voucher used up by the orders holding seats (``order``, being made,
+    excepted)."""
     used = (
-        OrderLine.objects.filter(holding_orders(now=now), voucher=voucher).aggregate(
-            n=Sum("quantity")
-        )["n"]
+        OrderLine.objects.filter(holding_orders(now=now), voucher=voucher)
+        .exclude(order=order)
+        .aggregate(n=Sum("quantity"))["n"]
         or 0
     )
     left = voucher.max_uses - used

@@ -82,6 +82,11 @@ def test_the_statement_counts_what_the_orm_rule_counts_in_every_status() -> None
     )
     without = capacity_holdings(event=shop.event, types=types, now=now, except_offer=offered.pk)
     assert without.held[company.pk] == holdings.held[company.pk] - 2
+    # The reservation being made (written before it is counted) is left out of its own count.
+    paid = Order.objects.get(client_key=f"{OrderStatus.PAID}-{company}")
+    others = capacity_holdings(event=shop.event, types=types, now=now, except_order=paid.pk)
+    assert others.held[company.pk] == holdings.held[company.pk] - quantities[paid.pk]
+    assert others.held[table.pk] == holdings.held[table.pk]
 
 
 def test_another_events_orders_hold_none_of_its_seats() -> None:

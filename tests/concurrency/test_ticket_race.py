@@ -43,13 +43,19 @@ class Browser:
             return answer.read().decode()
 
     def post(self, url: str, fields: dict[str, str], csrf: str) -> int:
+        return self.post_for_location(url, fields, csrf)[0]
+
+    def post_for_location(
+        self, url: str, fields: dict[str, str], csrf: str
+    ) -> tuple[int, str | None]:
+        """The answer's status and where it redirects."""
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, **fields}).encode()
         request = urllib.request.Request(url, data=body, headers={"Referer": url})
         try:
             with self.opener.open(request, timeout=120) as answer:
-                return answer.status
+                return answer.status, answer.headers.get("Location")
         except urllib.error.HTTPError as error:
-            return error.code
+            return error.code, error.headers.get("Location")
 
 
 def csrf_of(html: str) -> str:
@@ -76,6 +82,36 @@ def test_the_last_seats_are_sold_once(transactional_db: None) -> None:
         statuses = rush(f"{server}/prisutdeling/{shop.event.slug}/billetter/", ticket.pk)
     assert statuses == {302: SEATS, 409: BUYERS - SEATS}
     assert OrderLine.objects.count() == SEATS
+
+
+def test_one_client_key_sent_at_once_by_many_requests_makes_one_order(
+    transactional_db: None,
+) -> None:
+    """A double (or tenfold) click: the requests reach the server together with the form's one
+    client key. The order is written before the capacity lock is taken, so the key's unique
+    constraint, not a lookup under the lock, keeps it to one order, which every request gets."""
+    shop, ticket = shop_with_type(capacity=SEATS)
+    clicks = 12
+    with gunicorn(TICKETS_CAPACITY_DELAY="0.05") as server:
+        url = f"{server}/prisutdeling/{shop.event.slug}/billetter/"
+        browser = Browser()
+        token = csrf_of(browser.get(url))
+        start = threading.Barrier(clicks)
+
+        def click(_i: int) -> tuple[int, str | None]:
+            start.wait()
+            fields = {f"qty-{ticket.pk}": "2", "client_key": "one-form"}
+            return browser.post_for_location(url, fields, token)
+
+        with ThreadPoolExecutor(max_workers=clicks) as pool:
+            answers = list(pool.map(click, range(clicks)))
+    order = Order.objects.get()
+    assert {status for status, _ in answers} == {302}
+    assert {location for _, location in answers} == {
+        f"/prisutdeling/{shop.event.slug}/billetter/{order.code}/{order.secret}/"
+    }
+    assert OrderLine.objects.get().quantity == 2
+    assert order.tickets.count() == 2
 
 
 def test_control_without_the_lock_the_same_rush_oversells(transactional_db: None) -> None:

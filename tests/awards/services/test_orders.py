@@ -281,3 +281,54 @@ def test_a_snapshot_with_seats_left_is_counted_again_under_the_lock() -> None:
     with pytest.raises(DomainError, match="utsolgt"):
         reserve(ticket, 1, state=stale)
     assert Order.objects.count() == 1
+
+
+def _after(statements: list[str], marker: str) -> list[str]:
+    """The statements from the first one containing ``marker`` on (the test's savepoints, which
+    stand in for BEGIN and COMMIT, left out)."""
+    start = next(i for i, sql in enumerate(statements) if marker in sql)
+    return [sql for sql in statements[start:] if "SAVEPOINT" not in sql]
+
+
+@pytest.mark.postgres
+def test_the_capacity_lock_is_held_only_to_count() -> None:
+    """Every reservation of a shop waits for its capacity lock: under it a reservation counts
+    what holds the seats and commits; its order is written before (a rush sold 100 seats in
+    6 ms a seat with the four INSERTs under the lock)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shop, ticket = shop_with_type()
+    with CaptureQueriesContext(connection) as captured:
+        order = order_services.order_reserve(
+            event=shop.event, quantities={ticket.pk: 2}, client_key="a"
+        )
+    locked = _after([q["sql"] for q in captured.captured_queries], "pg_advisory_xact_lock")
+    assert len(locked) == 2, locked  # the lock, the count (then the commit)
+    assert "SUM(l.quantity)" in locked[1]
+    assert order.tickets.count() == 2
+
+
+@pytest.mark.postgres
+def test_an_invoice_number_is_taken_by_the_confirmations_last_statement() -> None:
+    """Confirmations take consecutive invoice numbers one at a time: from the number to the
+    commit, only the invoice is written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from awards.models import Invoice, InvoiceCounter
+
+    shop, ticket = shop_with_type()
+    invoiced_order(ticket, quantity=1)  # the seller's series exists from its first invoice
+    order = order_services.order_reserve(event=shop.event, quantities={ticket.pk: 1})
+    with CaptureQueriesContext(connection) as captured:
+        order_services.order_checkout(
+            order=order, buyer=BUYER, attendees=attendees(1), method="invoice"
+        )
+    counter = InvoiceCounter._meta.db_table
+    locked = _after([q["sql"] for q in captured.captured_queries], f'"{counter}"')
+    assert len(locked) == 2, locked
+    assert locked[0].startswith(f'UPDATE "{counter}"')
+    assert "RETURNING" in locked[0]
+    assert locked[1].startswith(f'INSERT INTO "{Invoice._meta.db_table}"')
+    assert Invoice.objects.get(order=order).number == 2 == InvoiceCounter.objects.get().last_number
