@@ -29,10 +29,12 @@ from awards.models import (
     InvoiceCounter,
     InvoiceKind,
     Order,
+    OrderLine,
     OrderStatus,
     TicketShop,
 )
 from awards.services.money import net_of, vat_breakdown
+from kundeservice.compiled import CompiledQuery
 from kundeservice.errors import DomainError, ImportRejected, RowError
 from kundeservice.numbers import ascii_digits
 
@@ -51,6 +53,15 @@ def kid_is_valid(kid: str) -> bool:
     return kid.isascii() and kid.isdigit() and len(kid) >= 2 and luhn.is_valid(kid)
 
 
+#: An order's lines as its invoice names them (compiled once: one a confirmation).
+_ORDER_LINES: CompiledQuery[OrderLine] = CompiledQuery(
+    lambda order_id: OrderLine.objects.filter(order_id=order_id).select_related(
+        "ticket_type", "voucher"
+    ),
+    order_id=int,
+)
+
+
 def invoice_issue(*, order: Order, today: date) -> Invoice:
     """Issue the order's invoice (inside the confirming transaction, order locked)."""
     if Order.event.is_cached(order) and AwardEvent.ticket_shop.is_cached(order.event):
@@ -66,7 +77,7 @@ def invoice_issue(*, order: Order, today: date) -> Invoice:
             "amount": line.amount,
             "net": net_of(line.amount, line.vat_rate),
         }
-        for line in order.lines.select_related("ticket_type", "voucher")
+        for line in _ORDER_LINES.fetch(order_id=order.pk)
     ]
     invoice = Invoice(
         order=order,
