@@ -76,7 +76,7 @@ class CompiledQuery(Generic[M]):
         # The calling thread's connection (Django's are per thread), not the compiling one's.
         compiler.connection = connections[compiled.queryset.db]
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
-        run = compiled.queryset._chain()
+        run = compiled.queryset.all()  # a copy, not yet run
         # ``run`` never leaves this method: a queryset chained from it would carry this SQL.
         run.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
         return list(run)
