@@ -54,6 +54,7 @@ from awards.models import (
 from awards.services.money import vat_in
 from kundeservice.caching import visibility_version
 from kundeservice.compiled import CompiledQuery
+from kundeservice.pagecache import field_values
 from kundeservice.roles import Role, user_has_role
 from surveys import result_selectors
 
@@ -628,6 +629,29 @@ class ShopRow:
     def choices(self) -> range:
         """The quantities a buyer may choose: 0 up to the most per order or what is left."""
         return range(min(self.ticket_type.max_per_order, self.left) + 1)
+
+    @property
+    def few_left(self) -> int | None:
+        """How many are left, when few enough for the shop to say so ("3 left")."""
+        return self.left if self.left <= FEW_LEFT else None
+
+    @property
+    def shown(self) -> tuple[Any, ...]:
+        """Everything the shop page shows of this row: rows with the same ``shown`` render
+        alike, so the page is kept under it (``awards.views.shop``). While more than
+        ``FEW_LEFT`` are left, a sale changes nothing on the page."""
+        return (
+            field_values(self.ticket_type),
+            self.vat,
+            self.on_sale,
+            self.left > 0,
+            self.few_left,
+            len(self.choices),
+        )
+
+
+#: The shop says how many seats of a type are left only from this many down.
+FEW_LEFT = 20
 
 
 def shop_for_event(*, event: AwardEvent) -> TicketShop | None:

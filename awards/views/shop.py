@@ -45,6 +45,7 @@ from awards.services.payments import card_provider
 from awards.services.waitinglist import offer_for_token, waiting_list_join
 from kundeservice.errors import DomainError
 from kundeservice.numbers import ascii_digits
+from kundeservice.pagecache import RenderedPages, field_values
 from kundeservice.ratelimits import (
     failure_count,
     failures_wait,
@@ -235,6 +236,10 @@ def shop(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+#: The shop pages this process has rendered (see ``kundeservice.pagecache``).
+_SHOP_PAGES = RenderedPages()
+
+
 def _shop_page(
     request: HttpRequest,
     event: AwardEvent,
@@ -257,21 +262,43 @@ def _shop_page(
         for row in shop_rows(shop=shop, include_hidden=True, state=state)
         if row.ticket_type.is_visible or (voucher and voucher.ticket_type_id == row.ticket_type.pk)
     ]
+    on_sale = shop.is_open
+    joined = request.GET.get("joined") == "1"
     context = {
         "event": event,
         "shop": shop,
         "rows": rows,
-        "on_sale": shop.is_open,
+        "on_sale": on_sale,
         "voucher_code": voucher_code,
         "voucher": voucher,
         "voucher_unknown": bool(voucher_code) and voucher is None,
-        "client_key": secrets.token_urlsafe(16),
         "error": error,
         "waiting_form": waiting_form or WaitingListForm(),
         "waiting_type": waiting_type,
-        "joined": request.GET.get("joined") == "1",
+        "joined": joined,
     }
-    return render(request, "awards/shop/shop.html", context, status=status)
+    # Everything the page shows, for the pages a rush serves over and over (the shop, the
+    # sold-out refusal): the same for every anonymous buyer apart from the CSRF token and the
+    # form's client key, which are filled in per request.
+    key = (
+        get_language(),
+        request.get_full_path(),
+        status,
+        error,
+        on_sale,
+        field_values(event),
+        field_values(shop),
+        tuple(row.shown for row in rows),
+    )
+    return _SHOP_PAGES.render(
+        request,
+        "awards/shop/shop.html",
+        context,
+        key=key,
+        status=status,
+        holes={"client_key": lambda: secrets.token_urlsafe(16)},
+        cacheable=not voucher_code and waiting_form is None and not joined,
+    )
 
 
 @never_cache
