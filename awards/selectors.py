@@ -695,23 +695,40 @@ CHECKOUT_PREFETCH: tuple[str | Prefetch[Any], ...] = (
 )
 
 
-def _buyer_orders(prefetch: tuple[str | Prefetch[Any], ...]) -> CompiledQuery[Order]:
-    return CompiledQuery(
-        lambda code, secret: (
-            Order.objects.select_related("event", "event__ticket_shop")
-            .prefetch_related(*prefetch)
-            .filter(code=code, secret=secret)[:1]
-        ),
-        code=str,
-        secret=str,
-    )
+#: The order behind a buyer's link with its event and shop, compiled once.
+_BUYER_ORDER: CompiledQuery[Order] = CompiledQuery(
+    lambda code, secret: Order.objects.select_related("event", "event__ticket_shop").filter(
+        code=code, secret=secret
+    )[:1],
+    code=str,
+    secret=str,
+)
 
 
-#: The order behind a buyer's link, compiled once for each of the two pages' prefetches (the
-#: order page and a checkout: the rush's two requests a buyer).
-_BUYER_ORDERS = {
-    ORDER_PAGE_PREFETCH: _buyer_orders(ORDER_PAGE_PREFETCH),
-    CHECKOUT_PREFETCH: _buyer_orders(CHECKOUT_PREFETCH),
+def _order_parts(
+    prefetch: tuple[str | Prefetch[Any], ...],
+) -> tuple[tuple[str, CompiledQuery[Any]], ...]:
+    """Each of ``prefetch``'s relations of an order as a query compiled once."""
+    parts = []
+    for lookup in prefetch:
+        if not isinstance(lookup, Prefetch) or lookup.queryset is None:
+            raise TypeError(f"{lookup!r}: a Prefetch with its queryset, to compile")
+        rows = lookup.queryset
+        parts.append(
+            (
+                lookup.prefetch_to,
+                CompiledQuery(
+                    lambda order_id, rows=rows: rows.filter(order_id=order_id), order_id=int
+                ),
+            )
+        )
+    return tuple(parts)
+
+
+#: The relations the two pages of a rush's buyer read with the order (the order page and a
+#: checkout), each compiled once: Django's prefetch compiled them on every request.
+_ORDER_PARTS = {
+    prefetch: _order_parts(prefetch) for prefetch in (ORDER_PAGE_PREFETCH, CHECKOUT_PREFETCH)
 }
 
 
@@ -720,8 +737,20 @@ def order_for_buyer(
 ) -> Order | None:
     """The order behind a buyer's link, with what its pages show (``prefetch``; a checkout
     POST takes only its tickets and fetches the rest if it shows the page again)."""
-    query = _BUYER_ORDERS.get(prefetch) or _buyer_orders(prefetch)
-    return query.first(code=code.upper()[:12], secret=secret[:64])
+    code, secret = code.upper()[:12], secret[:64]
+    parts = _ORDER_PARTS.get(prefetch)
+    if parts is None:  # relations no rush reads: Django's own prefetch
+        return (
+            Order.objects.select_related("event", "event__ticket_shop")
+            .prefetch_related(*prefetch)
+            .filter(code=code, secret=secret)
+            .first()
+        )
+    order = _BUYER_ORDER.first(code=code, secret=secret)
+    if order is not None:
+        for name, query in parts:
+            query.fetch_into(order, name, order_id=order.pk)
+    return order
 
 
 def order_by_code_and_email(*, event: AwardEvent, code: str, email: str) -> Order | None:

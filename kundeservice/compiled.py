@@ -7,9 +7,10 @@ SQL) cost more CPU than running it on the hot paths: a third of a ticket buyer's
 values, keeps the SQL and the compiler's column map, and runs that SQL again with the caller's
 values: the rows become model instances exactly as the queryset would make them, with
 ``select_related`` objects and ``prefetch_related`` lookups (these are still compiled each
-time). Only the values of an ``exact`` lookup on a text or integer column may vary: a builder
-that transforms a value (``code.upper()``) or wraps it (``icontains``) is refused the first
-time it runs, so a test catches it.
+time; ``fetch_into`` keeps a compiled query's rows as an instance's prefetched relation).
+Only the values of an ``exact`` lookup on a text or integer column may vary: a builder that
+transforms a value (``code.upper()``) or wraps it (``icontains``) is refused the first time it
+runs, so a test catches it.
 
     ORDER = CompiledQuery(lambda code: Order.objects.filter(code=code)[:1], code=str)
     orders = ORDER.fetch(code="AB12CD34")
@@ -80,6 +81,29 @@ class CompiledQuery(Generic[M]):
         # ``run`` never leaves this method: a queryset chained from it would carry this SQL.
         run.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
         return list(run)
+
+    def fetch_into(self, instance: models.Model, related_name: str, **values: Any) -> list[M]:
+        """The rows for ``values``, kept as ``instance``'s ``related_name`` (a reverse foreign
+        key) the way ``prefetch_related`` keeps them: ``getattr(instance, related_name).all()``
+        reads them without a query, and each row's foreign key holds ``instance``. The rows must
+        be that relation's (the builder filters by the instance's key); a row of another
+        instance is refused with ``ValueError``."""
+        rows = self.fetch(**values)
+        manager = getattr(instance, related_name)
+        field = manager.field  # the rows' foreign key to ``instance``
+        own = field.get_foreign_related_value(instance)
+        for row in rows:
+            if field.get_local_related_value(row) != own:
+                raise ValueError(f"{row!r} is not one of {instance!r}'s {related_name}")
+            field.set_cached_value(row, instance)
+        queryset = manager.get_queryset()
+        # What Django's prefetch_one_level stores for a prefetched relation. The attributes are
+        # private: tests/kundeservice/test_compiled.py fails if a Django upgrade changes them.
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache[field.remote_field.cache_name] = queryset
+        return rows
 
     def first(self, **values: Any) -> M | None:
         """The first row for ``values`` (the builder orders and limits), or None."""

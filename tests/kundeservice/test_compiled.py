@@ -8,9 +8,10 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.models import Prefetch
 from django.db.models.sql.compiler import SQLCompiler
 
-from awards.models import AwardEvent, Order, TicketType
+from awards.models import AwardEvent, Order, Ticket, TicketType
 from awards.services import orders as order_services
 from kundeservice.compiled import CompiledQuery
 from tests.awards.ticketing import award_event, ticket_shop, ticket_type
@@ -135,3 +136,28 @@ def test_values_of_the_wrong_name_or_type_are_refused():
         query.fetch(event_id=1)
     with pytest.raises(ImproperlyConfigured):
         CompiledQuery(lambda at: Order.objects.filter(created_at=at), at=float).fetch(at=1.0)
+
+
+def test_fetch_into_keeps_the_rows_as_prefetch_related_keeps_them():
+    kind = ticket_type(ticket_shop().event)
+    mine = order_services.order_reserve(event=kind.event, quantities={kind.pk: 3}, client_key="a")
+    theirs = order_services.order_reserve(event=kind.event, quantities={kind.pk: 1}, client_key="b")
+    tickets = CompiledQuery(
+        lambda order_id: Ticket.objects.select_related("ticket_type").filter(order_id=order_id),
+        order_id=int,
+    )
+    expected = Order.objects.prefetch_related(
+        Prefetch("tickets", queryset=Ticket.objects.select_related("ticket_type"))
+    ).get(pk=mine.pk)
+    order = Order.objects.get(pk=mine.pk)
+    rows = tickets.fetch_into(order, "tickets", order_id=order.pk)
+    with mock.patch.object(SQLCompiler, "execute_sql", side_effect=AssertionError("a query")):
+        got = list(order.tickets.all())
+        assert got == rows
+        assert [(t.pk, t.position, t.ticket_type.name) for t in got] == [
+            (t.pk, t.position, t.ticket_type.name) for t in expected.tickets.all()
+        ]
+        assert all(t.order is order for t in got)  # the foreign key holds the instance
+        assert order.tickets.count() == 3  # counted from the kept rows, as Django does
+    with pytest.raises(ValueError, match="is not one of"):
+        tickets.fetch_into(order, "tickets", order_id=theirs.pk)
