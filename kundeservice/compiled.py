@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models
+from django.db import connections, models, router
 
 M = TypeVar("M", bound=models.Model)
 
@@ -166,3 +166,58 @@ class CompiledQuery(Generic[M]):
             params=tuple(params),
             slots=tuple(slots),
         )
+
+
+class CompiledUpdate(Generic[M]):
+    """``UPDATE`` of some fields of rows by primary key, its SQL built once a database alias:
+    what ``QuerySet.bulk_update`` (a ``CASE`` compiled on every call) or ``Model.save`` (every
+    field, compiled on every call) write, for the writes a rush makes by the hundred a second.
+
+    Like ``bulk_update`` it sends no signals and calls no ``save()``. A field whose value Django
+    fills in on saving (``auto_now``) is refused: nothing here would fill it in."""
+
+    def __init__(self, model: type[M], fields: tuple[str, ...]) -> None:
+        self.model = model
+        columns: list[models.Field[Any, Any]] = []
+        for name in fields:
+            field = model._meta.get_field(name)
+            if (
+                not isinstance(field, models.Field)
+                or not field.concrete
+                or field.primary_key
+                or getattr(field, "auto_now", False)
+            ):
+                raise ImproperlyConfigured(f"CompiledUpdate cannot write {field!r}")
+            columns.append(field)
+        self.fields = tuple(columns)
+        self._sql: dict[str, str] = {}
+
+    def run(self, rows: list[M], *, using: str | None = None) -> None:
+        """Write the fields' current values of ``rows`` (each by its primary key)."""
+        if not rows:
+            return
+        using = using or router.db_for_write(self.model)
+        connection = connections[using]
+        sql = self._sql.get(using)
+        if sql is None:
+            quote = connection.ops.quote_name
+            meta = self.model._meta
+            assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in self.fields)
+            # Only names from the model's metadata go into the text; every value is a parameter.
+            sql = self._sql[using] = (
+                f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608
+                f"WHERE {quote(str(meta.pk.column))} = %s"
+            )
+        params = [
+            [
+                field.get_db_prep_save(getattr(row, field.attname), connection)
+                for field in self.fields
+            ]
+            + [row.pk]
+            for row in rows
+        ]
+        with connection.cursor() as cursor:
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            else:
+                cursor.executemany(sql, params)

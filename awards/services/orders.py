@@ -68,7 +68,7 @@ from awards.services.payments.base import (
     PaymentUnavailable,
 )
 from awards.webhook_events import ORDER_CANCELLED, ORDER_PAID
-from kundeservice.compiled import CompiledQuery
+from kundeservice.compiled import CompiledQuery, CompiledUpdate
 from kundeservice.errors import ConflictError, DomainError
 from kundeservice.numbers import ascii_digits
 from kundeservice.tasks import enqueue_on_commit
@@ -301,7 +301,7 @@ def order_checkout(
 
             order.status = OrderStatus.INVOICED
             order.confirmed_at = now
-            order.save()
+            _CONFIRMED_WRITE.run([order])
             _event(order, OrderEventKind.CONFIRMED, mail=OrderMail.CONFIRMATION)
             # Last: from taking its number the seller's invoice series is locked until commit.
             invoice_issue(order=order, today=timezone.localdate(now))
@@ -849,6 +849,32 @@ def _clean_attendees(attendees: Sequence[Attendee], *, numbered: bool = True) ->
     return cleaned
 
 
+#: A ticket's attendee, as a checkout writes it (built once: every confirmation writes it).
+_ATTENDEES_WRITE = CompiledUpdate(
+    Ticket, ("attendee_name", "attendee_email", "attendee_company", "dietary")
+)
+#: What a confirmation by invoice changes of its order: the buyer (``_save_details``), the
+#: payment method and the status.
+_CONFIRMED_WRITE = CompiledUpdate(
+    Order,
+    (
+        "buyer_name",
+        "buyer_email",
+        "buyer_phone",
+        "buyer_company",
+        "buyer_org_number",
+        "buyer_street",
+        "buyer_postcode",
+        "buyer_city",
+        "buyer_reference",
+        "wants_ehf",
+        "payment_method",
+        "status",
+        "confirmed_at",
+    ),
+)
+
+
 def _save_details(
     *, order: Order, buyer: Buyer, tickets: list[Ticket], attendees: Sequence[Attendee]
 ) -> None:
@@ -867,6 +893,4 @@ def _save_details(
         ticket.attendee_email = attendee.email
         ticket.attendee_company = attendee.company
         ticket.dietary = attendee.dietary
-    Ticket.objects.bulk_update(
-        tickets, ["attendee_name", "attendee_email", "attendee_company", "dietary"]
-    )
+    _ATTENDEES_WRITE.run(tickets)

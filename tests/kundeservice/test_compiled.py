@@ -13,7 +13,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from awards.models import AwardEvent, Order, Ticket, TicketType
 from awards.services import orders as order_services
-from kundeservice.compiled import CompiledQuery
+from kundeservice.compiled import CompiledQuery, CompiledUpdate
 from tests.awards.ticketing import award_event, ticket_shop, ticket_type
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,28 @@ def test_fetch_into_keeps_the_rows_as_prefetch_related_keeps_them():
         assert order.tickets.count() == 3  # counted from the kept rows, as Django does
     with pytest.raises(ValueError, match="is not one of"):
         tickets.fetch_into(order, "tickets", order_id=theirs.pk)
+
+
+def test_compiled_update_writes_the_fields_of_each_row_by_its_key():
+    kind = ticket_type(ticket_shop().event)
+    order = order_services.order_reserve(event=kind.event, quantities={kind.pk: 3})
+    tickets = list(order.tickets.order_by("position"))
+    write = CompiledUpdate(Ticket, ("attendee_name", "dietary"))
+    tickets[0].attendee_name, tickets[0].dietary = "O'Brien; DROP TABLE x --", "Ingen %s"
+    tickets[2].attendee_name = "Kari"
+    tickets[2].attendee_email = "ikke@skrevet.no"  # not one of the fields: not written
+    write.run([tickets[0], tickets[2]])
+    stored = {t.position: t for t in Ticket.objects.filter(order=order)}
+    assert (stored[1].attendee_name, stored[1].dietary) == ("O'Brien; DROP TABLE x --", "Ingen %s")
+    assert stored[2].attendee_name == ""
+    assert (stored[3].attendee_name, stored[3].attendee_email) == ("Kari", "")
+    tickets[1].attendee_name = "Én"
+    write.run([tickets[1]])
+    assert Ticket.objects.get(pk=tickets[1].pk).attendee_name == "Én"
+    write.run([])  # nothing to write, no statement
+
+
+@pytest.mark.parametrize(("model", "field"), [(Ticket, "id"), (AwardEvent, "updated_at")])
+def test_compiled_update_refuses_what_it_cannot_write(model: type, field: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="cannot write"):
+        CompiledUpdate(model, (field,))

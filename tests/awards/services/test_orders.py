@@ -139,6 +139,38 @@ def test_checkout_by_invoice_confirms_at_once_with_an_invoice() -> None:
     ]
 
 
+def test_a_confirmation_by_invoice_stores_the_buyer_method_and_status() -> None:
+    _shop, ticket = shop_with_type()
+    order = reserve(ticket, 2)
+    assert (
+        order_services.order_checkout(
+            order=order, buyer=BUYER, attendees=attendees(2), method="invoice"
+        )
+        is None
+    )
+    stored = Order.objects.get(pk=order.pk)
+    assert {name: getattr(stored, f"buyer_{name}") for name in BUYER_FIELDS} == {
+        name: getattr(BUYER, name) for name in BUYER_FIELDS
+    }
+    assert stored.wants_ehf == BUYER.wants_ehf
+    assert (stored.status, stored.payment_method) == (OrderStatus.INVOICED, "invoice")
+    assert stored.confirmed_at is not None
+    assert (stored.code, stored.secret, stored.total) == (order.code, order.secret, order.total)
+
+
+BUYER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "company",
+    "org_number",
+    "street",
+    "postcode",
+    "city",
+    "reference",
+)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
