@@ -8,6 +8,7 @@ a benchmark database, with ``time.process_time`` around each request and the SQL
     .venv/bin/python bench/request_cpu.py browser --count 60 --cprofile next
     .venv/bin/python bench/request_cpu.py rush --count 60 --cprofile confirm
     .venv/bin/python bench/request_cpu.py rush --count 20 --sql reserve
+    BENCH_PROFILE_SORT=tottime .venv/bin/python bench/request_cpu.py rush --cprofile shop
 
 The figures are the web process's own CPU without gunicorn, the network or a load generator;
 they say which request kind to work on, not what a respondent or buyer waits.
@@ -128,7 +129,8 @@ class Meter:
         for number, sql in enumerate(self.statements, 1):
             print(f"{self.shown} SQL {number}: {sql}")
         if self.profiled:
-            pstats.Stats(self.profiler).sort_stats("cumulative").print_stats(45)
+            stats = pstats.Stats(self.profiler)
+            stats.sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
 
 
 def child(args: argparse.Namespace) -> int:
